@@ -1,0 +1,96 @@
+import type { JsonValue } from './json.ts';
+
+export type ExecutionStatus =
+  | 'running'
+  | 'success'
+  | 'failed'
+  | 'timed_out'
+  | 'missed'
+  | 'skipped'
+  | 'abandoned';
+export type FinalStatus = Exclude<ExecutionStatus, 'running'>;
+export type TriggerKind = 'scheduled' | 'manual' | 'retry';
+
+export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
+  'running',
+  'success',
+  'failed',
+  'timed_out',
+  'missed',
+  'skipped',
+  'abandoned',
+];
+
+export interface ExecutionError {
+  message: string;
+  stack: string | null;
+}
+
+/** One attempt of one fire, or a fire that did not run (missed, skipped). Times are epoch ms. */
+export interface Execution {
+  id: string;
+  jobId: string;
+  jobName: string;
+  task: string;
+  status: ExecutionStatus;
+  triggerKind: TriggerKind;
+  /** The nominal fire time; with jobId and attempt, the unique key of a fire. */
+  scheduledFor: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  durationMs: number | null;
+  /** 1-based. */
+  attempt: number;
+  /** The replica that decided this row. */
+  instance: string;
+  error: ExecutionError | null;
+  result: JsonValue | null;
+}
+
+export const MAX_ERROR_MESSAGE_BYTES = 8 * 1024;
+export const MAX_ERROR_STACK_BYTES = 32 * 1024;
+export const MAX_RESULT_BYTES = 16 * 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Cut a string to at most `maxBytes` of UTF-8 without splitting a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = encoder.encode(text);
+  if (bytes.length <= maxBytes) return text;
+  const marker = '…[truncated]';
+  const budget = maxBytes - encoder.encode(marker).length;
+  // decoder drops a partial trailing character as U+FFFD; strip it so we never emit half a code point.
+  const head = decoder.decode(bytes.subarray(0, budget)).replace(/\uFFFD$/, '');
+  return head + marker;
+}
+
+export function boundError(error: ExecutionError): ExecutionError {
+  return {
+    message: truncateUtf8(error.message, MAX_ERROR_MESSAGE_BYTES),
+    stack: error.stack === null ? null : truncateUtf8(error.stack, MAX_ERROR_STACK_BYTES),
+  };
+}
+
+/** Results are for a glance in the history, not for payloads: oversized ones are replaced by a note. */
+export function boundResult(result: JsonValue | null | undefined): JsonValue | null {
+  if (result === undefined || result === null) return null;
+  const text = JSON.stringify(result);
+  if (text === undefined) return null;
+  if (encoder.encode(text).length <= MAX_RESULT_BYTES) return result;
+  return { truncated: true, bytes: encoder.encode(text).length };
+}
+
+export function toExecutionError(thrown: unknown): ExecutionError {
+  if (thrown instanceof Error)
+    return boundError({ message: thrown.message || thrown.name, stack: thrown.stack ?? null });
+  return boundError({ message: typeof thrown === 'string' ? thrown : safeStringify(thrown), stack: null });
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

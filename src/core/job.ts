@@ -1,0 +1,85 @@
+import type { JsonValue } from './json.ts';
+import type { Trigger, TriggerInput } from './trigger.ts';
+
+/** How failed attempts are retried. Each attempt is its own execution row. */
+export interface RetryPolicy {
+  /** Total attempts including the first; 1 = no retry. */
+  attempts: number;
+  /** Delay before the 2nd attempt. */
+  backoffMs: number;
+  /** Each further delay is multiplied by this. */
+  factor: number;
+  maxBackoffMs: number;
+  /** Full jitter: the delay is a random value in [delay/2, delay]. */
+  jitter: boolean;
+}
+
+/**
+ * A schedule of a task. `nextRunTime` is the nominal (unjittered) next fire, the value that becomes
+ * `scheduled_for`; `dueAt` is when it is actually due (nominal + jitter). Both null: finished.
+ */
+export interface Job {
+  id: string;
+  name: string;
+  task: string;
+  args: JsonValue;
+  trigger: Trigger;
+  paused: boolean;
+  nextRunTime: number | null;
+  dueAt: number | null;
+  coalesce: boolean;
+  maxInstances: number;
+  /** A fire later than this is recorded `missed` instead of run; null = run however late. */
+  misfireGraceTimeMs: number | null;
+  /** null = no timeout. */
+  timeoutMs: number | null;
+  retry: RetryPolicy;
+  createdAt: number;
+  updatedAt: number;
+  /** Bumped by every definition change (not by firing); used for optimistic concurrency. */
+  version: number;
+}
+
+export interface AddJobInput {
+  id?: string | null;
+  name?: string | null;
+  task: string;
+  args?: JsonValue;
+  trigger: TriggerInput;
+  paused?: boolean | null;
+  coalesce?: boolean | null;
+  maxInstances?: number | null;
+  misfireGraceTimeMs?: number | null;
+  timeoutMs?: number | null;
+  retry?: Partial<RetryPolicy> | null;
+}
+
+/** Fields left undefined are kept. `misfireGraceTimeMs`/`timeoutMs` set to null clear them. */
+export interface UpdateJobInput {
+  name?: string | null;
+  task?: string | null;
+  args?: JsonValue;
+  trigger?: TriggerInput | null;
+  coalesce?: boolean | null;
+  maxInstances?: number | null;
+  misfireGraceTimeMs?: number | null;
+  timeoutMs?: number | null;
+  retry?: Partial<RetryPolicy> | null;
+}
+
+/** The reference's job_defaults: coalesce, one instance, 60 s grace. */
+export const JOB_DEFAULTS = {
+  coalesce: true,
+  maxInstances: 1,
+  misfireGraceTimeMs: 60_000,
+  timeoutMs: null,
+  retry: {
+    attempts: 1,
+    backoffMs: 1_000,
+    factor: 2,
+    maxBackoffMs: 300_000,
+    jitter: true,
+  } satisfies RetryPolicy,
+} as const;
+
+export const MAX_ARGS_BYTES = 64 * 1024;

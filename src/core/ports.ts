@@ -1,0 +1,207 @@
+/**
+ * The ports the core depends on. Adapters (src/adapters/*) implement them; one contract suite per
+ * port (test/contract/*) runs against every adapter, so these comments are the contract.
+ *
+ * Deliberately left out: connections and transactions. An adapter owns its connections; no
+ * driver type crosses a port. All times are epoch milliseconds.
+ */
+import type { Execution, ExecutionError, ExecutionStatus, FinalStatus } from './execution.ts';
+import type { Job } from './job.ts';
+import type { JsonValue } from './json.ts';
+
+export interface Page<T> {
+  items: T[];
+  hasNextPage: boolean;
+  /** Opaque; pass as `after` to get the next page. Null when `items` is empty. */
+  endCursor: string | null;
+}
+
+export interface JobQuery {
+  first: number;
+  after?: string | null;
+  paused?: boolean | null;
+  task?: string | null;
+}
+
+/** A job handed to one replica to decide its due fire. */
+export interface Claim {
+  /** The job as stored at claim time, including the nextRunTime being fired. */
+  job: Job;
+  /** Fencing token: unique per claim, never reused. */
+  token: string;
+}
+
+export interface ClaimBatch {
+  /** The store's clock at claim time (Redis TIME for Redis), so every replica judges lateness alike. */
+  now: number;
+  claims: Claim[];
+}
+
+export interface CommitRequest {
+  jobId: string;
+  token: string;
+  /** The nextRunTime the claim was made for (Claim.job.nextRunTime). */
+  claimedNextRunTime: number | null;
+  /** New nominal next run time and due time; both null when the job is finished. */
+  nextRunTime: number | null;
+  dueAt: number | null;
+}
+
+/**
+ * - `committed`: the schedule now points at the new next run time.
+ * - `stale`: the claim expired and was taken back (or never existed); nothing changed.
+ * - `superseded`: the schedule was changed meanwhile (reschedule, resume, update); the change wins.
+ * - `removed`: the job was removed meanwhile.
+ */
+export type CommitOutcome = 'committed' | 'stale' | 'superseded' | 'removed';
+
+/** A running execution holding one of its job's maxInstances slots. */
+export interface Slot {
+  jobId: string;
+  executionId: string;
+}
+
+/**
+ * Job definitions and their schedule.
+ *
+ * A job is *due* when it is not paused, its dueAt is not null and dueAt <= now. Claiming removes it
+ * from the due set until its claim is committed or its lease expires; two claimers can never hold
+ * the same fire. The schedule fields (nextRunTime, dueAt) are owned by the claim/commit cycle;
+ * `update` only replaces them when asked to.
+ */
+export interface JobStore {
+  /** Insert a job. ConflictError when the id exists. */
+  add(job: Job): Promise<void>;
+  get(id: string): Promise<Job | null>;
+  /** Ordered by id ascending; `after` is the cursor of the previous page. */
+  list(query: JobQuery): Promise<Page<Job>>;
+  count(): Promise<number>;
+  /**
+   * Replace a job's definition if its stored version is `expectedVersion` (ConflictError otherwise,
+   * NotFoundError when it does not exist). `job.version` is the new version.
+   * schedule 'replace': store job.nextRunTime/dueAt; 'keep': keep the stored ones (a claim in flight
+   * may be moving them). A paused job is never due; an unpaused one with a dueAt is.
+   */
+  update(job: Job, expectedVersion: number, schedule: 'keep' | 'replace'): Promise<void>;
+  /** Remove and return the job; null when it did not exist. Its claim, if any, becomes stale. */
+  remove(id: string): Promise<Job | null>;
+  /**
+   * Atomically take up to `limit` due jobs (earliest dueAt first), each under a new claim with a lease
+   * of `leaseMs`. Claims whose lease expired are taken back first and handed out again with a new token.
+   * Cost is independent of the number of jobs stored.
+   */
+  claimDue(limit: number, leaseMs: number): Promise<ClaimBatch>;
+  /** Finish claims: see CommitOutcome. One outcome per request, in order. */
+  commit(requests: CommitRequest[]): Promise<CommitOutcome[]>;
+  /** Earliest instant something may become claimable (a dueAt or a claim lease expiry); null = nothing. */
+  nextWakeAt(): Promise<number | null>;
+  /** The store's clock (see ClaimBatch.now). */
+  now(): Promise<number>;
+
+  /**
+   * Take one of the job's `maxInstances` slots for an execution, lease `leaseMs`. False when all are
+   * held. Slots with an expired lease do not count. Cluster-wide for a shared store.
+   */
+  acquireSlot(slot: Slot, maxInstances: number, leaseMs: number): Promise<boolean>;
+  /** Extend the leases of slots this replica holds (a heartbeat while executions run). */
+  renewSlots(slots: Slot[], leaseMs: number): Promise<void>;
+  releaseSlot(slot: Slot): Promise<void>;
+  /** Remove and return up to `limit` slots whose lease expired: their holder died. */
+  reapExpiredSlots(limit: number): Promise<Slot[]>;
+
+  /** Optional: called when another process changed the schedule, so a sleeping scheduler wakes early. */
+  onScheduleChange?(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface ExecutionQuery {
+  first: number;
+  after?: string | null;
+  jobId?: string | null;
+  status?: ExecutionStatus[] | null;
+  /** scheduledFor >= since */
+  since?: number | null;
+  /** scheduledFor < until */
+  until?: number | null;
+}
+
+export interface ExecutionFinish {
+  id: string;
+  status: FinalStatus;
+  finishedAt: number;
+  durationMs: number | null;
+  error: ExecutionError | null;
+  result: JsonValue | null;
+}
+
+/**
+ * The history of every fire. Rows are written in batches: the scheduler hands many rows at once
+ * when many fires are due together.
+ */
+export interface ExecutionLog {
+  /**
+   * Insert rows. A row whose (jobId, scheduledFor, attempt) already exists is not inserted: that key
+   * is the last gate against running a fire twice. Returns the ids that were inserted.
+   * Error text is bounded (message 8 KiB, stack 32 KiB) whatever the caller passes.
+   */
+  insert(rows: Execution[]): Promise<Set<string>>;
+  /** Move rows out of `running`. A row already final is left as it is (a late result never wins). */
+  finish(updates: ExecutionFinish[]): Promise<void>;
+  get(id: string): Promise<Execution | null>;
+  /** Newest first: scheduledFor descending, then attempt descending, then id descending. */
+  list(query: ExecutionQuery): Promise<Page<Execution>>;
+  /** The newest row of each job (same order as list), for `lastExecution`. */
+  latestByJob(jobIds: string[]): Promise<Map<string, Execution>>;
+  /** Mark these running rows abandoned. Returns how many changed. */
+  abandon(ids: string[], at: number): Promise<number>;
+  /** Delete final rows finished before `before` (retention). Returns how many. */
+  deleteFinishedBefore(before: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type ExecutionEventType =
+  | 'started'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'missed'
+  | 'skipped'
+  | 'abandoned';
+export type JobEventType =
+  | 'added'
+  | 'updated'
+  | 'paused'
+  | 'resumed'
+  | 'rescheduled'
+  | 'removed'
+  | 'finished';
+
+export interface ExecutionEvent {
+  stream: 'execution';
+  type: ExecutionEventType;
+  at: number;
+  execution: Execution;
+}
+
+export interface JobEvent {
+  stream: 'job';
+  type: JobEventType;
+  at: number;
+  jobId: string;
+  /** The job after the change; for `removed`, the job as it was. */
+  job: Job;
+}
+
+export type BusEvent = ExecutionEvent | JobEvent;
+/** `sequence` increases by one per event within a stream, across all replicas sharing the bus. */
+export type SequencedEvent = BusEvent & { sequence: number };
+
+/**
+ * Fan-out of execution and job events to every subscriber of every replica.
+ * publish never throws and never waits for subscribers; a failing listener does not affect others.
+ */
+export interface EventBus {
+  publish(event: BusEvent): void;
+  subscribe(listener: (event: SequencedEvent) => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,74 @@
+/**
+ * Trigger shapes as stored on a job (normalized: epoch milliseconds, defaults filled in).
+ * The arithmetic lives in ./triggers/; this file only says what a trigger is.
+ */
+export interface TriggerWindow {
+  /** No fire before this instant (epoch ms), or null. */
+  startDate: number | null;
+  /** No fire after this instant (epoch ms), or null. */
+  endDate: number | null;
+  /** Each fire is delayed by a deterministic offset in [0, jitterMs]; 0 = none. */
+  jitterMs: number;
+}
+
+export interface CronTrigger extends TriggerWindow {
+  kind: 'cron';
+  expression: string;
+  /** IANA zone name. */
+  timezone: string;
+}
+
+export interface IntervalTrigger extends TriggerWindow {
+  kind: 'interval';
+  weeks: number;
+  days: number;
+  hours: number;
+  minutes: number;
+  seconds: number;
+  milliseconds: number;
+  /** Fires are at anchor + k * period (k >= 0 when startDate is set, k >= 1 otherwise): startDate, else the creation time. */
+  anchor: number;
+}
+
+export interface DateTrigger extends TriggerWindow {
+  kind: 'date';
+  runDate: number;
+}
+
+export type Trigger = CronTrigger | IntervalTrigger | DateTrigger;
+export type TriggerKindName = Trigger['kind'];
+
+/** Instants accepted as input: epoch ms, ISO 8601 string, or Date. */
+export type InstantInput = number | string | Date;
+
+interface WindowInput {
+  startDate?: InstantInput | null;
+  endDate?: InstantInput | null;
+  jitterMs?: number | null;
+}
+
+export interface CronTriggerInput extends WindowInput {
+  expression: string;
+  timezone?: string | null;
+}
+
+export interface IntervalTriggerInput extends WindowInput {
+  weeks?: number | null;
+  days?: number | null;
+  hours?: number | null;
+  minutes?: number | null;
+  seconds?: number | null;
+  milliseconds?: number | null;
+}
+
+export interface DateTriggerInput {
+  runDate: InstantInput;
+  jitterMs?: number | null;
+}
+
+/** Exactly one key must be set (a oneOf input). */
+export interface TriggerInput {
+  cron?: CronTriggerInput | null;
+  interval?: IntervalTriggerInput | null;
+  date?: DateTriggerInput | null;
+}

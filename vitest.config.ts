@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Files share the machine's Redis and PostgreSQL; each uses its own key prefix / database.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
