@@ -1,0 +1,579 @@
+/**
+ * The scheduler: sleeps until the earliest due time, claims due jobs from the JobStore, decides
+ * each fire (misfire grace, coalesce, maxInstances), records it in the ExecutionLog, moves the
+ * schedule on, and runs the handlers. Job commands (add, pause, ...) live in job-commands.ts.
+ *
+ * The path of one fire is one-way: claim -> insert rows -> commit next run time -> run -> finish.
+ * Committing before the handler runs lets the next fire of a long-running job be claimed (and
+ * skipped by maxInstances) while it runs; the unique key on the rows keeps a retaken claim from
+ * running a fire twice.
+ */
+import type { Clock, TimerHandle } from './clock.ts';
+import { systemClock } from './clock.ts';
+import { SchedulerEvents } from './events.ts';
+import type { Execution, FinalStatus, TriggerKind } from './execution.ts';
+import type { RunOutcome } from './executor.ts';
+import { runHandler } from './executor.ts';
+import { planFires } from './fire-plan.ts';
+import { uuidv7 } from './ids.ts';
+import type { Job } from './job.ts';
+import { retryDelay } from './job-factory.ts';
+import type {
+  BusEvent,
+  ClaimBatch,
+  CommitRequest,
+  EventBus,
+  ExecutionEventType,
+  ExecutionFinish,
+  ExecutionLog,
+  JobStore,
+  Slot,
+} from './ports.ts';
+import type { Logger, TaskResolver } from './task.ts';
+import { WriteBatcher } from './write-batcher.ts';
+
+export interface SchedulerOptions {
+  store: JobStore;
+  log: ExecutionLog;
+  bus: EventBus;
+  tasks: TaskResolver;
+  clock?: Clock;
+  logger?: Logger;
+  /** This replica's name, recorded on every row it decides. */
+  instance?: string;
+  defaultTimezone?: string;
+  /** Longest sleep between claims: bounds how late a change made by another replica is seen without a wake-up. */
+  maxSleepMs?: number;
+  claimBatchSize?: number;
+  claimLeaseMs?: number;
+  slotLeaseMs?: number;
+  reapIntervalMs?: number;
+  random?: () => number;
+}
+
+interface ActiveRun {
+  job: Job;
+  execution: Execution;
+  slot: Slot;
+  controller: AbortController;
+  done: Promise<void>;
+  abandoned: boolean;
+}
+
+type State = 'idle' | 'running' | 'stopping' | 'stopped';
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export class Scheduler {
+  readonly events = new SchedulerEvents();
+  readonly instance: string;
+  readonly store: JobStore;
+  readonly log: ExecutionLog;
+  readonly bus: EventBus;
+  readonly tasks: TaskResolver;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly defaultTimezone: string;
+  readonly random: () => number;
+  private readonly maxSleepMs: number;
+  private readonly claimBatchSize: number;
+  private readonly claimLeaseMs: number;
+  private readonly slotLeaseMs: number;
+  private readonly reapIntervalMs: number;
+
+  private state: State = 'idle';
+  private timer: TimerHandle | undefined;
+  private target = 0;
+  private armSeq = 0;
+  private ticking: Promise<void> | null = null;
+  private tickAgain = false;
+  private failures = 0;
+  private lastClaimEmpty = false;
+  /** Store clock minus local clock, so sleeps aim at the store's notion of "due". */
+  private skew = 0;
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly retries = new Set<TimerHandle>();
+  private housekeeping: TimerHandle | undefined;
+  private lastReap = 0;
+  private unsubscribeChanges: (() => void) | undefined;
+  private readonly finishes: WriteBatcher<ExecutionFinish, undefined>;
+
+  constructor(options: SchedulerOptions) {
+    this.store = options.store;
+    this.log = options.log;
+    this.bus = options.bus;
+    this.tasks = options.tasks;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silent;
+    this.instance = options.instance ?? `kairos-${crypto.randomUUID().slice(0, 8)}`;
+    this.defaultTimezone = options.defaultTimezone ?? 'UTC';
+    this.maxSleepMs = options.maxSleepMs ?? 1_000;
+    this.claimBatchSize = options.claimBatchSize ?? 1_000;
+    this.claimLeaseMs = options.claimLeaseMs ?? 30_000;
+    this.slotLeaseMs = options.slotLeaseMs ?? 30_000;
+    this.reapIntervalMs = options.reapIntervalMs ?? 5_000;
+    this.random = options.random ?? Math.random;
+    this.finishes = new WriteBatcher(async (items) => {
+      await this.log.finish(items);
+      return items.map(() => undefined);
+    });
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  get runningExecutions(): number {
+    return this.active.size;
+  }
+
+  /** The store's clock as this replica best knows it. */
+  now(): number {
+    return this.clock.now() + this.skew;
+  }
+
+  start(): void {
+    if (this.state !== 'idle') throw new Error(`scheduler cannot start from state ${this.state}`);
+    this.state = 'running';
+    this.unsubscribeChanges = this.store.onScheduleChange?.(() => this.wake());
+    this.scheduleHousekeeping();
+    this.events.emit('started', { instance: this.instance });
+    this.wake();
+  }
+
+  /** Re-examine the schedule now (a job was added or rescheduled). */
+  wake(): void {
+    if (this.state !== 'running') return;
+    this.clearTimer();
+    void this.tick();
+  }
+
+  /**
+   * Graceful stop: claim nothing more, let running executions finish until the deadline, then abort
+   * them and record them `abandoned`.
+   */
+  async stop(options: { deadlineMs?: number } = {}): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    this.clearTimer();
+    this.unsubscribeChanges?.();
+    for (const handle of this.retries) this.clock.clearTimeout(handle);
+    this.retries.clear();
+    await this.ticking;
+    await this.waitForActive(options.deadlineMs ?? 10_000);
+    const left = [...this.active.values()];
+    for (const run of left) this.abandon(run, 'the scheduler stopped before the execution finished');
+    await this.finishes
+      .flush()
+      .catch((error: unknown) => this.events.emit('error', { error, during: 'stop' }));
+    if (this.housekeeping !== undefined) this.clock.clearTimeout(this.housekeeping);
+    this.state = 'stopped';
+    this.events.emit('stopped', { instance: this.instance, abandoned: left.length });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /** Publish to the bus and to local listeners; never throws. */
+  publish(event: BusEvent): void {
+    try {
+      this.bus.publish(event);
+    } catch (error) {
+      this.events.emit('error', { error, during: 'publish' });
+    }
+    if (event.stream === 'execution') this.events.emit('execution', event);
+    else this.events.emit('job', event);
+  }
+
+  private clearTimer(): void {
+    this.armSeq++;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private tick(): Promise<void> {
+    if (this.ticking) {
+      this.tickAgain = true;
+      return this.ticking;
+    }
+    this.ticking = this.claimRounds().finally(() => {
+      this.ticking = null;
+      void this.arm();
+    });
+    return this.ticking;
+  }
+
+  private async claimRounds(): Promise<void> {
+    do {
+      this.tickAgain = false;
+      if (this.state !== 'running') return;
+      try {
+        const batch = await this.store.claimDue(this.claimBatchSize, this.claimLeaseMs);
+        this.skew = batch.now - this.clock.now();
+        this.lastClaimEmpty = batch.claims.length === 0;
+        const started = await this.processClaims(batch);
+        this.failures = 0;
+        this.events.emit('tick', { claimed: batch.claims.length, started, at: batch.now });
+        if (batch.claims.length >= this.claimBatchSize) this.tickAgain = true;
+      } catch (error) {
+        this.failures++;
+        this.events.emit('error', { error, during: 'claim' });
+        this.logger.error('claiming due jobs failed', { error, failures: this.failures });
+        return;
+      }
+    } while (this.tickAgain);
+  }
+
+  /** Sleep until the earliest due time (capped); a timer that wakes early re-arms for the rest. */
+  private async arm(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.clearTimer();
+    const seq = this.armSeq;
+    let delay = this.maxSleepMs;
+    if (this.failures > 0) {
+      delay = Math.min(this.maxSleepMs * 5, 50 * 2 ** Math.min(this.failures, 10));
+    } else {
+      try {
+        const wake = await this.store.nextWakeAt();
+        if (wake !== null) delay = Math.min(this.maxSleepMs, Math.max(0, wake - this.now()));
+      } catch (error) {
+        this.events.emit('error', { error, during: 'sleep' });
+      }
+    }
+    if (seq !== this.armSeq || this.state !== 'running') return; // woken meanwhile
+    // Nothing was claimable yet something is "due": our skew estimate is off by a hair; don't spin.
+    if (delay === 0 && this.lastClaimEmpty) delay = 1;
+    this.target = this.clock.now() + delay;
+    this.timer = this.clock.setTimeout(() => this.onTimer(seq), delay);
+  }
+
+  private onTimer(seq: number): void {
+    if (seq !== this.armSeq) return;
+    this.timer = undefined;
+    const early = this.target - this.clock.now();
+    if (early > 0) {
+      // Timers may fire a little early; firing now would claim nothing and re-arm from the wrong slot.
+      this.timer = this.clock.setTimeout(() => this.onTimer(seq), early);
+      return;
+    }
+    void this.tick();
+  }
+
+  private async processClaims(batch: ClaimBatch): Promise<number> {
+    if (batch.claims.length === 0) return 0;
+    const rows: Execution[] = [];
+    const runs: { job: Job; execution: Execution; slot: Slot | null }[] = [];
+    const commits: CommitRequest[] = [];
+    for (const { job, token } of batch.claims) {
+      const plan = planFires(job, batch.now);
+      if (plan.truncated)
+        this.logger.warn('backlog too long, skipped ahead', { jobId: job.id, next: plan.nextRunTime });
+      for (const fire of plan.fires) {
+        const execution = this.newExecution(
+          job,
+          fire.scheduledFor,
+          'scheduled',
+          1,
+          fire.decision === 'missed' ? 'missed' : 'running',
+        );
+        rows.push(execution);
+        if (fire.decision === 'run') runs.push({ job, execution, slot: null });
+      }
+      commits.push({
+        jobId: job.id,
+        token,
+        claimedNextRunTime: job.nextRunTime,
+        nextRunTime: plan.nextRunTime,
+        dueAt: plan.dueAt,
+      });
+    }
+    let inserted: Set<string>;
+    try {
+      await Promise.all(runs.map((run) => this.takeSlot(run)));
+      inserted = await this.log.insert(rows);
+    } catch (error) {
+      // Nothing was recorded: hand the fires back unchanged so the next round retries them.
+      await Promise.all(runs.map((run) => (run.slot ? this.releaseSlot(run.slot) : undefined)));
+      await this.store
+        .commit(batch.claims.map(({ job, token }) => this.releaseRequest(job, token)))
+        .catch((releaseError: unknown) =>
+          this.events.emit('error', { error: releaseError, during: 'release' }),
+        );
+      throw error;
+    }
+    const outcomes = await this.store.commit(commits);
+    outcomes.forEach((outcome, i) => {
+      const request = commits[i] as CommitRequest;
+      if (outcome !== 'committed') this.events.emit('commit', { jobId: request.jobId, outcome });
+      const claim = batch.claims[i];
+      if (outcome === 'committed' && request.nextRunTime === null && claim) {
+        this.publish({
+          stream: 'job',
+          type: 'finished',
+          at: batch.now,
+          jobId: request.jobId,
+          job: { ...claim.job, nextRunTime: null, dueAt: null },
+        });
+      }
+    });
+    for (const row of rows) {
+      if (!inserted.has(row.id)) {
+        this.events.emit('duplicate', {
+          jobId: row.jobId,
+          scheduledFor: row.scheduledFor,
+          attempt: row.attempt,
+        });
+      } else if (row.status !== 'running') {
+        this.publishExecution(row.status === 'missed' ? 'missed' : 'skipped', row);
+      }
+    }
+    let started = 0;
+    for (const run of runs) {
+      if (!inserted.has(run.execution.id)) {
+        if (run.slot) void this.releaseSlot(run.slot);
+      } else if (run.slot) {
+        this.startRun(run.job, run.execution, run.slot);
+        started++;
+      }
+    }
+    return started;
+  }
+
+  private releaseRequest(job: Job, token: string): CommitRequest {
+    return {
+      jobId: job.id,
+      token,
+      claimedNextRunTime: job.nextRunTime,
+      nextRunTime: job.nextRunTime,
+      dueAt: job.dueAt,
+    };
+  }
+
+  /** Takes a maxInstances slot for the run, or turns its row into `skipped`. */
+  private async takeSlot(run: { job: Job; execution: Execution; slot: Slot | null }): Promise<void> {
+    const slot = { jobId: run.job.id, executionId: run.execution.id };
+    if (await this.store.acquireSlot(slot, run.job.maxInstances, this.slotLeaseMs)) {
+      run.slot = slot;
+    } else {
+      Object.assign(run.execution, { status: 'skipped', startedAt: null });
+    }
+  }
+
+  newExecution(
+    job: Job,
+    scheduledFor: number,
+    triggerKind: TriggerKind,
+    attempt: number,
+    status: 'running' | 'missed' | 'skipped',
+  ): Execution {
+    const now = this.now();
+    return {
+      id: uuidv7(now),
+      jobId: job.id,
+      jobName: job.name,
+      task: job.task,
+      status,
+      triggerKind,
+      scheduledFor,
+      startedAt: status === 'running' ? now : null,
+      finishedAt: status === 'running' ? null : now,
+      durationMs: null,
+      attempt,
+      instance: this.instance,
+      error: null,
+      result: null,
+    };
+  }
+
+  /**
+   * Runs a fire outside the schedule (runJobNow) or a retry. Returns the recorded row: `running`, or
+   * `skipped` when maxInstances are all busy.
+   */
+  async runExtra(
+    job: Job,
+    scheduledFor: number,
+    triggerKind: TriggerKind,
+    attempt: number,
+  ): Promise<Execution | null> {
+    const execution = this.newExecution(job, scheduledFor, triggerKind, attempt, 'running');
+    const run = { job, execution, slot: null as Slot | null };
+    await this.takeSlot(run);
+    let inserted: Set<string>;
+    try {
+      inserted = await this.log.insert([execution]);
+    } catch (error) {
+      if (run.slot) await this.releaseSlot(run.slot);
+      throw error;
+    }
+    if (!inserted.has(execution.id)) {
+      if (run.slot) await this.releaseSlot(run.slot);
+      this.events.emit('duplicate', { jobId: job.id, scheduledFor, attempt });
+      return null;
+    }
+    if (run.slot) this.startRun(job, execution, run.slot);
+    else this.publishExecution('skipped', execution);
+    return execution;
+  }
+
+  private startRun(job: Job, execution: Execution, slot: Slot): void {
+    const task = this.tasks.get(job.task);
+    const controller = new AbortController();
+    const run: ActiveRun = { job, execution, slot, controller, done: Promise.resolve(), abandoned: false };
+    this.active.set(execution.id, run);
+    this.publishExecution('started', execution);
+    const outcome: Promise<RunOutcome> = task
+      ? runHandler({
+          handler: task.handler,
+          args: job.args,
+          context: {
+            logger: this.logger,
+            executionId: execution.id,
+            jobId: job.id,
+            scheduledFor: execution.scheduledFor,
+            attempt: execution.attempt,
+          },
+          timeoutMs: job.timeoutMs,
+          clock: this.clock,
+          controller,
+        })
+      : Promise.resolve({
+          status: 'failed',
+          error: {
+            message: `task "${job.task}" is not registered on instance ${this.instance}`,
+            stack: null,
+          },
+          result: null,
+        });
+    run.done = outcome.then((result) => this.finishRun(run, result));
+  }
+
+  private async finishRun(run: ActiveRun, outcome: RunOutcome): Promise<void> {
+    if (run.abandoned) return;
+    this.active.delete(run.execution.id);
+    const finished = this.finalize(run.execution, outcome.status, outcome);
+    try {
+      await this.finishes.push(this.toFinish(finished));
+    } catch (error) {
+      this.events.emit('error', { error, during: 'finish' });
+    }
+    this.publishExecution(outcome.status === 'success' ? 'succeeded' : outcome.status, finished);
+    await this.releaseSlot(run.slot);
+    if (outcome.status !== 'success' && run.execution.attempt < run.job.retry.attempts)
+      this.scheduleRetry(run);
+  }
+
+  private scheduleRetry(run: ActiveRun): void {
+    if (this.state !== 'running') return;
+    const delay = retryDelay(run.job.retry, run.execution.attempt, this.random);
+    const handle = this.clock.setTimeout(() => {
+      this.retries.delete(handle);
+      void this.retry(run).catch((error: unknown) => this.events.emit('error', { error, during: 'retry' }));
+    }, delay);
+    this.retries.add(handle);
+  }
+
+  private async retry(previous: ActiveRun): Promise<void> {
+    if (this.state !== 'running') return;
+    // A job removed during the backoff is not retried; a changed one retries with its new definition.
+    const job = await this.store.get(previous.job.id);
+    if (!job) return;
+    await this.runExtra(job, previous.execution.scheduledFor, 'retry', previous.execution.attempt + 1);
+  }
+
+  private abandon(run: ActiveRun, reason: string): void {
+    run.abandoned = true;
+    this.active.delete(run.execution.id);
+    run.controller.abort(new Error(reason));
+    const finished = this.finalize(run.execution, 'abandoned', {
+      error: { message: reason, stack: null },
+      result: null,
+    });
+    void this.finishes
+      .push(this.toFinish(finished))
+      .catch((error: unknown) => this.events.emit('error', { error, during: 'abandon' }));
+    this.publishExecution('abandoned', finished);
+    void this.releaseSlot(run.slot);
+  }
+
+  private finalize(
+    execution: Execution,
+    status: FinalStatus,
+    outcome: Pick<RunOutcome, 'error' | 'result'>,
+  ): Execution {
+    const finishedAt = this.now();
+    return {
+      ...execution,
+      status,
+      finishedAt,
+      durationMs: execution.startedAt === null ? null : Math.max(0, finishedAt - execution.startedAt),
+      error: outcome.error,
+      result: outcome.result,
+    };
+  }
+
+  private toFinish(execution: Execution): ExecutionFinish {
+    return {
+      id: execution.id,
+      status: execution.status as FinalStatus,
+      finishedAt: execution.finishedAt ?? this.now(),
+      durationMs: execution.durationMs,
+      error: execution.error,
+      result: execution.result,
+    };
+  }
+
+  private publishExecution(type: ExecutionEventType, execution: Execution): void {
+    this.publish({ stream: 'execution', type, at: this.now(), execution });
+  }
+
+  private async releaseSlot(slot: Slot): Promise<void> {
+    try {
+      await this.store.releaseSlot(slot);
+    } catch (error) {
+      // The lease runs out on its own; the slot comes back then.
+      this.events.emit('error', { error, during: 'release slot' });
+    }
+  }
+
+  private async waitForActive(deadlineMs: number): Promise<void> {
+    if (this.active.size === 0) return;
+    let timer: TimerHandle | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = this.clock.setTimeout(resolve, deadlineMs);
+    });
+    await Promise.race([Promise.all([...this.active.values()].map((run) => run.done)), deadline]);
+    if (timer !== undefined) this.clock.clearTimeout(timer);
+  }
+
+  /** Heartbeat for held slots, and reaping of slots whose holder died (their rows become `abandoned`). */
+  private scheduleHousekeeping(): void {
+    const every = Math.min(Math.floor(this.slotLeaseMs / 3), this.reapIntervalMs);
+    this.housekeeping = this.clock.setTimeout(() => {
+      void this.housekeep().finally(() => {
+        if (this.state === 'running' || this.state === 'stopping') this.scheduleHousekeeping();
+      });
+    }, every);
+  }
+
+  private async housekeep(): Promise<void> {
+    try {
+      const held = [...this.active.values()].map((run) => run.slot);
+      if (held.length > 0) await this.store.renewSlots(held, this.slotLeaseMs);
+      if (this.state !== 'running' || this.clock.now() - this.lastReap < this.reapIntervalMs) return;
+      this.lastReap = this.clock.now();
+      const expired = (await this.store.reapExpiredSlots(500)).filter(
+        (slot) => !this.active.has(slot.executionId),
+      );
+      if (expired.length === 0) return;
+      const ids = expired.map((slot) => slot.executionId);
+      await this.log.abandon(ids, this.now());
+      for (const id of ids) {
+        const execution = await this.log.get(id);
+        if (execution?.status === 'abandoned') this.publishExecution('abandoned', execution);
+      }
+    } catch (error) {
+      this.events.emit('error', { error, during: 'housekeeping' });
+    }
+  }
+}

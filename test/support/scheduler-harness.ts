@@ -1,0 +1,81 @@
+/**
+ * A scheduler on memory adapters and a fake clock, with a recording task registry, for the
+ * fake-clock tests of every timing rule.
+ */
+import { createMemoryEventBus } from '../../src/adapters/memory/event-bus.ts';
+import { createMemoryExecutionLog } from '../../src/adapters/memory/execution-log.ts';
+import { createMemoryJobStore } from '../../src/adapters/memory/job-store.ts';
+import type { Execution } from '../../src/core/execution.ts';
+import type { AddJobInput } from '../../src/core/job.ts';
+import { JobService } from '../../src/core/job-service.ts';
+import type { SequencedEvent } from '../../src/core/ports.ts';
+import { Scheduler, type SchedulerOptions } from '../../src/core/scheduler.ts';
+import type { TaskContext, TaskHandler } from '../../src/core/task.ts';
+import { TaskRegistry } from '../../src/tasks/registry.ts';
+import { FakeClock, settle } from './fake-clock.ts';
+
+export interface Harness {
+  clock: FakeClock;
+  scheduler: Scheduler;
+  service: JobService;
+  tasks: TaskRegistry;
+  calls: { args: unknown; context: TaskContext; at: number }[];
+  events: SequencedEvent[];
+  errors: unknown[];
+  executions(jobId?: string): Promise<Execution[]>;
+  add(input: Partial<AddJobInput> & Pick<AddJobInput, 'trigger'>): ReturnType<JobService['addJob']>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export function createHarness(
+  options: {
+    start?: string;
+    handler?: TaskHandler;
+    scheduler?: Partial<SchedulerOptions>;
+    autoStart?: boolean;
+  } = {},
+): Harness {
+  const clock = new FakeClock(options.start ?? '2026-01-01T00:00:00.000Z');
+  const calls: Harness['calls'] = [];
+  const tasks = new TaskRegistry();
+  const handler = options.handler ?? (() => undefined);
+  tasks.defineTask('record', (args, context) => {
+    calls.push({ args, context, at: clock.now() });
+    return handler(args, context);
+  });
+  const store = createMemoryJobStore({ clock });
+  const log = createMemoryExecutionLog();
+  const bus = createMemoryEventBus();
+  const events: SequencedEvent[] = [];
+  bus.subscribe((event) => events.push(event));
+  const scheduler = new Scheduler({ store, log, bus, tasks, clock, instance: 'test', ...options.scheduler });
+  const errors: unknown[] = [];
+  scheduler.events.on('error', ({ error }) => errors.push(error));
+  const service = new JobService(scheduler);
+  if (options.autoStart !== false) scheduler.start();
+  return {
+    clock,
+    scheduler,
+    service,
+    tasks,
+    calls,
+    events,
+    errors,
+    async executions(jobId) {
+      await settle();
+      const page = await log.list({ first: 100_000, jobId: jobId ?? null });
+      return page.items.sort((a, b) => a.scheduledFor - b.scheduledFor || a.attempt - b.attempt);
+    },
+    add(input) {
+      return service.addJob({ task: 'record', ...input });
+    },
+    async [Symbol.asyncDispose]() {
+      await scheduler.stop({ deadlineMs: 0 });
+      await store.close();
+      await log.close();
+      await bus.close();
+    },
+  };
+}
+
+export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
