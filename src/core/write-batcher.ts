@@ -45,7 +45,11 @@ export class WriteBatcher<T, R> {
     if (this.inFlight || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.maxBatch);
     this.inFlight = this.write(batch.map((entry) => entry.item)).then(
-      (results) => batch.forEach((entry, i) => entry.resolve(results[i] as R)),
+      (results) => {
+        batch.forEach((entry, i) => {
+          entry.resolve(results[i] as R);
+        });
+      },
       (error) => {
         for (const entry of batch) entry.reject(error);
       },

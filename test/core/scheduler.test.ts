@@ -234,7 +234,9 @@ describe('scheduler: jitter', () => {
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...delays)).toBeLessThanOrEqual(3_000);
     expect(new Set(delays).size).toBeGreaterThan(50);
-    rows.forEach((row, k) => expect(row.scheduledFor).toBe(T0 + (k + 1) * 10 * SECOND));
+    rows.forEach((row, k) => {
+      expect(row.scheduledFor).toBe(T0 + (k + 1) * 10 * SECOND);
+    });
   });
 });
 
