@@ -1,0 +1,59 @@
+/**
+ * EventBus in one process. Events are numbered per stream from 1 and delivered on a microtask, in
+ * publish order, so publish never waits for a listener and a throwing listener hurts nobody else.
+ */
+import type { BusEvent, EventBus, SequencedEvent } from '../../core/ports.ts';
+
+export interface MemoryEventBusOptions {
+  /** Called when a listener throws (default: console.error). */
+  onListenerError?: (error: unknown) => void;
+}
+
+type Listener = (event: SequencedEvent) => void;
+
+export function createMemoryEventBus(options: MemoryEventBusOptions = {}): EventBus {
+  const onListenerError =
+    options.onListenerError ?? ((error: unknown) => console.error('event listener failed', error));
+  const sequences: Record<BusEvent['stream'], number> = { execution: 0, job: 0 };
+  const listeners = new Set<Listener>();
+  let closed = false;
+
+  return {
+    publish(event) {
+      if (closed) return;
+      let sequenced: SequencedEvent;
+      try {
+        // A copy, so a publisher that later mutates its object does not rewrite history.
+        sequenced = { ...structuredClone(event), sequence: sequences[event.stream] + 1 };
+      } catch (error) {
+        onListenerError(error);
+        return;
+      }
+      sequences[event.stream] = sequenced.sequence;
+      // Listeners subscribed after this publish must not see it; ones that left since must not either.
+      const targets = [...listeners];
+      queueMicrotask(() => {
+        for (const listener of targets) {
+          if (!listeners.has(listener)) continue;
+          try {
+            listener(sequenced);
+          } catch (error) {
+            onListenerError(error);
+          }
+        }
+      });
+    },
+    subscribe(listener) {
+      // Wrap so the same function subscribed twice gets two independent subscriptions.
+      const entry: Listener = (event) => listener(event);
+      listeners.add(entry);
+      return () => {
+        listeners.delete(entry);
+      };
+    },
+    async close() {
+      closed = true;
+      listeners.clear();
+    },
+  };
+}

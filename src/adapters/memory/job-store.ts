@@ -1,0 +1,267 @@
+/**
+ * JobStore in one process: the same contract as the Redis store (see ports.ts), for tests and the
+ * embedded default. Every time comes from the injected clock, so fake-clock tests drive leases too.
+ *
+ * Claim bookkeeping mirrors the Redis store: each job has at most one *current* claim (`current`);
+ * a schedule change made outside commit (a 'replace' that moves the schedule, a removal) ends it,
+ * so its commit is `superseded`/`removed`, and the fire it held is never also in the due index.
+ */
+import type { Clock } from '../../core/clock.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.ts';
+import type { Job } from '../../core/job.ts';
+import type {
+  Claim,
+  ClaimBatch,
+  CommitOutcome,
+  CommitRequest,
+  JobQuery,
+  JobStore,
+  Page,
+  Slot,
+} from '../../core/ports.ts';
+import { ScoreIndex } from './score-index.ts';
+
+export interface MemoryJobStoreOptions {
+  clock: Clock;
+}
+
+interface ClaimRecord {
+  jobId: string;
+}
+
+export function createMemoryJobStore(options: MemoryJobStoreOptions): JobStore {
+  return new MemoryJobStore(options.clock);
+}
+
+class MemoryJobStore implements JobStore {
+  private readonly clock: Clock;
+  private readonly jobs = new Map<string, Job>();
+  /** Ids in ascending order, for cursor pagination. */
+  private readonly ids: string[] = [];
+  /** Unpaused jobs with a dueAt and no current claim, by dueAt. */
+  private readonly due = new ScoreIndex();
+  /** Claim token -> lease expiry. */
+  private readonly claimLeases = new ScoreIndex();
+  private readonly claims = new Map<string, ClaimRecord>();
+  /** Job id -> token of the claim that holds its current fire. */
+  private readonly current = new Map<string, string>();
+  private fence = 0;
+  /** Job id -> execution id -> lease expiry: the held maxInstances slots. */
+  private readonly running = new Map<string, Map<string, number>>();
+  /** Slot key -> lease expiry, for reaping. */
+  private readonly slotLeases = new ScoreIndex();
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+  }
+
+  async add(job: Job): Promise<void> {
+    if (this.jobs.has(job.id)) throw new ConflictError(`job "${job.id}" already exists`);
+    const stored = structuredClone(job);
+    this.jobs.set(job.id, stored);
+    this.ids.splice(lowerBound(this.ids, job.id), 0, job.id);
+    this.current.delete(job.id);
+    this.syncDue(stored);
+  }
+
+  async get(id: string): Promise<Job | null> {
+    const job = this.jobs.get(id);
+    return job ? structuredClone(job) : null;
+  }
+
+  async list(query: JobQuery): Promise<Page<Job>> {
+    if (!Number.isInteger(query.first) || query.first < 0) {
+      throw new ValidationError('first', `must be a non-negative integer, got ${query.first}`);
+    }
+    const items: Job[] = [];
+    let hasNextPage = false;
+    const start = query.after == null ? 0 : upperBound(this.ids, query.after);
+    for (let i = start; i < this.ids.length; i++) {
+      const job = this.jobs.get(this.ids[i] as string) as Job;
+      if (query.paused != null && job.paused !== query.paused) continue;
+      if (query.task != null && job.task !== query.task) continue;
+      if (items.length === query.first) {
+        hasNextPage = true;
+        break;
+      }
+      items.push(structuredClone(job));
+    }
+    return { items, hasNextPage, endCursor: items.at(-1)?.id ?? null };
+  }
+
+  async count(): Promise<number> {
+    return this.jobs.size;
+  }
+
+  async update(job: Job, expectedVersion: number, schedule: 'keep' | 'replace'): Promise<void> {
+    const stored = this.jobs.get(job.id);
+    if (!stored) throw new NotFoundError('job', job.id);
+    if (stored.version !== expectedVersion) {
+      throw new ConflictError(`job "${job.id}" is at version ${stored.version}, not ${expectedVersion}`);
+    }
+    const next = structuredClone(job);
+    if (schedule === 'keep') {
+      next.nextRunTime = stored.nextRunTime;
+      next.dueAt = stored.dueAt;
+    } else if (next.nextRunTime !== stored.nextRunTime || next.dueAt !== stored.dueAt) {
+      // The claim in flight was for the old schedule: its commit must not overwrite this one.
+      this.current.delete(job.id);
+    }
+    this.jobs.set(job.id, next);
+    this.syncDue(next);
+  }
+
+  async remove(id: string): Promise<Job | null> {
+    const job = this.jobs.get(id);
+    if (!job) return null;
+    this.jobs.delete(id);
+    const at = lowerBound(this.ids, id);
+    if (this.ids[at] === id) this.ids.splice(at, 1);
+    this.due.delete(id);
+    this.current.delete(id);
+    // Claims stay until committed (`removed`) or expired; slots stay in the reap index so a dead
+    // holder's executions are still found and marked abandoned.
+    this.running.delete(id);
+    return job;
+  }
+
+  async claimDue(limit: number, leaseMs: number): Promise<ClaimBatch> {
+    const now = this.clock.now();
+    const claims: Claim[] = [];
+    // Take back expired claims first: their holder died mid-decision, so the fire is still owed.
+    for (let top = this.claimLeases.peek(); top && top.score <= now && claims.length < limit; ) {
+      this.claimLeases.delete(top.key);
+      const record = this.claims.get(top.key) as ClaimRecord;
+      this.claims.delete(top.key);
+      if (this.current.get(record.jobId) === top.key) {
+        const job = this.jobs.get(record.jobId) as Job;
+        if (job.paused) this.current.delete(record.jobId);
+        else claims.push(this.issue(job, now, leaseMs));
+      }
+      top = this.claimLeases.peek();
+    }
+    for (let top = this.due.peek(); top && top.score <= now && claims.length < limit; ) {
+      this.due.delete(top.key);
+      claims.push(this.issue(this.jobs.get(top.key) as Job, now, leaseMs));
+      top = this.due.peek();
+    }
+    return { now, claims };
+  }
+
+  async commit(requests: CommitRequest[]): Promise<CommitOutcome[]> {
+    return requests.map((request) => this.commitOne(request));
+  }
+
+  async nextWakeAt(): Promise<number | null> {
+    const due = this.due.peek()?.score;
+    const lease = this.claimLeases.peek()?.score;
+    if (due === undefined) return lease ?? null;
+    return lease === undefined ? due : Math.min(due, lease);
+  }
+
+  async now(): Promise<number> {
+    return this.clock.now();
+  }
+
+  async acquireSlot(slot: Slot, maxInstances: number, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    let held = this.running.get(slot.jobId);
+    if (!held) {
+      held = new Map();
+      this.running.set(slot.jobId, held);
+    }
+    // Expired slots stop counting here but stay in slotLeases until reaped.
+    for (const [executionId, expiry] of held) if (expiry <= now) held.delete(executionId);
+    if (!held.has(slot.executionId) && held.size >= maxInstances) return false;
+    held.set(slot.executionId, now + leaseMs);
+    const key = slotKey(slot);
+    this.slotLeases.set(key, now + leaseMs);
+    this.slots.set(key, { jobId: slot.jobId, executionId: slot.executionId });
+    return true;
+  }
+
+  async renewSlots(slots: Slot[], leaseMs: number): Promise<void> {
+    const expiry = this.clock.now() + leaseMs;
+    for (const slot of slots) {
+      const key = slotKey(slot);
+      if (this.slotLeases.has(key)) this.slotLeases.set(key, expiry);
+      const held = this.running.get(slot.jobId);
+      if (held?.has(slot.executionId)) held.set(slot.executionId, expiry);
+    }
+  }
+
+  async releaseSlot(slot: Slot): Promise<void> {
+    const key = slotKey(slot);
+    this.slotLeases.delete(key);
+    this.slots.delete(key);
+    const held = this.running.get(slot.jobId);
+    held?.delete(slot.executionId);
+    if (held?.size === 0) this.running.delete(slot.jobId);
+  }
+
+  async reapExpiredSlots(limit: number): Promise<Slot[]> {
+    const now = this.clock.now();
+    const reaped: Slot[] = [];
+    for (let top = this.slotLeases.peek(); top && top.score <= now && reaped.length < limit; ) {
+      const slot = this.slots.get(top.key) as Slot;
+      await this.releaseSlot(slot);
+      reaped.push(slot);
+      top = this.slotLeases.peek();
+    }
+    return reaped;
+  }
+
+  async close(): Promise<void> {}
+
+  private commitOne(request: CommitRequest): CommitOutcome {
+    const record = this.claims.get(request.token);
+    if (!record || record.jobId !== request.jobId) return 'stale';
+    this.claims.delete(request.token);
+    this.claimLeases.delete(request.token);
+    const job = this.jobs.get(request.jobId);
+    if (!job) return 'removed';
+    if (this.current.get(request.jobId) !== request.token) return 'superseded';
+    this.current.delete(request.jobId);
+    job.nextRunTime = request.nextRunTime;
+    job.dueAt = request.nextRunTime === null ? null : request.dueAt;
+    this.syncDue(job);
+    return 'committed';
+  }
+
+  private issue(job: Job, now: number, leaseMs: number): Claim {
+    const token = `m${++this.fence}`;
+    this.claims.set(token, { jobId: job.id });
+    this.claimLeases.set(token, now + leaseMs);
+    this.current.set(job.id, token);
+    return { job: structuredClone(job), token };
+  }
+
+  /** A paused job is never due; an unpaused one with a dueAt is, unless a claim holds that fire. */
+  private syncDue(job: Job): void {
+    if (job.paused || job.dueAt === null) this.due.delete(job.id);
+    else if (!this.current.has(job.id)) this.due.set(job.id, job.dueAt);
+  }
+}
+
+function slotKey(slot: Slot): string {
+  return `${slot.jobId}\u0000${slot.executionId}`;
+}
+
+/** First index whose id is >= `id`. */
+function lowerBound(ids: string[], id: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((ids[mid] as string) < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose id is > `id`. */
+function upperBound(ids: string[], id: string): number {
+  const at = lowerBound(ids, id);
+  return ids[at] === id ? at + 1 : at;
+}

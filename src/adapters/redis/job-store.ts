@@ -1,0 +1,312 @@
+/**
+ * JobStore on Redis (DESIGN.md section 3). Every change is one Lua script, so replicas sharing the
+ * Redis never see half an update, and claims use Redis TIME: one clock for the whole cluster.
+ *
+ * Claim bookkeeping: `claims` holds every claim with its lease; `claimed` names the one claim per
+ * job that holds its current fire. A schedule change made outside commit (a 'replace' that moves
+ * the schedule, a removal) clears that name, so the old claim's commit is superseded/removed and
+ * its fire is never in `due` at the same time as in a live claim.
+ */
+import type { Redis } from 'ioredis';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.ts';
+import type { Job } from '../../core/job.ts';
+import type {
+  Claim,
+  ClaimBatch,
+  CommitOutcome,
+  CommitRequest,
+  JobQuery,
+  JobStore,
+  Page,
+  Slot,
+} from '../../core/ports.ts';
+import { guard } from './errors.ts';
+import { decodeJob, encodeDefinition, encodeDueAt, encodeNext } from './job-codec.ts';
+import { type JobStoreKeys, jobStoreKeys } from './keys.ts';
+import { type LuaScript, runScript } from './run-script.ts';
+import { addJobScript } from './scripts/add-job.ts';
+import { claimDueScript } from './scripts/claim-due.ts';
+import { commitScript } from './scripts/commit.ts';
+import { getJobsScript } from './scripts/get-jobs.ts';
+import { removeJobScript } from './scripts/remove-job.ts';
+import { acquireSlotScript, reapSlotsScript, renewSlotsScript } from './scripts/slots.ts';
+import { updateJobScript } from './scripts/update-job.ts';
+
+export interface RedisJobStoreOptions {
+  /**
+   * Client for commands. The caller owns it: close() does not quit it. The store creates (and
+   * closes) one extra connection, a duplicate, only if someone calls onScheduleChange.
+   */
+  redis: Redis;
+  /** Key prefix; all keys share the hash tag `{<prefix>}`. Default 'kairos'. */
+  prefix?: string;
+}
+
+export function createRedisJobStore(options: RedisJobStoreOptions): JobStore {
+  return new RedisJobStore(options.redis, options.prefix ?? 'kairos');
+}
+
+/** Ids fetched per round when list() filters, so sparse matches don't cost one round trip each. */
+const FILTERED_BATCH = 200;
+
+class RedisJobStore implements JobStore {
+  private readonly redis: Redis;
+  private readonly keys: JobStoreKeys;
+  /** Tags this store's change messages so its own listeners ignore them (they know already). */
+  private readonly instance = crypto.randomUUID();
+  private subscriber: Redis | null = null;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(redis: Redis, prefix: string) {
+    this.redis = redis;
+    this.keys = jobStoreKeys(prefix);
+  }
+
+  async add(job: Job): Promise<void> {
+    const k = this.keys;
+    const added = await this.run(
+      addJobScript,
+      [k.jobs, k.next, k.ver, k.paused, k.due, k.ids, k.claimed],
+      [
+        job.id,
+        encodeDefinition(job),
+        encodeNext(job),
+        encodeDueAt(job),
+        String(job.version),
+        job.paused ? '1' : '0',
+        k.changed,
+        this.instance,
+      ],
+    );
+    if (added !== 1) throw new ConflictError(`job "${job.id}" already exists`);
+  }
+
+  async get(id: string): Promise<Job | null> {
+    const [job] = await this.fetch([id]);
+    return job ?? null;
+  }
+
+  async list(query: JobQuery): Promise<Page<Job>> {
+    if (!Number.isInteger(query.first) || query.first < 0) {
+      throw new ValidationError('first', `must be a non-negative integer, got ${query.first}`);
+    }
+    const filtered = query.paused != null || query.task != null;
+    const batch = filtered ? Math.max(query.first + 1, FILTERED_BATCH) : query.first + 1;
+    const items: Job[] = [];
+    let cursor = query.after ?? null;
+    for (;;) {
+      const start = cursor === null ? '-' : `(${cursor}`;
+      const ids = await guard(() => this.redis.zrangebylex(this.keys.ids, start, '+', 'LIMIT', 0, batch));
+      const jobs = await this.fetch(ids);
+      for (const job of jobs) {
+        if (!job) continue; // removed between the two reads
+        if (query.paused != null && job.paused !== query.paused) continue;
+        if (query.task != null && job.task !== query.task) continue;
+        if (items.length === query.first) return page(items, true);
+        items.push(job);
+      }
+      if (ids.length < batch) return page(items, false);
+      cursor = ids.at(-1) as string;
+    }
+  }
+
+  async count(): Promise<number> {
+    return guard(() => this.redis.hlen(this.keys.jobs));
+  }
+
+  async update(job: Job, expectedVersion: number, schedule: 'keep' | 'replace'): Promise<void> {
+    const k = this.keys;
+    const result = await this.run(
+      updateJobScript,
+      [k.jobs, k.next, k.ver, k.paused, k.due, k.claimed],
+      [
+        job.id,
+        encodeDefinition(job),
+        String(expectedVersion),
+        String(job.version),
+        job.paused ? '1' : '0',
+        schedule,
+        encodeNext(job),
+        encodeDueAt(job),
+        k.changed,
+        this.instance,
+      ],
+    );
+    if (result === -1) throw new NotFoundError('job', job.id);
+    if (result !== 1) throw new ConflictError(`job "${job.id}" is no longer at version ${expectedVersion}`);
+  }
+
+  async remove(id: string): Promise<Job | null> {
+    const k = this.keys;
+    const result = (await this.run(
+      removeJobScript,
+      [k.jobs, k.next, k.ver, k.paused, k.due, k.ids, k.claimed, k.running(id)],
+      [id, k.changed, this.instance],
+    )) as [string, string | null, string | null, number] | null;
+    if (!result) return null;
+    const [json, next, version, paused] = result;
+    return decodeJob(json, next, version, paused === 1);
+  }
+
+  async claimDue(limit: number, leaseMs: number): Promise<ClaimBatch> {
+    const k = this.keys;
+    const reply = (await this.run(
+      claimDueScript,
+      [k.due, k.claims, k.claimed, k.fence, k.jobs, k.next, k.ver, k.paused],
+      [Math.max(0, Math.floor(limit)), Math.max(0, Math.floor(leaseMs))],
+    )) as [number, ...(string | null)[]];
+    const [now, ...rest] = reply;
+    const claims: Claim[] = [];
+    for (let i = 0; i + 4 < rest.length; i += 5) {
+      const [id, token, json, next, version] = rest.slice(i, i + 5);
+      if (!id || !token || !json) continue;
+      claims.push({ job: decodeJob(json, next ?? null, version ?? null, false), token });
+    }
+    return { now: Number(now), claims };
+  }
+
+  async commit(requests: CommitRequest[]): Promise<CommitOutcome[]> {
+    if (requests.length === 0) return [];
+    const k = this.keys;
+    const args = requests.flatMap((r) => [r.jobId, r.token, encodeNext(r), encodeDueAt(r)]);
+    return (await this.run(
+      commitScript,
+      [k.claims, k.claimed, k.jobs, k.next, k.due, k.paused],
+      args,
+    )) as CommitOutcome[];
+  }
+
+  async nextWakeAt(): Promise<number | null> {
+    const replies = await guard(() =>
+      this.redis
+        .multi()
+        .zrange(this.keys.due, 0, 0, 'WITHSCORES')
+        .zrange(this.keys.claims, 0, 0, 'WITHSCORES')
+        .exec(),
+    );
+    let earliest: number | null = null;
+    for (const [error, reply] of replies ?? []) {
+      if (error) throw error;
+      const score = (reply as string[])[1];
+      if (score !== undefined && (earliest === null || Number(score) < earliest)) earliest = Number(score);
+    }
+    return earliest;
+  }
+
+  async now(): Promise<number> {
+    const [seconds, micros] = await guard(() => this.redis.time());
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  async acquireSlot(slot: Slot, maxInstances: number, leaseMs: number): Promise<boolean> {
+    const acquired = await this.run(
+      acquireSlotScript,
+      [this.keys.running(slot.jobId), this.keys.slots],
+      [slot.executionId, slotMember(slot), maxInstances, leaseMs],
+    );
+    return acquired === 1;
+  }
+
+  async renewSlots(slots: Slot[], leaseMs: number): Promise<void> {
+    if (slots.length === 0) return;
+    await this.run(
+      renewSlotsScript,
+      [this.keys.slots, ...slots.map((s) => this.keys.running(s.jobId))],
+      [leaseMs, ...slots.flatMap((s) => [s.executionId, slotMember(s)])],
+    );
+  }
+
+  async releaseSlot(slot: Slot): Promise<void> {
+    await guard(() =>
+      this.redis
+        .multi()
+        .zrem(this.keys.running(slot.jobId), slot.executionId)
+        .zrem(this.keys.slots, slotMember(slot))
+        .exec(),
+    );
+  }
+
+  async reapExpiredSlots(limit: number): Promise<Slot[]> {
+    const members = (await this.run(reapSlotsScript, [this.keys.slots], [limit])) as string[];
+    const slots = members.map(parseSlotMember);
+    if (slots.length > 0) {
+      // The running entries are expired already (they no longer count); this only tidies up.
+      const pipeline = this.redis.pipeline();
+      for (const slot of slots) pipeline.zrem(this.keys.running(slot.jobId), slot.executionId);
+      await guard(() => pipeline.exec());
+    }
+    return slots;
+  }
+
+  onScheduleChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    this.subscribe();
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    const subscriber = this.subscriber;
+    this.subscriber = null;
+    // disconnect, not quit: quit waits for a reply that may never come when Redis is down.
+    subscriber?.disconnect();
+  }
+
+  private subscribe(): void {
+    if (this.subscriber) return;
+    const subscriber = this.redis.duplicate();
+    this.subscriber = subscriber;
+    subscriber.on('error', () => {}); // reconnects on its own; a wake-up is only an optimization
+    subscriber.on('message', (_channel: string, message: string) => {
+      if (message === this.instance) return;
+      for (const listener of this.listeners) {
+        try {
+          listener();
+        } catch {
+          // A listener's failure must not stop the others from waking.
+        }
+      }
+    });
+    subscriber.subscribe(this.keys.changed).catch(() => {});
+  }
+
+  private async fetch(ids: string[]): Promise<(Job | null)[]> {
+    if (ids.length === 0) return [];
+    const k = this.keys;
+    const reply = (await this.run(getJobsScript, [k.jobs, k.next, k.ver, k.paused], ids)) as (
+      | string
+      | number
+      | null
+    )[];
+    return ids.map((_, i) => {
+      const [json, next, version, paused] = reply.slice(4 * i, 4 * i + 4);
+      if (typeof json !== 'string') return null;
+      return decodeJob(
+        json,
+        (next as string | null) ?? null,
+        (version as string | null) ?? null,
+        paused === 1,
+      );
+    });
+  }
+
+  private run(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return guard(() => runScript(this.redis, script, keys, args));
+  }
+}
+
+function page(items: Job[], hasNextPage: boolean): Page<Job> {
+  return { items, hasNextPage, endCursor: items.at(-1)?.id ?? null };
+}
+
+/** JSON, so any id or execution id survives; Lua only compares these members, never parses them. */
+function slotMember(slot: Slot): string {
+  return JSON.stringify([slot.jobId, slot.executionId]);
+}
+
+function parseSlotMember(member: string): Slot {
+  const [jobId, executionId] = JSON.parse(member) as [string, string];
+  return { jobId, executionId };
+}

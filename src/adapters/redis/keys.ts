@@ -1,0 +1,67 @@
+/**
+ * Key names. Every key of one deployment shares the hash tag `{<prefix>}`, so each script touches a
+ * single slot and runs on Redis Cluster too.
+ */
+export interface JobStoreKeys {
+  /** hash id -> definition JSON without the schedule fields (nextRunTime, dueAt, paused, version) */
+  jobs: string;
+  /** hash id -> "nextRunTime:dueAt", or "" when finished */
+  next: string;
+  /** hash id -> version, so scripts can compare-and-set without decoding JSON */
+  ver: string;
+  /** set of paused ids */
+  paused: string;
+  /** zset id -> dueAt, for unpaused jobs with a dueAt and no current claim */
+  due: string;
+  /** zset id -> 0, for ZRANGEBYLEX cursor pagination */
+  ids: string;
+  /** zset "id|token" -> lease expiry ms */
+  claims: string;
+  /** hash id -> token of the claim holding the job's current fire */
+  claimed: string;
+  /** counter for fencing tokens */
+  fence: string;
+  /** zset JSON [jobId, executionId] -> lease expiry, for reaping */
+  slots: string;
+  /** pub/sub channel: the schedule changed */
+  changed: string;
+  /** zset executionId -> lease expiry: the job's held maxInstances slots */
+  running(jobId: string): string;
+}
+
+export function hashTag(prefix: string): string {
+  if (prefix === '' || /[{}]/.test(prefix)) {
+    throw new Error(`Redis prefix must be non-empty and free of braces, got "${prefix}"`);
+  }
+  return `{${prefix}}`;
+}
+
+export function jobStoreKeys(prefix: string): JobStoreKeys {
+  const tag = hashTag(prefix);
+  return {
+    jobs: `${tag}:jobs`,
+    next: `${tag}:next`,
+    ver: `${tag}:ver`,
+    paused: `${tag}:paused`,
+    due: `${tag}:due`,
+    ids: `${tag}:ids`,
+    claims: `${tag}:claims`,
+    claimed: `${tag}:claimed`,
+    fence: `${tag}:fence`,
+    slots: `${tag}:slots`,
+    changed: `${tag}:changed`,
+    running: (jobId) => `${tag}:running:${jobId}`,
+  };
+}
+
+export interface EventBusKeys {
+  /** counter per stream: the last sequence handed out */
+  sequence(stream: string): string;
+  /** pub/sub channel carrying "<sequence> <event JSON>" */
+  events: string;
+}
+
+export function eventBusKeys(prefix: string): EventBusKeys {
+  const tag = hashTag(prefix);
+  return { sequence: (stream) => `${tag}:seq:${stream}`, events: `${tag}:events` };
+}

@@ -1,0 +1,64 @@
+import type { LuaScript } from '../run-script.ts';
+import { LUA_NOW } from './now.ts';
+
+/**
+ * claimDue: take back expired claims, then take due jobs, each under a new fencing token.
+ * Cost is O((M + E) log N) for M claimed and E expired: independent of how many jobs are stored.
+ *
+ * KEYS[1] due      zset id -> dueAt
+ * KEYS[2] claims   zset "id|token" -> lease expiry
+ * KEYS[3] claimed  hash id -> token of the job's current claim
+ * KEYS[4] fence    counter for tokens
+ * KEYS[5] jobs     hash id -> definition JSON
+ * KEYS[6] next     hash id -> "nextRunTime:dueAt"
+ * KEYS[7] ver      hash id -> version
+ * KEYS[8] paused   set of paused ids
+ * ARGV[1] limit    max claims returned
+ * ARGV[2] leaseMs  lease of each new claim
+ * Returns {now, id, token, json, next, version, id, token, ...}.
+ */
+export const claimDueScript: LuaScript = {
+  name: 'claimDue',
+  lua: `${LUA_NOW}
+local limit = tonumber(ARGV[1])
+local expiry = now + tonumber(ARGV[2])
+local ids = {}
+if limit > 0 then
+  -- An expired claim is the job's current one only if nothing replaced it; otherwise just drop it.
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, limit)
+  for _, member in ipairs(expired) do
+    redis.call('ZREM', KEYS[2], member)
+    local id, token = string.match(member, '^(.*)|([^|]*)$')
+    if redis.call('HGET', KEYS[3], id) == token then
+      if redis.call('SISMEMBER', KEYS[8], id) == 0 and redis.call('HEXISTS', KEYS[5], id) == 1 then
+        ids[#ids + 1] = id
+      else
+        -- Paused meanwhile: resuming puts the stored fire back in due.
+        redis.call('HDEL', KEYS[3], id)
+      end
+    end
+  end
+  if #ids < limit then
+    local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit - #ids)
+    for _, id in ipairs(due) do
+      redis.call('ZREM', KEYS[1], id)
+      if redis.call('HEXISTS', KEYS[5], id) == 1 then ids[#ids + 1] = id end
+    end
+  end
+end
+local out = { now }
+if #ids == 0 then return out end
+local last = redis.call('INCRBY', KEYS[4], #ids)
+for i, id in ipairs(ids) do
+  local token = string.format('%d', last - #ids + i)
+  redis.call('ZADD', KEYS[2], expiry, id .. '|' .. token)
+  redis.call('HSET', KEYS[3], id, token)
+  out[#out + 1] = id
+  out[#out + 1] = token
+  out[#out + 1] = redis.call('HGET', KEYS[5], id)
+  out[#out + 1] = redis.call('HGET', KEYS[6], id)
+  out[#out + 1] = redis.call('HGET', KEYS[7], id)
+end
+return out
+`,
+};

@@ -1,0 +1,41 @@
+import type { LuaScript } from '../run-script.ts';
+
+/**
+ * commit: finish a batch of claims, one outcome per request, in order.
+ * - stale: the claim is gone (taken back after its lease, or never existed)
+ * - removed: the job was removed meanwhile
+ * - superseded: the claim no longer holds the job's current fire (a schedule change replaced it)
+ * - committed: next is set to the new value and, unless paused or finished, the job is due again
+ *
+ * KEYS[1] claims   zset "id|token" -> lease expiry
+ * KEYS[2] claimed  hash id -> token of the job's current claim
+ * KEYS[3] jobs     hash id -> definition JSON
+ * KEYS[4] next     hash id -> "nextRunTime:dueAt"
+ * KEYS[5] due      zset id -> dueAt
+ * KEYS[6] paused   set of paused ids
+ * ARGV    4 per request: id, token, new next ("" = finished), new dueAt ("" = none)
+ * Returns {outcome, ...}.
+ */
+export const commitScript: LuaScript = {
+  name: 'commit',
+  lua: `local out = {}
+for i = 1, #ARGV, 4 do
+  local id, token, nxt, dueAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  if redis.call('ZREM', KEYS[1], id .. '|' .. token) == 0 then
+    out[#out + 1] = 'stale'
+  elseif redis.call('HEXISTS', KEYS[3], id) == 0 then
+    out[#out + 1] = 'removed'
+  elseif redis.call('HGET', KEYS[2], id) ~= token then
+    out[#out + 1] = 'superseded'
+  else
+    redis.call('HDEL', KEYS[2], id)
+    redis.call('HSET', KEYS[4], id, nxt)
+    if dueAt ~= '' and redis.call('SISMEMBER', KEYS[6], id) == 0 then
+      redis.call('ZADD', KEYS[5], dueAt, id)
+    end
+    out[#out + 1] = 'committed'
+  end
+end
+return out
+`,
+};

@@ -1,0 +1,21 @@
+import type { LuaScript } from '../run-script.ts';
+
+/**
+ * getJobs: read jobs with their schedule in one consistent snapshot.
+ *
+ * KEYS[1] jobs, KEYS[2] next, KEYS[3] ver, KEYS[4] paused
+ * ARGV    ids
+ * Returns 4 entries per id: json (nil when missing), next, version, paused 0|1.
+ */
+export const getJobsScript: LuaScript = {
+  name: 'getJobs',
+  lua: `local out = {}
+for _, id in ipairs(ARGV) do
+  out[#out + 1] = redis.call('HGET', KEYS[1], id)
+  out[#out + 1] = redis.call('HGET', KEYS[2], id)
+  out[#out + 1] = redis.call('HGET', KEYS[3], id)
+  out[#out + 1] = redis.call('SISMEMBER', KEYS[4], id)
+end
+return out
+`,
+};

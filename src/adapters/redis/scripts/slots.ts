@@ -1,0 +1,61 @@
+import type { LuaScript } from '../run-script.ts';
+import { LUA_NOW } from './now.ts';
+
+/**
+ * acquireSlot: take one of a job's maxInstances slots. Expired entries stop counting (they are
+ * dropped from running:<job> but stay in slots until reaped, so their executions get abandoned).
+ * Re-acquiring a slot already held renews it.
+ *
+ * KEYS[1] running:<jobId>  zset executionId -> lease expiry
+ * KEYS[2] slots            zset slot member -> lease expiry
+ * ARGV[1] executionId, ARGV[2] slot member, ARGV[3] maxInstances, ARGV[4] leaseMs
+ * Returns 1 acquired, 0 all slots held.
+ */
+export const acquireSlotScript: LuaScript = {
+  name: 'acquireSlot',
+  lua: `${LUA_NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return 0
+end
+local expiry = now + tonumber(ARGV[4])
+redis.call('ZADD', KEYS[1], expiry, ARGV[1])
+redis.call('ZADD', KEYS[2], expiry, ARGV[2])
+return 1
+`,
+};
+
+/**
+ * renewSlots: extend the leases of held slots (XX: a released or reaped slot is not revived).
+ *
+ * KEYS[1] slots, KEYS[2..n+1] running:<jobId> of each slot
+ * ARGV[1] leaseMs, then 2 per slot: executionId, slot member
+ */
+export const renewSlotsScript: LuaScript = {
+  name: 'renewSlots',
+  lua: `${LUA_NOW}
+local expiry = now + tonumber(ARGV[1])
+for i = 2, #KEYS do
+  redis.call('ZADD', KEYS[i], 'XX', expiry, ARGV[2 * i - 2])
+  redis.call('ZADD', KEYS[1], 'XX', expiry, ARGV[2 * i - 1])
+end
+return #KEYS - 1
+`,
+};
+
+/**
+ * reapSlots: remove and return up to `limit` slots whose lease expired. Atomic, so two reapers
+ * never both report the same slot; the caller then clears their running:<job> entries.
+ *
+ * KEYS[1] slots
+ * ARGV[1] limit
+ * Returns the slot members.
+ */
+export const reapSlotsScript: LuaScript = {
+  name: 'reapSlots',
+  lua: `${LUA_NOW}
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+for _, member in ipairs(members) do redis.call('ZREM', KEYS[1], member) end
+return members
+`,
+};
