@@ -1,0 +1,144 @@
+/**
+ * Rules every ExecutionLog adapter applies the same way: input checks, size bounds, the list
+ * order and its opaque cursor. Shared so the memory and PostgreSQL logs cannot drift apart.
+ */
+import { ValidationError } from '../core/errors.ts';
+import {
+  boundError,
+  boundResult,
+  EXECUTION_STATUSES,
+  type Execution,
+  type ExecutionStatus,
+} from '../core/execution.ts';
+import type { ExecutionFinish, ExecutionQuery } from '../core/ports.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TRIGGER_KINDS = new Set(['scheduled', 'manual', 'retry']);
+// duration_ms is a PostgreSQL integer; a run longer than ~24.8 days is recorded as that maximum.
+const MAX_DURATION_MS = 2_147_483_647;
+
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
+
+function checkTime(field: string, value: number | null): void {
+  if (value !== null && !Number.isSafeInteger(value)) throw new ValidationError(field, 'must be epoch ms');
+}
+
+function boundDuration(durationMs: number | null): number | null {
+  if (durationMs === null) return null;
+  return Math.min(MAX_DURATION_MS, Math.max(0, Math.round(durationMs)));
+}
+
+/** A row as it is stored: id lower-cased, error and result bounded. Throws ValidationError on a bad row. */
+export function normalizeRow(row: Execution): Execution {
+  if (!isUuid(row.id)) throw new ValidationError('id', `"${row.id}" is not a UUID`);
+  if (!EXECUTION_STATUSES.includes(row.status))
+    throw new ValidationError('status', `unknown "${row.status}"`);
+  if (!TRIGGER_KINDS.has(row.triggerKind))
+    throw new ValidationError('triggerKind', `unknown "${row.triggerKind}"`);
+  if (!Number.isSafeInteger(row.attempt) || row.attempt < 1)
+    throw new ValidationError('attempt', 'must be an integer >= 1');
+  checkTime('scheduledFor', row.scheduledFor);
+  checkTime('startedAt', row.startedAt);
+  checkTime('finishedAt', row.finishedAt);
+  return {
+    ...row,
+    id: row.id.toLowerCase(),
+    durationMs: boundDuration(row.durationMs),
+    error: row.error === null ? null : boundError(row.error),
+    result: boundResult(row.result),
+  };
+}
+
+/**
+ * Finishes as they are applied: bounded, ids lower-cased, non-UUID ids dropped (no row can match),
+ * and only the first finish of an id kept (a later one would lose to it anyway).
+ */
+export function normalizeFinishes(updates: ExecutionFinish[]): ExecutionFinish[] {
+  const seen = new Set<string>();
+  const out: ExecutionFinish[] = [];
+  for (const update of updates) {
+    if ((update.status as ExecutionStatus) === 'running' || !EXECUTION_STATUSES.includes(update.status))
+      throw new ValidationError('status', `"${update.status}" is not a final status`);
+    checkTime('finishedAt', update.finishedAt);
+    const id = update.id.toLowerCase();
+    if (!isUuid(id) || seen.has(id)) continue;
+    seen.add(id);
+    out.push({
+      ...update,
+      id,
+      durationMs: boundDuration(update.durationMs),
+      error: update.error === null ? null : boundError(update.error),
+      result: boundResult(update.result),
+    });
+  }
+  return out;
+}
+
+/** Position of a row in the list order (scheduledFor desc, attempt desc, id desc). */
+export interface ExecutionCursor {
+  scheduledFor: number;
+  attempt: number;
+  id: string;
+}
+
+export function encodeCursor(row: Pick<Execution, 'scheduledFor' | 'attempt' | 'id'>): string {
+  const json = JSON.stringify([row.scheduledFor, row.attempt, row.id]);
+  return btoa(json).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function decodeCursor(cursor: string): ExecutionCursor {
+  try {
+    const json = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
+    const value: unknown = JSON.parse(json);
+    if (Array.isArray(value) && value.length === 3) {
+      const [scheduledFor, attempt, id] = value as unknown[];
+      if (
+        Number.isSafeInteger(scheduledFor) &&
+        Number.isSafeInteger(attempt) &&
+        typeof id === 'string' &&
+        isUuid(id)
+      )
+        return { scheduledFor: scheduledFor as number, attempt: attempt as number, id: id.toLowerCase() };
+    }
+  } catch {
+    // fall through: any malformed cursor is the same user error
+  }
+  throw new ValidationError('after', 'is not a cursor returned by this list');
+}
+
+export interface NormalizedQuery {
+  /** Rows to return; the adapter fetches one more to learn hasNextPage. */
+  first: number;
+  after: ExecutionCursor | null;
+  jobId: string | null;
+  /** null = any status (an empty list is treated as no filter too). */
+  status: ExecutionStatus[] | null;
+  since: number | null;
+  until: number | null;
+}
+
+export function normalizeQuery(query: ExecutionQuery): NormalizedQuery {
+  if (!Number.isSafeInteger(query.first) || query.first < 0)
+    throw new ValidationError('first', 'must be an integer >= 0');
+  for (const status of query.status ?? [])
+    if (!EXECUTION_STATUSES.includes(status)) throw new ValidationError('status', `unknown "${status}"`);
+  checkTime('since', query.since ?? null);
+  checkTime('until', query.until ?? null);
+  return {
+    first: query.first,
+    after: query.after ? decodeCursor(query.after) : null,
+    jobId: query.jobId ?? null,
+    status: query.status?.length ? [...new Set(query.status)] : null,
+    since: query.since ?? null,
+    until: query.until ?? null,
+  };
+}
+
+/** Negative when `a` comes first in the list (newer). Ids compare as lower-case hex, like uuid in SQL. */
+export function compareNewestFirst(a: ExecutionCursor, b: ExecutionCursor): number {
+  if (a.scheduledFor !== b.scheduledFor) return b.scheduledFor - a.scheduledFor;
+  if (a.attempt !== b.attempt) return b.attempt - a.attempt;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}

@@ -1,0 +1,277 @@
+/**
+ * ExecutionLog on PostgreSQL (postgres.js or PGlite, through drizzle). Written for batches: one
+ * insert and one update statement per batch however many rows it holds, split only where the
+ * bind parameter limit (65,535 in the protocol) would be exceeded.
+ *
+ * Times are timestamptz(3); they are read back as epoch ms computed in SQL, so no driver ever parses
+ * a timestamp string. `result` is read as text and parsed here, for the same reason.
+ */
+import { type SQL, sql } from 'drizzle-orm';
+import { ConflictError } from '../../core/errors.ts';
+import type { Execution, ExecutionStatus, TriggerKind } from '../../core/execution.ts';
+import type { JsonValue } from '../../core/json.ts';
+import type { ExecutionFinish, ExecutionLog, ExecutionQuery, Page } from '../../core/ports.ts';
+import {
+  encodeCursor,
+  isUuid,
+  normalizeFinishes,
+  normalizeQuery,
+  normalizeRow,
+} from '../execution-log-shared.ts';
+import type { Database } from './connect.ts';
+import { toStoreError, violates } from './errors.ts';
+
+// The protocol allows 65,535 bind parameters; postgres.js refuses 65,534 and more.
+const MAX_PARAMS = 65_533;
+const INSERT_PARAMS_PER_ROW = 15;
+const FINISH_PARAMS_PER_ROW = 7;
+
+const COLUMNS = sql.raw(
+  [
+    'id',
+    'job_id',
+    'job_name',
+    'task',
+    'status',
+    'trigger_kind',
+    '(extract(epoch from scheduled_for) * 1000)::float8 as scheduled_for',
+    '(extract(epoch from started_at) * 1000)::float8 as started_at',
+    '(extract(epoch from finished_at) * 1000)::float8 as finished_at',
+    'duration_ms',
+    'attempt',
+    'instance',
+    'error_message',
+    'error_stack',
+    'result::text as result',
+  ].join(', '),
+);
+
+interface RawRow {
+  id: string;
+  job_id: string;
+  job_name: string;
+  task: string;
+  status: string;
+  trigger_kind: string;
+  scheduled_for: number | string;
+  started_at: number | string | null;
+  finished_at: number | string | null;
+  duration_ms: number | null;
+  attempt: number;
+  instance: string;
+  error_message: string | null;
+  error_stack: string | null;
+  result: string | null;
+}
+
+function toMs(value: number | string | null): number | null {
+  return value === null ? null : Number(value);
+}
+
+function fromRaw(row: RawRow): Execution {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    jobName: row.job_name,
+    task: row.task,
+    status: row.status as ExecutionStatus,
+    triggerKind: row.trigger_kind as TriggerKind,
+    scheduledFor: Number(row.scheduled_for),
+    startedAt: toMs(row.started_at),
+    finishedAt: toMs(row.finished_at),
+    durationMs: row.duration_ms,
+    attempt: row.attempt,
+    instance: row.instance,
+    error: row.error_message === null ? null : { message: row.error_message, stack: row.error_stack },
+    result: row.result === null ? null : (JSON.parse(row.result) as JsonValue),
+  };
+}
+
+/** postgres.js answers with an array of rows, PGlite with `{ rows }`. */
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function json(value: JsonValue | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  if (items.length <= size) return [items];
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function insertStatement(rows: Execution[]): SQL {
+  // Target columns give the parameters their types, so VALUES needs no casts here.
+  const values = rows.map(
+    (r) =>
+      sql`(${r.id}, ${r.jobId}, ${r.jobName}, ${r.task}, ${r.status}, ${r.triggerKind}, ${iso(r.scheduledFor)}, ${iso(r.startedAt)}, ${iso(r.finishedAt)}, ${r.durationMs}, ${r.attempt}, ${r.instance}, ${r.error?.message ?? null}, ${r.error?.stack ?? null}, ${json(r.result)})`,
+  );
+  return sql`insert into job_executions (id, job_id, job_name, task, status, trigger_kind, scheduled_for, started_at, finished_at, duration_ms, attempt, instance, error_message, error_stack, result)
+values ${sql.join(values, sql`, `)}
+on conflict (job_id, scheduled_for, attempt) do nothing
+returning id`;
+}
+
+function finishStatement(updates: ExecutionFinish[]): SQL {
+  // A VALUES list outside an INSERT has no target types: every parameter is cast explicitly.
+  const values = updates.map(
+    (u) =>
+      sql`(${u.id}::uuid, ${u.status}::text, ${iso(u.finishedAt)}::timestamptz, ${u.durationMs}::integer, ${u.error?.message ?? null}::text, ${u.error?.stack ?? null}::text, ${json(u.result)}::jsonb)`,
+  );
+  return sql`update job_executions as e
+set status = v.status, finished_at = v.finished_at, duration_ms = v.duration_ms,
+  error_message = v.error_message, error_stack = v.error_stack, result = v.result
+from (values ${sql.join(values, sql`, `)}) as v (id, status, finished_at, duration_ms, error_message, error_stack, result)
+where e.id = v.id and e.status = 'running'`;
+}
+
+function listStatement(query: ExecutionQuery): { statement: SQL; first: number } {
+  const q = normalizeQuery(query);
+  const where: SQL[] = [];
+  if (q.jobId !== null) where.push(sql`job_id = ${q.jobId}`);
+  if (q.status !== null)
+    where.push(
+      sql`status in (${sql.join(
+        q.status.map((s) => sql`${s}`),
+        sql`, `,
+      )})`,
+    );
+  if (q.since !== null) where.push(sql`scheduled_for >= ${iso(q.since)}::timestamptz`);
+  if (q.until !== null) where.push(sql`scheduled_for < ${iso(q.until)}::timestamptz`);
+  if (q.after !== null)
+    where.push(
+      sql`(scheduled_for, attempt, id) < (${iso(q.after.scheduledFor)}::timestamptz, ${q.after.attempt}::integer, ${q.after.id}::uuid)`,
+    );
+  const filter = where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``;
+  // Within one job (scheduled_for, attempt) is unique, so the id adds nothing to the order there,
+  // and leaving it out lets the unique index deliver the rows already sorted.
+  const order =
+    q.jobId !== null
+      ? sql`order by scheduled_for desc, attempt desc`
+      : sql`order by scheduled_for desc, attempt desc, id desc`;
+  return {
+    statement: sql`select ${COLUMNS} from job_executions ${filter} ${order} limit ${q.first + 1}`,
+    first: q.first,
+  };
+}
+
+export interface PostgresExecutionLogOptions {
+  /** Called by close(); the log does not own the connection unless told how to close it. */
+  close?: () => Promise<void>;
+}
+
+export function createPostgresExecutionLog(
+  db: Database,
+  options: PostgresExecutionLogOptions = {},
+): ExecutionLog {
+  async function run<T>(query: SQL): Promise<T[]> {
+    try {
+      return rowsOf<T>(await db.execute(query));
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  return {
+    async insert(rows) {
+      const inserted = new Set<string>();
+      if (rows.length === 0) return inserted;
+      const normalized = rows.map(normalizeRow);
+      for (const batch of chunks(normalized, Math.floor(MAX_PARAMS / INSERT_PARAMS_PER_ROW))) {
+        try {
+          for (const row of await run<{ id: string }>(insertStatement(batch))) inserted.add(row.id);
+        } catch (error) {
+          // The fire key conflict is absorbed by ON CONFLICT; only a reused id gets here.
+          if (violates(error, 'job_executions_pkey'))
+            throw new ConflictError('an execution id already exists');
+          throw error;
+        }
+      }
+      return inserted;
+    },
+
+    async finish(updates) {
+      const normalized = normalizeFinishes(updates);
+      if (normalized.length === 0) return;
+      for (const batch of chunks(normalized, Math.floor(MAX_PARAMS / FINISH_PARAMS_PER_ROW)))
+        await run(finishStatement(batch));
+    },
+
+    async get(id) {
+      if (!isUuid(id)) return null;
+      const [row] = await run<RawRow>(sql`select ${COLUMNS} from job_executions where id = ${id}::uuid`);
+      return row ? fromRaw(row) : null;
+    },
+
+    async list(query): Promise<Page<Execution>> {
+      const { statement, first } = listStatement(query);
+      const rows = (await run<RawRow>(statement)).map(fromRaw);
+      const items = rows.slice(0, first);
+      const last = items.at(-1);
+      return { items, hasNextPage: rows.length > first, endCursor: last ? encodeCursor(last) : null };
+    },
+
+    async latestByJob(jobIds) {
+      const latest = new Map<string, Execution>();
+      const unique = [...new Set(jobIds)];
+      if (unique.length === 0) return latest;
+      // One index probe per job (LIMIT 1 in a lateral join) rather than DISTINCT ON, which would
+      // read every row of every job asked for.
+      for (const batch of chunks(unique, MAX_PARAMS)) {
+        const ids = sql.join(
+          batch.map((id) => sql`(${id}::text)`),
+          sql`, `,
+        );
+        const rows = await run<RawRow>(sql`select x.* from (values ${ids}) as j (job_id)
+cross join lateral (
+  select ${COLUMNS} from job_executions e
+  where e.job_id = j.job_id
+  order by e.scheduled_for desc, e.attempt desc
+  limit 1
+) as x`);
+        for (const row of rows) latest.set(row.job_id, fromRaw(row));
+      }
+      return latest;
+    },
+
+    async abandon(ids, at) {
+      const valid = [...new Set(ids.map((id) => id.toLowerCase()).filter(isUuid))];
+      let changed = 0;
+      for (const batch of chunks(valid, MAX_PARAMS - 1)) {
+        if (batch.length === 0) continue;
+        const list = sql.join(
+          batch.map((id) => sql`${id}::uuid`),
+          sql`, `,
+        );
+        const rows = await run<{ n: number }>(sql`with changed as (
+  update job_executions set status = 'abandoned', finished_at = ${iso(at)}::timestamptz
+  where id in (${list}) and status = 'running'
+  returning 1
+) select count(*)::int as n from changed`);
+        changed += rows[0]?.n ?? 0;
+      }
+      return changed;
+    },
+
+    async deleteFinishedBefore(before) {
+      const rows = await run<{ n: number }>(sql`with deleted as (
+  delete from job_executions
+  where finished_at < ${iso(before)}::timestamptz and status <> 'running'
+  returning 1
+) select count(*)::int as n from deleted`);
+      return rows[0]?.n ?? 0;
+    },
+
+    async close() {
+      await options.close?.();
+    },
+  };
+}

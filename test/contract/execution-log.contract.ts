@@ -1,0 +1,555 @@
+/**
+ * The ExecutionLog contract (src/core/ports.ts), run against every adapter by
+ * test/adapters/execution-log.*.test.ts. `create` is called before each test and must give an empty log.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, ValidationError } from '../../src/core/errors.ts';
+import {
+  type Execution,
+  type ExecutionStatus,
+  MAX_ERROR_MESSAGE_BYTES,
+  MAX_ERROR_STACK_BYTES,
+  MAX_RESULT_BYTES,
+} from '../../src/core/execution.ts';
+import type { ExecutionFinish, ExecutionLog, ExecutionQuery } from '../../src/core/ports.ts';
+
+const T0 = Date.parse('2026-03-01T12:00:00.000Z');
+const bytes = (text: string) => new TextEncoder().encode(text).length;
+
+function row(overrides: Partial<Execution> = {}): Execution {
+  return {
+    id: randomUUID(),
+    jobId: 'job-default',
+    jobName: 'Default job',
+    task: 'http',
+    status: 'running',
+    triggerKind: 'scheduled',
+    scheduledFor: T0,
+    startedAt: T0 + 5,
+    finishedAt: null,
+    durationMs: null,
+    attempt: 1,
+    instance: 'replica-a',
+    error: null,
+    result: null,
+    ...overrides,
+  };
+}
+
+function finish(id: string, overrides: Partial<ExecutionFinish> = {}): ExecutionFinish {
+  return {
+    id,
+    status: 'success',
+    finishedAt: T0 + 1_000,
+    durationMs: 995,
+    error: null,
+    result: null,
+    ...overrides,
+  };
+}
+
+/** Newest first, as the port defines it. */
+function expectedOrder(rows: Execution[]): Execution[] {
+  return [...rows].sort(
+    (a, b) =>
+      b.scheduledFor - a.scheduledFor || b.attempt - a.attempt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+  );
+}
+
+async function walk(log: ExecutionLog, query: Omit<ExecutionQuery, 'after'>): Promise<Execution[]> {
+  const seen: Execution[] = [];
+  let after: string | null = null;
+  for (let pages = 0; pages < 1_000; pages++) {
+    const page = await log.list({ ...query, after });
+    seen.push(...page.items);
+    if (!page.hasNextPage) return seen;
+    expect(page.items).toHaveLength(query.first);
+    after = page.endCursor;
+  }
+  throw new Error('pagination did not end');
+}
+
+export function executionLogContract(name: string, create: () => Promise<ExecutionLog>): void {
+  describe(`ExecutionLog contract: ${name}`, () => {
+    let log: ExecutionLog;
+    let jobId: string;
+
+    beforeEach(async () => {
+      log = await create();
+      jobId = `job-${randomUUID()}`;
+    });
+    afterEach(async () => {
+      await log.close();
+    });
+
+    describe('insert and get', () => {
+      it('inserts a batch, returns the inserted ids and reads every field back exactly', async () => {
+        const rows = [
+          row({ jobId, scheduledFor: T0 + 123, startedAt: T0 + 124 }),
+          row({
+            jobId,
+            status: 'failed',
+            triggerKind: 'retry',
+            attempt: 2,
+            scheduledFor: T0 + 999,
+            startedAt: T0 + 1_001,
+            finishedAt: T0 + 2_999,
+            durationMs: 1_998,
+            instance: 'replica-b',
+            error: { message: 'boom', stack: 'Error: boom\n    at x (y.ts:1:1)' },
+            result: { ok: false, nested: [1, 'two', null, { three: 3.5 }] },
+          }),
+          row({ jobId, status: 'missed', startedAt: null, finishedAt: T0 + 60_001, scheduledFor: T0 + 1 }),
+          row({ jobId, status: 'success', triggerKind: 'manual', scheduledFor: T0 + 7, result: '123' }),
+          row({
+            jobId,
+            status: 'skipped',
+            scheduledFor: T0 + 8,
+            error: { message: 'no stack', stack: null },
+          }),
+        ];
+        const inserted = await log.insert(rows);
+        expect(inserted).toEqual(new Set(rows.map((r) => r.id)));
+        for (const r of rows) expect(await log.get(r.id)).toEqual(r);
+      });
+
+      it('keeps millisecond precision of every time', async () => {
+        const times = [
+          T0 + 1,
+          T0 + 999,
+          Date.parse('1999-12-31T23:59:59.999Z'),
+          Date.parse('2100-01-01T00:00:00.001Z'),
+        ];
+        const rows = times.map((t, i) =>
+          row({ jobId, scheduledFor: t, startedAt: t + 1, finishedAt: t + 2, attempt: i + 1 }),
+        );
+        await log.insert(rows);
+        for (const r of rows) {
+          const got = await log.get(r.id);
+          expect([got?.scheduledFor, got?.startedAt, got?.finishedAt]).toEqual([
+            r.scheduledFor,
+            r.startedAt,
+            r.finishedAt,
+          ]);
+        }
+      });
+
+      it('returns null for an unknown id and for a string that is not a UUID', async () => {
+        expect(await log.get(randomUUID())).toBeNull();
+        expect(await log.get('not-a-uuid')).toBeNull();
+      });
+
+      it('returns an empty set for an empty batch', async () => {
+        expect(await log.insert([])).toEqual(new Set());
+      });
+
+      it('rejects a row whose id is not a UUID, naming the field', async () => {
+        const error = await log.insert([row({ jobId, id: 'nope' })]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).field).toBe('id');
+      });
+
+      it('inserts a batch of 5,000 rows in one call', async () => {
+        const rows = Array.from({ length: 5_000 }, (_, i) =>
+          row({ jobId, scheduledFor: T0 + i * 1_000, result: { i } }),
+        );
+        const inserted = await log.insert(rows);
+        expect(inserted.size).toBe(5_000);
+        const page = await log.list({ first: 5_000, jobId });
+        expect(page.items).toHaveLength(5_000);
+        expect(page.hasNextPage).toBe(false);
+        expect(page.items[0]?.result).toEqual({ i: 4_999 });
+
+        await log.finish(rows.map((r) => finish(r.id)));
+        const done = await log.list({ first: 5_001, jobId, status: ['success'] });
+        expect(done.items).toHaveLength(5_000);
+      });
+    });
+
+    describe('the fire key (jobId, scheduledFor, attempt)', () => {
+      it('silently skips a row whose fire key exists and leaves the original unchanged', async () => {
+        const original = row({ jobId });
+        await log.insert([original]);
+        const duplicate = row({ jobId, instance: 'replica-b', status: 'skipped', startedAt: null });
+        const other = row({ jobId, attempt: 2 });
+
+        const inserted = await log.insert([duplicate, other]);
+
+        expect(inserted).toEqual(new Set([other.id]));
+        expect(await log.get(original.id)).toEqual(original);
+        expect(await log.get(duplicate.id)).toBeNull();
+      });
+
+      it('keeps only the first of two rows with the same key in one batch', async () => {
+        const first = row({ jobId, instance: 'first' });
+        const second = row({ jobId, instance: 'second' });
+        expect(await log.insert([first, second])).toEqual(new Set([first.id]));
+        expect(await log.get(second.id)).toBeNull();
+      });
+
+      it('treats the same key of another job, time or attempt as a different fire', async () => {
+        const rows = [
+          row({ jobId }),
+          row({ jobId: `${jobId}-other` }),
+          row({ jobId, scheduledFor: T0 + 1 }),
+          row({ jobId, attempt: 2 }),
+        ];
+        expect((await log.insert(rows)).size).toBe(4);
+      });
+
+      it('skips a repeated insert of the same row (a retried write)', async () => {
+        const r = row({ jobId });
+        await log.insert([r]);
+        expect(await log.insert([r])).toEqual(new Set());
+        expect(await log.get(r.id)).toEqual(r);
+      });
+
+      it('rejects a reused id under another fire key with ConflictError and stores nothing of the batch', async () => {
+        const existing = row({ jobId });
+        await log.insert([existing]);
+        const fresh = row({ jobId, attempt: 5 });
+        const reused = row({ jobId, id: existing.id, attempt: 9 });
+        await expect(log.insert([fresh, reused])).rejects.toBeInstanceOf(ConflictError);
+        expect(await log.get(fresh.id)).toBeNull();
+        expect(await log.get(existing.id)).toEqual(existing);
+      });
+    });
+
+    describe('finish', () => {
+      it('moves a running row to its final state', async () => {
+        const r = row({ jobId });
+        await log.insert([r]);
+        await log.finish([
+          finish(r.id, {
+            status: 'failed',
+            error: { message: 'bad', stack: 'Error: bad' },
+            result: { partial: true },
+          }),
+        ]);
+        expect(await log.get(r.id)).toEqual({
+          ...r,
+          status: 'failed',
+          finishedAt: T0 + 1_000,
+          durationMs: 995,
+          error: { message: 'bad', stack: 'Error: bad' },
+          result: { partial: true },
+        });
+      });
+
+      it('finishes a batch, each row with its own values', async () => {
+        const rows = Array.from({ length: 50 }, (_, i) => row({ jobId, attempt: i + 1 }));
+        await log.insert(rows);
+        const statuses: ExecutionStatus[] = ['success', 'failed', 'timed_out'];
+        await log.finish(
+          rows.map((r, i) =>
+            finish(r.id, {
+              status: statuses[i % 3] as ExecutionFinish['status'],
+              finishedAt: T0 + i,
+              durationMs: i,
+              result: i,
+            }),
+          ),
+        );
+        for (const [i, r] of rows.entries()) {
+          const got = await log.get(r.id);
+          expect([got?.status, got?.finishedAt, got?.durationMs, got?.result]).toEqual([
+            statuses[i % 3],
+            T0 + i,
+            i,
+            i,
+          ]);
+        }
+      });
+
+      it('ignores a late finish of a row already final (timed out, abandoned or finished)', async () => {
+        const timedOut = row({ jobId, attempt: 1 });
+        const abandoned = row({ jobId, attempt: 2 });
+        const done = row({ jobId, attempt: 3 });
+        await log.insert([timedOut, abandoned, done]);
+        await log.finish([finish(timedOut.id, { status: 'timed_out' }), finish(done.id)]);
+        await log.abandon([abandoned.id], T0 + 500);
+        const before = await Promise.all([timedOut, abandoned, done].map((r) => log.get(r.id)));
+
+        await log.finish(
+          [timedOut, abandoned, done].map((r) =>
+            finish(r.id, {
+              status: 'failed',
+              finishedAt: T0 + 9_000,
+              error: { message: 'late', stack: null },
+            }),
+          ),
+        );
+
+        const after = await Promise.all([timedOut, abandoned, done].map((r) => log.get(r.id)));
+        expect(after).toEqual(before);
+        expect(after.map((r) => r?.status)).toEqual(['timed_out', 'abandoned', 'success']);
+      });
+
+      it('ignores a row inserted already final (missed, skipped)', async () => {
+        const missed = row({ jobId, status: 'missed', startedAt: null, finishedAt: T0 });
+        await log.insert([missed]);
+        await log.finish([finish(missed.id)]);
+        expect(await log.get(missed.id)).toEqual(missed);
+      });
+
+      it('keeps the first of two finishes of one id in a batch', async () => {
+        const r = row({ jobId });
+        await log.insert([r]);
+        await log.finish([finish(r.id, { status: 'timed_out' }), finish(r.id, { status: 'success' })]);
+        expect((await log.get(r.id))?.status).toBe('timed_out');
+      });
+
+      it('ignores unknown and malformed ids', async () => {
+        const r = row({ jobId });
+        await log.insert([r]);
+        await log.finish([finish(randomUUID()), finish('not-a-uuid'), finish(r.id)]);
+        expect((await log.get(r.id))?.status).toBe('success');
+      });
+
+      it('rejects `running` as a final status', async () => {
+        const error = await log
+          .finish([finish(randomUUID(), { status: 'running' as ExecutionFinish['status'] })])
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ValidationError);
+      });
+    });
+
+    describe('size bounds', () => {
+      it('bounds error message to 8 KiB and stack to 32 KiB on insert', async () => {
+        const r = row({
+          jobId,
+          status: 'failed',
+          error: { message: 'm'.repeat(9 * 1024), stack: 's'.repeat(40 * 1024) },
+        });
+        await log.insert([r]);
+        const got = await log.get(r.id);
+        expect(bytes(got?.error?.message ?? '')).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_BYTES);
+        expect(bytes(got?.error?.stack ?? '')).toBeLessThanOrEqual(MAX_ERROR_STACK_BYTES);
+        expect(got?.error?.message).toMatch(/^m{7000,}…\[truncated\]$/);
+        expect(got?.error?.stack).toMatch(/^s{30000,}…\[truncated\]$/);
+      });
+
+      it('bounds multibyte error text on finish without splitting a character', async () => {
+        const r = row({ jobId });
+        await log.insert([r]);
+        const message = '€😀'.repeat(2_000); // 7 bytes each: 14,000 bytes
+        const stack = 'ü'.repeat(20_000); // 40,000 bytes
+        await log.finish([finish(r.id, { status: 'failed', error: { message, stack } })]);
+        const got = await log.get(r.id);
+        const gotMessage = got?.error?.message ?? '';
+        const gotStack = got?.error?.stack ?? '';
+        expect(bytes(gotMessage)).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_BYTES);
+        expect(bytes(gotStack)).toBeLessThanOrEqual(MAX_ERROR_STACK_BYTES);
+        expect(gotMessage).not.toContain('\uFFFD');
+        expect(gotStack).not.toContain('\uFFFD');
+        const head = gotMessage.replace('…[truncated]', '');
+        expect(message.startsWith(head)).toBe(true);
+        expect(head.length).toBeGreaterThan(2_000);
+      });
+
+      it('keeps a small result and replaces an oversized one by a note', async () => {
+        const small = row({ jobId, status: 'success', result: { ok: true, items: [1, 2, 3] } });
+        const big = row({ jobId, attempt: 2 });
+        await log.insert([small, big]);
+        await log.finish([finish(big.id, { result: { blob: 'x'.repeat(20 * 1024) } })]);
+        expect((await log.get(small.id))?.result).toEqual({ ok: true, items: [1, 2, 3] });
+        const note = (await log.get(big.id))?.result as { truncated: boolean; bytes: number };
+        expect(note.truncated).toBe(true);
+        expect(note.bytes).toBeGreaterThan(MAX_RESULT_BYTES);
+      });
+    });
+
+    describe('list', () => {
+      // Two jobs, several attempts and ties on (scheduledFor, attempt) across jobs, so the id decides.
+      async function seed(): Promise<Execution[]> {
+        const other = `${jobId}-b`;
+        const statuses: ExecutionStatus[] = ['success', 'failed', 'running', 'missed'];
+        const rows: Execution[] = [];
+        for (let i = 0; i < 12; i++)
+          for (const [j, owner] of [jobId, other].entries())
+            rows.push(
+              row({
+                jobId: owner,
+                scheduledFor: T0 + Math.floor(i / 3) * 60_000,
+                attempt: (i % 3) + 1,
+                status: statuses[(i + j) % 4],
+              }),
+            );
+        await log.insert(rows);
+        return rows;
+      }
+
+      it('lists newest first: scheduledFor, then attempt, then id, all descending', async () => {
+        const rows = await seed();
+        const page = await log.list({ first: 100 });
+        expect(page.items.map((r) => r.id)).toEqual(expectedOrder(rows).map((r) => r.id));
+        expect(page.hasNextPage).toBe(false);
+      });
+
+      it('walks every page with no duplicate and no gap', async () => {
+        const rows = await seed();
+        for (const first of [1, 5, 7, 24]) {
+          const all = await walk(log, { first });
+          expect(all.map((r) => r.id)).toEqual(expectedOrder(rows).map((r) => r.id));
+        }
+      });
+
+      it('reports hasNextPage and endCursor at the edges', async () => {
+        const rows = await seed();
+        const exact = await log.list({ first: rows.length });
+        expect(exact.hasNextPage).toBe(false);
+        const last = exact.items.at(-1);
+        expect(exact.endCursor).not.toBeNull();
+        expect(last?.id).toBe(expectedOrder(rows).at(-1)?.id);
+
+        const beyond = await log.list({ first: 10, after: exact.endCursor });
+        expect(beyond).toEqual({ items: [], hasNextPage: false, endCursor: null });
+
+        const none = await log.list({ first: 0 });
+        expect(none.items).toEqual([]);
+        expect(none.hasNextPage).toBe(true);
+        expect(none.endCursor).toBeNull();
+      });
+
+      it('filters by job', async () => {
+        const rows = await seed();
+        const mine = expectedOrder(rows.filter((r) => r.jobId === jobId));
+        expect((await walk(log, { first: 5, jobId })).map((r) => r.id)).toEqual(mine.map((r) => r.id));
+        expect((await log.list({ first: 5, jobId: `${jobId}-none` })).items).toEqual([]);
+      });
+
+      it('filters by one or several statuses; an empty list means any', async () => {
+        const rows = await seed();
+        const failed = expectedOrder(rows.filter((r) => r.status === 'failed'));
+        expect((await walk(log, { first: 2, status: ['failed'] })).map((r) => r.id)).toEqual(
+          failed.map((r) => r.id),
+        );
+        const some = expectedOrder(rows.filter((r) => r.status === 'running' || r.status === 'missed'));
+        expect((await walk(log, { first: 4, status: ['running', 'missed'] })).map((r) => r.id)).toEqual(
+          some.map((r) => r.id),
+        );
+        expect((await log.list({ first: 100, status: [] })).items).toHaveLength(rows.length);
+      });
+
+      it('filters by since (inclusive) and until (exclusive) on scheduledFor', async () => {
+        const rows = await seed();
+        const since = T0 + 60_000;
+        const until = T0 + 180_000;
+        const inWindow = expectedOrder(rows.filter((r) => r.scheduledFor >= since && r.scheduledFor < until));
+        expect(inWindow.length).toBeGreaterThan(0);
+        expect((await walk(log, { first: 4, since, until })).map((r) => r.id)).toEqual(
+          inWindow.map((r) => r.id),
+        );
+        expect((await log.list({ first: 100, since: T0 + 180_000 })).items).toHaveLength(6);
+        expect((await log.list({ first: 100, until: T0 + 1 })).items).toHaveLength(6);
+      });
+
+      it('combines every filter', async () => {
+        const rows = await seed();
+        const expected = expectedOrder(
+          rows.filter(
+            (r) =>
+              r.jobId === jobId &&
+              (r.status === 'success' || r.status === 'failed') &&
+              r.scheduledFor >= T0 + 60_000 &&
+              r.scheduledFor < T0 + 240_000,
+          ),
+        );
+        const got = await walk(log, {
+          first: 1,
+          jobId,
+          status: ['success', 'failed'],
+          since: T0 + 60_000,
+          until: T0 + 240_000,
+        });
+        expect(got.map((r) => r.id)).toEqual(expected.map((r) => r.id));
+      });
+
+      it('rejects a malformed cursor and a negative page size, naming the field', async () => {
+        for (const after of ['garbage', 'W10', btoa('[1,2,"x"]')]) {
+          const error = await log.list({ first: 1, after }).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(ValidationError);
+          expect((error as ValidationError).field).toBe('after');
+        }
+        const error = await log.list({ first: -1 }).catch((e: unknown) => e);
+        expect((error as ValidationError).field).toBe('first');
+      });
+    });
+
+    describe('latestByJob', () => {
+      it('returns the newest row of each job asked for, in one call', async () => {
+        const a = `${jobId}-a`;
+        const b = `${jobId}-b`;
+        const rows = [
+          row({ jobId: a, scheduledFor: T0 }),
+          row({ jobId: a, scheduledFor: T0 + 60_000, attempt: 1 }),
+          row({ jobId: a, scheduledFor: T0 + 60_000, attempt: 2, triggerKind: 'retry' }),
+          row({ jobId: a, scheduledFor: T0 - 60_000, attempt: 3 }),
+          row({ jobId: b, scheduledFor: T0 + 5 }),
+          row({ jobId: `${jobId}-not-asked`, scheduledFor: T0 + 999_999 }),
+        ];
+        await log.insert(rows);
+        const latest = await log.latestByJob([a, b, `${jobId}-none`, a]);
+        expect([...latest.keys()].sort()).toEqual([a, b]);
+        expect(latest.get(a)).toEqual(rows[2]);
+        expect(latest.get(b)).toEqual(rows[4]);
+        expect(await log.latestByJob([])).toEqual(new Map());
+      });
+    });
+
+    describe('abandon', () => {
+      it('marks only running rows abandoned and counts them', async () => {
+        const running = [row({ jobId, attempt: 1 }), row({ jobId, attempt: 2 })];
+        const done = row({ jobId, attempt: 3 });
+        await log.insert([...running, done]);
+        await log.finish([finish(done.id)]);
+
+        const changed = await log.abandon(
+          [...running.map((r) => r.id), done.id, randomUUID(), 'not-a-uuid'],
+          T0 + 7_777,
+        );
+
+        expect(changed).toBe(2);
+        for (const r of running) {
+          const got = await log.get(r.id);
+          expect([got?.status, got?.finishedAt]).toEqual(['abandoned', T0 + 7_777]);
+        }
+        expect((await log.get(done.id))?.status).toBe('success');
+        expect(await log.abandon([running[0]!.id], T0 + 8_000)).toBe(0);
+        expect(await log.abandon([], T0)).toBe(0);
+      });
+    });
+
+    describe('deleteFinishedBefore', () => {
+      it('deletes final rows finished before the instant, never running ones', async () => {
+        const old = row({ jobId, attempt: 1 });
+        const edge = row({ jobId, attempt: 2 });
+        const recent = row({ jobId, attempt: 3 });
+        const running = row({ jobId, attempt: 4, scheduledFor: T0 - 86_400_000 });
+        const missed = row({ jobId, attempt: 5, status: 'missed', startedAt: null, finishedAt: T0 - 1 });
+        await log.insert([old, edge, recent, running, missed]);
+        await log.finish([
+          finish(old.id, { finishedAt: T0 - 10 }),
+          finish(edge.id, { finishedAt: T0 }),
+          finish(recent.id, { finishedAt: T0 + 10 }),
+        ]);
+
+        expect(await log.deleteFinishedBefore(T0)).toBe(2);
+
+        expect(await log.get(old.id)).toBeNull();
+        expect(await log.get(missed.id)).toBeNull();
+        for (const kept of [edge, recent, running]) expect(await log.get(kept.id)).not.toBeNull();
+        expect(await log.deleteFinishedBefore(T0)).toBe(0);
+      });
+
+      it('frees the fire key of a deleted row', async () => {
+        const r = row({ jobId, status: 'success', finishedAt: T0 });
+        await log.insert([r]);
+        await log.deleteFinishedBefore(T0 + 1);
+        const again = row({ jobId });
+        expect(await log.insert([again])).toEqual(new Set([again.id]));
+      });
+    });
+  });
+}
