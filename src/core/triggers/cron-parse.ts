@@ -36,6 +36,16 @@ const MONTH: FieldSpec = { name: 'month', min: 1, max: 12, names: MONTHS };
 // 7 is Sunday too (cronie); croner maps 7 to 0 as well, but we normalize so lists dedupe.
 const DAY_OF_WEEK: FieldSpec = { name: 'day-of-week', min: 0, max: 7, names: DAYS };
 
+/** Reminders of the special forms a field accepts, for error messages. */
+const EXTENSIONS: Record<FieldName, string> = {
+  second: '',
+  minute: '',
+  hour: '',
+  'day-of-month': ' (or L, LW, nW)',
+  month: '',
+  'day-of-week': ' (or nL, n#k)',
+};
+
 const ALIASES: Record<string, string> = {
   '@yearly': '0 0 1 1 *',
   '@annually': '0 0 1 1 *',
@@ -231,10 +241,14 @@ function parseValue(text: string, spec: FieldSpec, item: string, field: string):
   }
   const index = spec.names?.indexOf(text.toLowerCase()) ?? -1;
   if (index >= 0) return index + spec.min;
-  const expected = spec.names
-    ? `a number ${rangeText(spec)} or a name ${spec.names[0]}..${spec.names[spec.names.length - 1]}`
-    : `a number ${rangeText(spec)}`;
-  throw fieldError(field, spec, item, `"${text}" is not ${expected}`);
+  const names = spec.names ? ` or a name ${spec.names[0]}..${spec.names[spec.names.length - 1]}` : '';
+  const subject = text === item ? 'is' : `"${text}" is`;
+  throw fieldError(
+    field,
+    spec,
+    item,
+    `${subject} not a number ${rangeText(spec)}${names}${EXTENSIONS[spec.name]}`,
+  );
 }
 
 /** `*` in day-of-week is 0-6: 7 would only repeat Sunday. */
