@@ -1,0 +1,140 @@
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRedisJobStore } from '../../src/adapters/redis/job-store.ts';
+import { UnavailableError } from '../../src/core/errors.ts';
+import type { JobStore } from '../../src/core/ports.ts';
+import { jobStoreContract, makeJob } from '../contract/job-store.contract.ts';
+import { redisAvailability, uniquePrefix } from '../support/services.ts';
+import { connect, dropPrefix, waitFor } from './redis-harness.ts';
+
+const redis = await redisAvailability();
+
+jobStoreContract(
+  'redis',
+  async () => {
+    const prefix = uniquePrefix('job-store');
+    const a = connect();
+    const b = connect();
+    const store = createRedisJobStore({ redis: a, prefix });
+    const other = createRedisJobStore({ redis: b, prefix });
+    return {
+      store,
+      other,
+      reach: (instant) => waitFor(async () => (await store.now()) >= instant),
+      close: async () => {
+        await store.close();
+        await other.close();
+        await dropPrefix(a, prefix);
+        a.disconnect();
+        b.disconnect();
+      },
+    };
+  },
+  { skip: !redis.available },
+);
+
+describe.skipIf(!redis.available)('redis JobStore', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  function open(prefix = uniquePrefix('job-store')): { store: JobStore; client: Redis } {
+    const client = connect();
+    const store = createRedisJobStore({ redis: client, prefix });
+    cleanups.push(async () => {
+      await store.close();
+      await dropPrefix(client, prefix);
+      client.disconnect();
+    });
+    return { store, client };
+  }
+
+  it('wakes other replicas when the schedule changes, not itself', async () => {
+    const prefix = uniquePrefix('job-store');
+    const { store } = open(prefix);
+    const { store: other } = open(prefix);
+    let heardByOther = 0;
+    let heardBySelf = 0;
+    other.onScheduleChange?.(() => heardByOther++);
+    store.onScheduleChange?.(() => heardBySelf++);
+    // The subscription is acknowledged asynchronously: keep changing until the other replica hears.
+    let n = 0;
+    await waitFor(async () => {
+      await store.add(makeJob(`j${n++}`));
+      return heardByOther > 0;
+    });
+    const before = heardByOther;
+    await store.update(makeJob('j0', { version: 2 }), 1, 'keep');
+    await store.remove('j0');
+    await waitFor(() => heardByOther >= before + 2);
+    expect(heardBySelf).toBe(0);
+  });
+
+  it('maps an unreachable Redis to UnavailableError', async () => {
+    const client = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => {});
+    const store = createRedisJobStore({ redis: client, prefix: uniquePrefix('down') });
+    await expect(store.count()).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.claimDue(10, 1000)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.add(makeJob('a'))).rejects.toBeInstanceOf(UnavailableError);
+    await store.close();
+    client.disconnect();
+  });
+
+  it('runs again after Redis forgot its scripts (SCRIPT FLUSH)', async () => {
+    const { store, client } = open();
+    await store.add(makeJob('a'));
+    await client.script('FLUSH');
+    await store.add(makeJob('b'));
+    expect(await store.count()).toBe(2);
+  });
+
+  it('claimDue costs the same with 100,000 jobs stored as with 100', { timeout: 180_000 }, async () => {
+    const measure = async (total: number) => {
+      const { store } = open();
+      const now = await store.now();
+      const dueIds = new Set<string>();
+      for (let start = 0; start < total; start += 5_000) {
+        const adds: Promise<void>[] = [];
+        for (let i = start; i < Math.min(total, start + 5_000); i++) {
+          const due = i % (total / 10) === 0;
+          const at = due ? now - 1_000 - i : now + 365 * 86_400_000 + i;
+          if (due) dueIds.add(`job-${i}`);
+          adds.push(store.add(makeJob(`job-${i}`, { nextRunTime: at, dueAt: at })));
+        }
+        await Promise.all(adds);
+      }
+      expect(await store.count()).toBe(total);
+      const timings: number[] = [];
+      for (let round = 0; round < 7; round++) {
+        const started = performance.now();
+        const batch = await store.claimDue(10, 60_000);
+        timings.push(performance.now() - started);
+        expect(new Set(batch.claims.map((c) => c.job.id))).toEqual(dueIds);
+        // Hand the fires back unchanged, so the next round claims the same 10.
+        const outcomes = await store.commit(
+          batch.claims.map(({ job, token }) => ({
+            jobId: job.id,
+            token,
+            claimedNextRunTime: job.nextRunTime,
+            nextRunTime: job.nextRunTime,
+            dueAt: job.dueAt,
+          })),
+        );
+        expect(outcomes.every((o) => o === 'committed')).toBe(true);
+      }
+      timings.sort((x, y) => x - y);
+      return timings[Math.floor(timings.length / 2)] as number;
+    };
+    const small = await measure(100);
+    const large = await measure(100_000);
+    console.log(
+      `redis claimDue(10): median ${small.toFixed(2)} ms with 100 jobs, ${large.toFixed(2)} ms with 100,000 jobs (x${(large / small).toFixed(2)})`,
+    );
+  });
+});
