@@ -212,8 +212,9 @@ function parseItem(item: string, spec: FieldSpec, field: string, whole: string):
     const [a, b, ...rest] = base.split('-');
     if (rest.length > 0 || a === '' || b === '') throw fieldError(field, spec, item, 'not a valid range');
     from = parseValue(a!, spec, item, field);
+    to = parseValue(b!, spec, item, field);
     // `sat-sun` means Saturday and Sunday (cronie): a range ending in the name sun ends at 7.
-    to = spec.name === 'day-of-week' && b!.toLowerCase() === 'sun' ? 7 : parseValue(b!, spec, item, field);
+    if (spec.name === 'day-of-week' && b!.toLowerCase() === 'sun' && from > 0) to = 7;
     if (from > to)
       throw fieldError(field, spec, item, 'inverted range, the first value must not exceed the second');
   } else {

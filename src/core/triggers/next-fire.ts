@@ -12,6 +12,7 @@ import { nextIntervalTime } from './interval.ts';
  * null when the trigger has no more fires.
  */
 export function nextFireTime(trigger: Trigger, after: number): number | null {
+  if (!Number.isFinite(after)) throw new RangeError(`after must be a finite epoch ms, got ${after}`);
   // Searching from just before startDate lets a fire exactly at startDate count.
   const from = trigger.startDate === null ? after : Math.max(after, trigger.startDate - 1);
   const next = nextByKind(trigger, from);

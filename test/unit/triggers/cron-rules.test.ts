@@ -38,6 +38,21 @@ describe('grammar', () => {
     ]);
   });
 
+  test('sun-sun is Sunday alone; wed-sun runs to Sunday', () => {
+    expect(fires('0 0 * * sun-sun', 'UTC', '2027-03-01T00:00:00Z', 2)).toEqual([
+      '2027-03-07T00:00:00Z',
+      '2027-03-14T00:00:00Z',
+    ]);
+    expect(fires('0 0 * * wed-sun', 'UTC', '2027-03-01T00:00:00Z', 6)).toEqual([
+      '2027-03-03T00:00:00Z',
+      '2027-03-04T00:00:00Z',
+      '2027-03-05T00:00:00Z',
+      '2027-03-06T00:00:00Z',
+      '2027-03-07T00:00:00Z',
+      '2027-03-10T00:00:00Z',
+    ]);
+  });
+
   test('0 and 7 are both Sunday', () => {
     const sundays = ['2027-03-07T00:00:00Z', '2027-03-14T00:00:00Z', '2027-03-21T00:00:00Z'];
     expect(fires('0 0 * * 0', 'UTC', '2027-03-01T00:00:00Z', 3)).toEqual(sundays);

@@ -50,6 +50,11 @@ describe('cron trigger window', () => {
   });
 });
 
+test('a non-finite search instant is a programming error, not "no more fires"', () => {
+  const trigger: DateTrigger = { kind: 'date', runDate: 1, startDate: null, endDate: null, jitterMs: 0 };
+  expect(() => nextFireTime(trigger, Number.NaN)).toThrow(RangeError);
+});
+
 describe('jitterOffset', () => {
   test('0 jitter is no delay', () => {
     expect(jitterOffset('job-1', 1_800_000_000_000, 0)).toBe(0);
