@@ -5,15 +5,14 @@
 import type { BusEvent, EventBus, SequencedEvent } from '../../core/ports.ts';
 
 export interface MemoryEventBusOptions {
-  /** Called when a listener throws (default: console.error). */
-  onListenerError?: (error: unknown) => void;
+  /** A listener that threw or an event that could not be copied. Default: console.error. */
+  onError?: (error: unknown) => void;
 }
 
 type Listener = (event: SequencedEvent) => void;
 
 export function createMemoryEventBus(options: MemoryEventBusOptions = {}): EventBus {
-  const onListenerError =
-    options.onListenerError ?? ((error: unknown) => console.error('event listener failed', error));
+  const onError = options.onError ?? ((error: unknown) => console.error('event bus error', error));
   const sequences: Record<BusEvent['stream'], number> = { execution: 0, job: 0 };
   const listeners = new Set<Listener>();
   let closed = false;
@@ -26,7 +25,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
         // A copy, so a publisher that later mutates its object does not rewrite history.
         sequenced = { ...structuredClone(event), sequence: sequences[event.stream] + 1 };
       } catch (error) {
-        onListenerError(error);
+        onError(error);
         return;
       }
       sequences[event.stream] = sequenced.sequence;
@@ -38,7 +37,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
           try {
             listener(sequenced);
           } catch (error) {
-            onListenerError(error);
+            onError(error);
           }
         }
       });

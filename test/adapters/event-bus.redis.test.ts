@@ -1,0 +1,98 @@
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { createRedisEventBus, type RedisEventBus } from '../../src/adapters/redis/event-bus.ts';
+import { UnavailableError } from '../../src/core/errors.ts';
+import { collector, eventBusContract, executionEvent, jobEvent } from '../contract/event-bus.contract.ts';
+import { redisAvailability, uniquePrefix } from '../support/services.ts';
+import { connect, dropPrefix, waitFor } from './redis-harness.ts';
+
+const redis = await redisAvailability();
+
+async function openPair(): Promise<{
+  bus: RedisEventBus;
+  other: RedisEventBus;
+  errors: unknown[];
+  close: () => Promise<void>;
+}> {
+  const prefix = uniquePrefix('event-bus');
+  const errors: unknown[] = [];
+  const a = connect();
+  const b = connect();
+  const bus = createRedisEventBus({ redis: a, prefix, onError: (error) => errors.push(error) });
+  const other = createRedisEventBus({ redis: b, prefix, onError: (error) => errors.push(error) });
+  return {
+    bus,
+    other,
+    errors,
+    close: async () => {
+      await bus.close();
+      await other.close();
+      await dropPrefix(a, prefix);
+      a.disconnect();
+      b.disconnect();
+    },
+  };
+}
+
+eventBusContract(
+  'redis',
+  async () => {
+    const pair = await openPair();
+    return { ...pair, ready: async () => void (await Promise.all([pair.bus.ready(), pair.other.ready()])) };
+  },
+  { skip: !redis.available },
+);
+
+describe.skipIf(!redis.available)('redis EventBus', () => {
+  it('concurrent publishers on two replicas get gap-free numbers seen in the same order everywhere', async () => {
+    const pair = await openPair();
+    try {
+      const here = collector(pair.bus);
+      const there = collector(pair.other);
+      await Promise.all([pair.bus.ready(), pair.other.ready()]);
+      for (let i = 0; i < 200; i++) {
+        pair.bus.publish(jobEvent(`a${i}`));
+        pair.other.publish(jobEvent(`b${i}`));
+        if (i % 4 === 0) pair.other.publish(executionEvent(`e${i}`));
+      }
+      await here.until(450);
+      await there.until(450);
+      const view = (events: typeof here.events) => events.map((e) => `${e.stream}#${e.sequence}`);
+      expect(view(here.events)).toEqual(view(there.events));
+      const jobs = here.events.filter((e) => e.stream === 'job').map((e) => e.sequence);
+      const executions = here.events.filter((e) => e.stream === 'execution').map((e) => e.sequence);
+      expect(jobs).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+      expect(executions).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      // Each replica's own events keep their publish order.
+      const order = (p: string) =>
+        here.events.flatMap((e) =>
+          e.stream === 'job' && e.jobId.startsWith(p) ? [Number(e.jobId.slice(1))] : [],
+        );
+      expect(order('a')).toEqual(Array.from({ length: 200 }, (_, i) => i));
+      expect(order('b')).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('reports an unreachable Redis through ready() and onError, never from publish', async () => {
+    const client = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => {});
+    const errors: unknown[] = [];
+    const bus = createRedisEventBus({
+      redis: client,
+      prefix: uniquePrefix('down'),
+      onError: (e) => errors.push(e),
+    });
+    await expect(bus.ready()).rejects.toBeInstanceOf(UnavailableError);
+    expect(() => bus.publish(jobEvent('j1'))).not.toThrow();
+    await waitFor(() => errors.length > 0);
+    expect(errors[0]).toBeInstanceOf(UnavailableError);
+    await bus.close();
+    client.disconnect();
+  });
+});
