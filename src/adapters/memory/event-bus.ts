@@ -7,12 +7,17 @@ import type { BusEvent, EventBus, SequencedEvent } from '../../core/ports.ts';
 export interface MemoryEventBusOptions {
   /** A listener that threw or an event that could not be copied. Default: console.error. */
   onError?: (error: unknown) => void;
+  /** Older name of onError, still accepted (src/app.ts uses it). */
+  onListenerError?: (error: unknown) => void;
 }
 
 type Listener = (event: SequencedEvent) => void;
 
 export function createMemoryEventBus(options: MemoryEventBusOptions = {}): EventBus {
-  const onError = options.onError ?? ((error: unknown) => console.error('event bus error', error));
+  const onError =
+    options.onError ??
+    options.onListenerError ??
+    ((error: unknown) => console.error('event bus error', error));
   const sequences: Record<BusEvent['stream'], number> = { execution: 0, job: 0 };
   const listeners = new Set<Listener>();
   let closed = false;
