@@ -8,8 +8,10 @@ import {
   boundResult,
   EXECUTION_STATUSES,
   type Execution,
+  type ExecutionError,
   type ExecutionStatus,
 } from '../core/execution.ts';
+import type { JsonValue } from '../core/json.ts';
 import type { ExecutionFinish, ExecutionQuery } from '../core/ports.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -23,6 +25,38 @@ export function isUuid(id: string): boolean {
 
 function checkTime(field: string, value: number | null): void {
   if (value !== null && !Number.isSafeInteger(value)) throw new ValidationError(field, 'must be epoch ms');
+}
+
+// PostgreSQL text and jsonb hold neither NUL nor half of a surrogate pair; one such character in a
+// task's error would fail the whole batch, so it becomes U+FFFD everywhere, memory included.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters to replace.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export function storableText(text: string): string {
+  return text.replace(UNSTORABLE, '\uFFFD');
+}
+
+function storableJson(value: JsonValue): JsonValue {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value !== null && typeof value === 'object') {
+    const out: { [key: string]: JsonValue } = {};
+    for (const [key, item] of Object.entries(value)) out[storableText(key)] = storableJson(item);
+    return out;
+  }
+  return value;
+}
+
+function storableError(error: ExecutionError | null): ExecutionError | null {
+  if (error === null) return null;
+  return boundError({
+    message: storableText(error.message),
+    stack: error.stack === null ? null : storableText(error.stack),
+  });
+}
+
+function storableResult(result: JsonValue | null): JsonValue | null {
+  return boundResult(result === null || result === undefined ? null : storableJson(result));
 }
 
 function boundDuration(durationMs: number | null): number | null {
@@ -46,8 +80,8 @@ export function normalizeRow(row: Execution): Execution {
     ...row,
     id: row.id.toLowerCase(),
     durationMs: boundDuration(row.durationMs),
-    error: row.error === null ? null : boundError(row.error),
-    result: boundResult(row.result),
+    error: storableError(row.error),
+    result: storableResult(row.result),
   };
 }
 
@@ -69,8 +103,8 @@ export function normalizeFinishes(updates: ExecutionFinish[]): ExecutionFinish[]
       ...update,
       id,
       durationMs: boundDuration(update.durationMs),
-      error: update.error === null ? null : boundError(update.error),
-      result: boundResult(update.result),
+      error: storableError(update.error),
+      result: storableResult(update.result),
     });
   }
   return out;

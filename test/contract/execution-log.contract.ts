@@ -360,6 +360,20 @@ export function executionLogContract(name: string, create: () => Promise<Executi
       });
     });
 
+    describe('characters PostgreSQL cannot store', () => {
+      it('replaces NUL and lone surrogates in errors and results by U+FFFD instead of failing the batch', async () => {
+        const bad = 'a\u0000b\uD83Dc\uDE00d😀';
+        const inserted = row({ jobId, status: 'failed', error: { message: bad, stack: bad } });
+        const finished = row({ jobId, attempt: 2 });
+        await log.insert([inserted, finished]);
+        await log.finish([finish(finished.id, { result: { [bad]: [bad, { nested: bad }] } })]);
+
+        const clean = 'a\uFFFDb\uFFFDc\uFFFDd😀';
+        expect((await log.get(inserted.id))?.error).toEqual({ message: clean, stack: clean });
+        expect((await log.get(finished.id))?.result).toEqual({ [clean]: [clean, { nested: clean }] });
+      });
+    });
+
     describe('list', () => {
       // Two jobs, several attempts and ties on (scheduledFor, attempt) across jobs, so the id decides.
       async function seed(): Promise<Execution[]> {

@@ -1,7 +1,6 @@
 /**
  * ExecutionLog on PostgreSQL (postgres.js or PGlite, through drizzle). Written for batches: one
- * insert and one update statement per batch however many rows it holds, split only where the
- * bind parameter limit (65,535 in the protocol) would be exceeded.
+ * insert and one update statement per batch however many rows it holds (see insertStatement).
  *
  * Times are timestamptz(3); they are read back as epoch ms computed in SQL, so no driver ever parses
  * a timestamp string. `result` is read as text and parsed here, for the same reason.
@@ -20,11 +19,6 @@ import {
 } from '../execution-log-shared.ts';
 import type { Database } from './connect.ts';
 import { toStoreError, violates } from './errors.ts';
-
-// The protocol allows 65,535 bind parameters; postgres.js refuses 65,534 and more.
-const MAX_PARAMS = 65_533;
-const INSERT_PARAMS_PER_ROW = 15;
-const FINISH_PARAMS_PER_ROW = 7;
 
 const COLUMNS = sql.raw(
   [
@@ -97,40 +91,93 @@ function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-function json(value: JsonValue | null): string | null {
-  return value === null ? null : JSON.stringify(value);
+// One statement carries a batch as a single JSON parameter of at most this many characters (unless
+// one row alone is larger): about 3,000 plain rows. Measured on PG 15: ~1-2 MB per statement is the
+// fastest; at 8 MB the server spends more time per row than at 1 MB.
+const MAX_BATCH_CHARS = 1024 * 1024;
+
+/** JSON arrays of the items, each array under MAX_BATCH_CHARS unless one item alone is larger. */
+function jsonBatches<T>(items: T[], toJson: (item: T) => string): string[] {
+  const batches: string[] = [];
+  let parts: string[] = [];
+  let size = 0;
+  for (const item of items) {
+    const part = toJson(item);
+    if (parts.length > 0 && size + part.length > MAX_BATCH_CHARS) {
+      batches.push(`[${parts.join(',')}]`);
+      parts = [];
+      size = 0;
+    }
+    parts.push(part);
+    size += part.length + 1;
+  }
+  if (parts.length > 0) batches.push(`[${parts.join(',')}]`);
+  return batches;
 }
 
-function chunks<T>(items: T[], size: number): T[][] {
-  if (items.length <= size) return [items];
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+function insertJson(r: Execution): string {
+  return JSON.stringify({
+    id: r.id,
+    job_id: r.jobId,
+    job_name: r.jobName,
+    task: r.task,
+    status: r.status,
+    trigger_kind: r.triggerKind,
+    scheduled_for: iso(r.scheduledFor),
+    started_at: iso(r.startedAt),
+    finished_at: iso(r.finishedAt),
+    duration_ms: r.durationMs,
+    attempt: r.attempt,
+    instance: r.instance,
+    error_message: r.error?.message ?? null,
+    error_stack: r.error?.stack ?? null,
+    result: r.result,
+  });
 }
 
-function insertStatement(rows: Execution[]): SQL {
-  // Target columns give the parameters their types, so VALUES needs no casts here.
-  const values = rows.map(
-    (r) =>
-      sql`(${r.id}, ${r.jobId}, ${r.jobName}, ${r.task}, ${r.status}, ${r.triggerKind}, ${iso(r.scheduledFor)}, ${iso(r.startedAt)}, ${iso(r.finishedAt)}, ${r.durationMs}, ${r.attempt}, ${r.instance}, ${r.error?.message ?? null}, ${r.error?.stack ?? null}, ${json(r.result)})`,
-  );
-  return sql`insert into job_executions (id, job_id, job_name, task, status, trigger_kind, scheduled_for, started_at, finished_at, duration_ms, attempt, instance, error_message, error_stack, result)
-values ${sql.join(values, sql`, `)}
+function finishJson(u: ExecutionFinish): string {
+  return JSON.stringify({
+    id: u.id,
+    status: u.status,
+    finished_at: iso(u.finishedAt),
+    duration_ms: u.durationMs,
+    error_message: u.error?.message ?? null,
+    error_stack: u.error?.stack ?? null,
+    result: u.result,
+  });
+}
+
+/*
+ * Batches travel as one JSON text parameter expanded by json_to_recordset, not as a VALUES list of
+ * 15 parameters per row: the statement text is constant, so neither drizzle nor the server handles
+ * tens of thousands of placeholders (measured ~3x faster), and the 65,535-parameter limit never
+ * applies. json rather than jsonb: it is only validated, not converted (faster here).
+ * `::text::json` keeps every driver from serializing the text a second time.
+ */
+function insertStatement(batch: string): SQL {
+  return sql`insert into job_executions (id, job_id, job_name, task, status, trigger_kind, scheduled_for,
+  started_at, finished_at, duration_ms, attempt, instance, error_message, error_stack, result)
+select id, job_id, job_name, task, status, trigger_kind, scheduled_for,
+  started_at, finished_at, duration_ms, attempt, instance, error_message, error_stack, result
+from json_to_recordset(${batch}::text::json) as r (id uuid, job_id text, job_name text, task text,
+  status text, trigger_kind text, scheduled_for timestamptz, started_at timestamptz, finished_at timestamptz,
+  duration_ms integer, attempt integer, instance text, error_message text, error_stack text, result jsonb)
 on conflict (job_id, scheduled_for, attempt) do nothing
 returning id`;
 }
 
-function finishStatement(updates: ExecutionFinish[]): SQL {
-  // A VALUES list outside an INSERT has no target types: every parameter is cast explicitly.
-  const values = updates.map(
-    (u) =>
-      sql`(${u.id}::uuid, ${u.status}::text, ${iso(u.finishedAt)}::timestamptz, ${u.durationMs}::integer, ${u.error?.message ?? null}::text, ${u.error?.stack ?? null}::text, ${json(u.result)}::jsonb)`,
-  );
+function finishStatement(batch: string): SQL {
   return sql`update job_executions as e
 set status = v.status, finished_at = v.finished_at, duration_ms = v.duration_ms,
   error_message = v.error_message, error_stack = v.error_stack, result = v.result
-from (values ${sql.join(values, sql`, `)}) as v (id, status, finished_at, duration_ms, error_message, error_stack, result)
+from json_to_recordset(${batch}::text::json) as v (id uuid, status text, finished_at timestamptz,
+  duration_ms integer, error_message text, error_stack text, result jsonb)
 where e.id = v.id and e.status = 'running'`;
+}
+
+/** A JSON array of strings as a one-parameter set of rows. */
+function textSet(values: string[]): SQL {
+  return sql`(select value from json_array_elements_text(${JSON.stringify(values)}::text::json))`;
 }
 
 function listStatement(query: ExecutionQuery): { statement: SQL; first: number } {
@@ -184,8 +231,7 @@ export function createPostgresExecutionLog(
     async insert(rows) {
       const inserted = new Set<string>();
       if (rows.length === 0) return inserted;
-      const normalized = rows.map(normalizeRow);
-      for (const batch of chunks(normalized, Math.floor(MAX_PARAMS / INSERT_PARAMS_PER_ROW))) {
+      for (const batch of jsonBatches(rows.map(normalizeRow), insertJson)) {
         try {
           for (const row of await run<{ id: string }>(insertStatement(batch))) inserted.add(row.id);
         } catch (error) {
@@ -201,8 +247,7 @@ export function createPostgresExecutionLog(
     async finish(updates) {
       const normalized = normalizeFinishes(updates);
       if (normalized.length === 0) return;
-      for (const batch of chunks(normalized, Math.floor(MAX_PARAMS / FINISH_PARAMS_PER_ROW)))
-        await run(finishStatement(batch));
+      for (const batch of jsonBatches(normalized, finishJson)) await run(finishStatement(batch));
     },
 
     async get(id) {
@@ -221,44 +266,29 @@ export function createPostgresExecutionLog(
 
     async latestByJob(jobIds) {
       const latest = new Map<string, Execution>();
-      const unique = [...new Set(jobIds)];
-      if (unique.length === 0) return latest;
+      if (jobIds.length === 0) return latest;
       // One index probe per job (LIMIT 1 in a lateral join) rather than DISTINCT ON, which would
       // read every row of every job asked for.
-      for (const batch of chunks(unique, MAX_PARAMS)) {
-        const ids = sql.join(
-          batch.map((id) => sql`(${id}::text)`),
-          sql`, `,
-        );
-        const rows = await run<RawRow>(sql`select x.* from (values ${ids}) as j (job_id)
+      const rows = await run<RawRow>(sql`select x.* from ${textSet([...new Set(jobIds)])} as j (job_id)
 cross join lateral (
   select ${COLUMNS} from job_executions e
   where e.job_id = j.job_id
   order by e.scheduled_for desc, e.attempt desc
   limit 1
 ) as x`);
-        for (const row of rows) latest.set(row.job_id, fromRaw(row));
-      }
+      for (const row of rows) latest.set(row.job_id, fromRaw(row));
       return latest;
     },
 
     async abandon(ids, at) {
       const valid = [...new Set(ids.map((id) => id.toLowerCase()).filter(isUuid))];
-      let changed = 0;
-      for (const batch of chunks(valid, MAX_PARAMS - 1)) {
-        if (batch.length === 0) continue;
-        const list = sql.join(
-          batch.map((id) => sql`${id}::uuid`),
-          sql`, `,
-        );
-        const rows = await run<{ n: number }>(sql`with changed as (
+      if (valid.length === 0) return 0;
+      const rows = await run<{ n: number }>(sql`with changed as (
   update job_executions set status = 'abandoned', finished_at = ${iso(at)}::timestamptz
-  where id in (${list}) and status = 'running'
+  where id in (select value::uuid from ${textSet(valid)} as ids (value)) and status = 'running'
   returning 1
 ) select count(*)::int as n from changed`);
-        changed += rows[0]?.n ?? 0;
-      }
-      return changed;
+      return rows[0]?.n ?? 0;
     },
 
     async deleteFinishedBefore(before) {

@@ -1,0 +1,122 @@
+/**
+ * Rough throughput of the PostgreSQL ExecutionLog: batched insert + batched finish of 50,000 rows
+ * against one insert and one finish per row for 2,000 rows. Not a test; prints figures.
+ *
+ *   npx tsx bench/execution-log-insert.ts        (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test)
+ *
+ * Creates a scratch database, migrates it with the real migrations, and drops it at the end.
+ */
+import { randomUUID } from 'node:crypto';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { createPostgresExecutionLog } from '../src/adapters/postgres/execution-log.ts';
+import { migrate } from '../src/adapters/postgres/migrate.ts';
+import type { Execution } from '../src/core/execution.ts';
+import type { ExecutionFinish, ExecutionLog } from '../src/core/ports.ts';
+
+const BASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const BATCHED_ROWS = 50_000;
+const FIRE_BATCH = 1_000;
+const SINGLE_ROWS = 2_000;
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+
+function rows(count: number, jobId: string): Execution[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: randomUUID(),
+    jobId,
+    jobName: 'bench',
+    task: 'http',
+    status: 'running',
+    triggerKind: 'scheduled',
+    scheduledFor: T0 + i * 1_000,
+    startedAt: T0 + i * 1_000 + 3,
+    finishedAt: null,
+    durationMs: null,
+    attempt: 1,
+    instance: 'bench-replica',
+    error: null,
+    result: null,
+  }));
+}
+
+function finishes(batch: Execution[]): ExecutionFinish[] {
+  return batch.map((r, i) => ({
+    id: r.id,
+    status: i % 10 === 0 ? 'failed' : 'success',
+    finishedAt: r.scheduledFor + 50,
+    durationMs: 47,
+    error: i % 10 === 0 ? { message: 'HTTP 503', stack: 'Error: HTTP 503\n    at http (task.ts:1:1)' } : null,
+    result: { status: 200 },
+  }));
+}
+
+async function timed(label: string, count: number, statements: () => number, work: () => Promise<void>) {
+  const before = statements();
+  const start = performance.now();
+  await work();
+  const ms = performance.now() - start;
+  const rate = Math.round(count / (ms / 1_000));
+  console.log(
+    `${label.padEnd(44)} ${String(count).padStart(6)} rows  ${ms.toFixed(0).padStart(6)} ms  ${String(rate).padStart(8)} rows/s  ${statements() - before} statements`,
+  );
+  return rate;
+}
+
+async function main() {
+  const name = `kairos_bench_${process.pid}`;
+  const admin = postgres(BASE_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  const url = new URL(BASE_URL);
+  url.pathname = `/${name}`;
+  const client = postgres(url.toString(), { max: 10, onnotice: () => {} });
+  let statements = 0;
+  const db = drizzle(client, { logger: { logQuery: () => void statements++ } });
+  const count = () => statements;
+  try {
+    await migrate({ kind: 'postgres', db, url: url.toString(), close: async () => {} });
+    const log: ExecutionLog = createPostgresExecutionLog(db);
+    const version = await client`select version()`;
+    console.log(`${String(version[0]?.version).split(',')[0]}; Node ${process.version}`);
+
+    // Warm up connections and plans.
+    const warm = rows(100, `warm-${randomUUID()}`);
+    await log.insert(warm);
+    await log.finish(finishes(warm));
+
+    const big = rows(BATCHED_ROWS, `batched-${randomUUID()}`);
+    const insertRate = await timed('batched insert, one call', BATCHED_ROWS, count, async () => {
+      const inserted = await log.insert(big);
+      if (inserted.size !== BATCHED_ROWS) throw new Error(`inserted ${inserted.size}`);
+    });
+    const finishRate = await timed('batched finish, one call', BATCHED_ROWS, count, () =>
+      log.finish(finishes(big)),
+    );
+
+    const fires = rows(BATCHED_ROWS, `fires-${randomUUID()}`);
+    await timed(`${FIRE_BATCH} fires per batch: insert + finish`, BATCHED_ROWS, count, async () => {
+      for (let i = 0; i < fires.length; i += FIRE_BATCH) {
+        const batch = fires.slice(i, i + FIRE_BATCH);
+        await log.insert(batch);
+        await log.finish(finishes(batch));
+      }
+    });
+
+    const single = rows(SINGLE_ROWS, `single-${randomUUID()}`);
+    const singleInsertRate = await timed('one insert per row', SINGLE_ROWS, count, async () => {
+      for (const r of single) await log.insert([r]);
+    });
+    const singleFinishRate = await timed('one finish per row', SINGLE_ROWS, count, async () => {
+      for (const f of finishes(single)) await log.finish([f]);
+    });
+
+    console.log(
+      `batched vs per row: insert x${(insertRate / singleInsertRate).toFixed(1)}, finish x${(finishRate / singleFinishRate).toFixed(1)}`,
+    );
+  } finally {
+    await client.end();
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  }
+}
+
+await main();
