@@ -1,0 +1,126 @@
+/**
+ * Relay connections over the ports' pages. The ports give one cursor per page (after its last
+ * item), so an edge's cursor names the page's start and the item's position and id: continuing
+ * from it reads from the page's start and resumes right after that item, found by id, so rows
+ * added meanwhile do not shift it. `pageInfo.endCursor` is the port's own cursor and costs nothing.
+ */
+import { ValidationError } from '../core/errors.ts';
+import type { Page } from '../core/ports.ts';
+import { builder } from './builder.ts';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+/** How far into a page a mid-page cursor may point before it must be the page's end cursor. */
+const MAX_SKIP = 2 * MAX_PAGE_SIZE;
+
+interface CursorData {
+  /** The port cursor where the page started (null: the beginning). */
+  a: string | null;
+  /** Position after the item, counted from `a`; absent for a port end cursor. */
+  n?: number;
+  id?: string;
+}
+
+function toBase64Url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text: string): string {
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+export function encodeCursor(data: CursorData): string {
+  return toBase64Url(JSON.stringify(data));
+}
+
+export function decodeCursor(cursor: string, field = 'after'): CursorData {
+  const invalid = () => new ValidationError(field, 'is not a cursor returned by this list');
+  let data: unknown;
+  try {
+    data = JSON.parse(fromBase64Url(cursor));
+  } catch {
+    throw invalid();
+  }
+  if (typeof data !== 'object' || data === null) throw invalid();
+  const { a, n, id } = data as Record<string, unknown>;
+  if (a !== null && typeof a !== 'string') throw invalid();
+  if (n === undefined && id === undefined) return { a };
+  if (!Number.isSafeInteger(n) || (n as number) < 1 || typeof id !== 'string') throw invalid();
+  if ((n as number) > MAX_SKIP)
+    throw new ValidationError(field, 'points too far into a page: continue from pageInfo.endCursor');
+  return { a, n: n as number, id };
+}
+
+export function requireFirst(first: number | null | undefined): number {
+  const value = first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE)
+    throw new ValidationError('first', `must be between 0 and ${MAX_PAGE_SIZE}, got ${value}`);
+  return value;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface PageInfoShape {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export interface Connection<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfoShape;
+}
+
+/** One page of a port list as a connection. `fetch(after, first)` is the port's list call. */
+export async function paginate<T extends { id: string }>(
+  fetch: (after: string | null, first: number) => Promise<Page<T>>,
+  firstArg: number | null | undefined,
+  afterArg: string | null | undefined,
+): Promise<Connection<T>> {
+  const first = requireFirst(firstArg);
+  const cursor = afterArg == null ? { a: null } : decodeCursor(afterArg);
+  const skip = cursor.n ?? 0;
+  const page = await fetch(cursor.a, skip + first);
+  let start = 0;
+  if (cursor.n !== undefined) {
+    const found = page.items.findIndex((item) => item.id === cursor.id);
+    // Not found: removed meanwhile; its old position is the best guess.
+    start = found === -1 ? Math.min(skip, page.items.length) : found + 1;
+  }
+  const taken = page.items.slice(start, start + first);
+  const lastFetched = start + taken.length === page.items.length;
+  const edges = taken.map((node, i) => ({
+    node,
+    cursor:
+      lastFetched && i === taken.length - 1
+        ? encodeCursor({ a: page.endCursor })
+        : encodeCursor({ a: cursor.a, n: start + i + 1, id: node.id }),
+  }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: !lastFetched || page.hasNextPage,
+      hasPreviousPage: afterArg != null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+export const PageInfo = builder.objectRef<PageInfoShape>('PageInfo').implement({
+  description: 'Relay page info. Pass endCursor as `after` to get the next page.',
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
+    startCursor: t.exposeString('startCursor', { nullable: true }),
+    endCursor: t.exposeString('endCursor', { nullable: true }),
+  }),
+});

@@ -1,0 +1,129 @@
+/**
+ * JobExecution: one row of the history (an attempt, or a fire that did not run), its enums, its
+ * connection, and the `execution` / `executions` queries. `JobExecution.job` is added by job.ts.
+ */
+import type { Execution, ExecutionError, ExecutionStatus } from '../core/execution.ts';
+import type { ExecutionLog } from '../core/ports.ts';
+import { requireScope } from './auth.ts';
+import { builder } from './builder.ts';
+import { type Connection, PageInfo, paginate } from './connection.ts';
+
+export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
+  values: {
+    RUNNING: { value: 'running' },
+    SUCCESS: { value: 'success' },
+    FAILED: { value: 'failed' },
+    TIMED_OUT: { value: 'timed_out' },
+    MISSED: { value: 'missed', description: 'Later than the misfire grace time: recorded, not run.' },
+    SKIPPED: { value: 'skipped', description: 'All maxInstances were busy: recorded, not run.' },
+    ABANDONED: { value: 'abandoned', description: 'Its replica stopped or died while it ran.' },
+  } as const,
+});
+
+export const TriggerKindEnum = builder.enumType('TriggerKind', {
+  values: {
+    SCHEDULED: { value: 'scheduled' },
+    MANUAL: { value: 'manual', description: 'Started by runJobNow.' },
+    RETRY: { value: 'retry' },
+  } as const,
+});
+
+const ExecutionErrorRef = builder.objectRef<ExecutionError>('ExecutionError').implement({
+  fields: (t) => ({
+    message: t.exposeString('message'),
+    stack: t.exposeString('stack', { nullable: true }),
+  }),
+});
+
+export const ExecutionRef = builder.objectRef<Execution>('JobExecution').implement({
+  description: 'One attempt of one fire, or a fire that did not run (MISSED, SKIPPED).',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    jobId: t.exposeID('jobId'),
+    jobName: t.exposeString('jobName'),
+    task: t.exposeString('task'),
+    status: t.expose('status', { type: ExecutionStatusEnum }),
+    triggerKind: t.expose('triggerKind', { type: TriggerKindEnum }),
+    scheduledFor: t.expose('scheduledFor', { type: 'DateTime', description: 'The nominal fire time.' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+    durationMs: t.exposeInt('durationMs', { nullable: true }),
+    attempt: t.exposeInt('attempt', { description: '1-based.' }),
+    instance: t.exposeString('instance', { description: 'The replica that decided this row.' }),
+    error: t.expose('error', { type: ExecutionErrorRef, nullable: true }),
+    result: t.expose('result', { type: 'JSON', nullable: true }),
+  }),
+});
+
+const ExecutionEdge = builder.objectRef<{ cursor: string; node: Execution }>('JobExecutionEdge').implement({
+  fields: (t) => ({
+    cursor: t.exposeString('cursor'),
+    node: t.expose('node', { type: ExecutionRef }),
+  }),
+});
+
+export const ExecutionConnection = builder
+  .objectRef<Connection<Execution>>('JobExecutionConnection')
+  .implement({
+    description: 'Newest first: scheduledFor, then attempt, descending.',
+    fields: (t) => ({
+      edges: t.expose('edges', { type: [ExecutionEdge] }),
+      pageInfo: t.expose('pageInfo', { type: PageInfo }),
+    }),
+  });
+
+export interface ExecutionFilter {
+  jobId?: string | null;
+  status?: readonly ExecutionStatus[] | null;
+  since?: number | null;
+  until?: number | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export function listExecutions(log: ExecutionLog, filter: ExecutionFilter): Promise<Connection<Execution>> {
+  return paginate(
+    (after, first) =>
+      log.list({
+        first,
+        after,
+        jobId: filter.jobId ?? null,
+        status: filter.status ? [...filter.status] : null,
+        since: filter.since ?? null,
+        until: filter.until ?? null,
+      }),
+    filter.first,
+    filter.after,
+  );
+}
+
+builder.queryField('execution', (t) =>
+  t.field({
+    type: ExecutionRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      requireScope(ctx, 'read', 'execution');
+      return ctx.service.scheduler.log.get(args.id);
+    },
+  }),
+);
+
+builder.queryField('executions', (t) =>
+  t.field({
+    type: ExecutionConnection,
+    description: 'The history, newest first. `since` <= scheduledFor < `until`.',
+    args: {
+      jobId: t.arg.id(),
+      status: t.arg({ type: [ExecutionStatusEnum] }),
+      since: t.arg({ type: 'DateTime' }),
+      until: t.arg({ type: 'DateTime' }),
+      first: t.arg.int({ description: 'Default 50, at most 500.' }),
+      after: t.arg.string(),
+    },
+    resolve: (_root, args, ctx) => {
+      requireScope(ctx, 'read', 'executions');
+      return listExecutions(ctx.service.scheduler.log, args);
+    },
+  }),
+);

@@ -1,0 +1,290 @@
+/**
+ * Job: the type, its connection, the `job` / `jobs` queries, every job mutation, and
+ * `JobExecution.job` (added here so execution.ts need not know about jobs).
+ */
+import type { Execution } from '../core/execution.ts';
+import type { AddJobInput, Job, RetryPolicy, UpdateJobInput } from '../core/job.ts';
+import { requireScope } from './auth.ts';
+import { builder } from './builder.ts';
+import { type Connection, PageInfo, paginate } from './connection.ts';
+import { ExecutionConnection, ExecutionRef, ExecutionStatusEnum, listExecutions } from './execution.ts';
+import { TriggerInput, TriggerRef } from './trigger.ts';
+
+const RetryPolicyRef = builder.objectRef<RetryPolicy>('RetryPolicy').implement({
+  description: 'How failed attempts are retried; each attempt is its own execution.',
+  fields: (t) => ({
+    attempts: t.exposeInt('attempts', { description: 'Total attempts including the first; 1 = no retry.' }),
+    backoffMs: t.exposeInt('backoffMs', { description: 'Delay before the second attempt.' }),
+    factor: t.exposeFloat('factor', { description: 'Each further delay is multiplied by this.' }),
+    maxBackoffMs: t.exposeInt('maxBackoffMs'),
+    jitter: t.exposeBoolean('jitter', { description: 'Each delay is random in [delay/2, delay].' }),
+  }),
+});
+
+export const JobRef = builder.objectRef<Job>('Job').implement({
+  description: 'A schedule of a task.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    task: t.exposeString('task'),
+    args: t.expose('args', { type: 'JSON' }),
+    trigger: t.field({ type: TriggerRef, resolve: (job) => job.trigger }),
+    paused: t.exposeBoolean('paused'),
+    nextRunTime: t.expose('nextRunTime', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'The nominal next fire (before jitter); null when paused or finished.',
+    }),
+    coalesce: t.exposeBoolean('coalesce', { description: 'Run missed fires once instead of each.' }),
+    maxInstances: t.exposeInt('maxInstances'),
+    misfireGraceTimeMs: t.exposeInt('misfireGraceTimeMs', {
+      nullable: true,
+      description: 'A fire later than this is recorded MISSED instead of run; null = run however late.',
+    }),
+    timeoutMs: t.exposeInt('timeoutMs', { nullable: true }),
+    retry: t.expose('retry', { type: RetryPolicyRef }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    version: t.exposeInt('version', { description: 'Bumped by every change of the definition.' }),
+    upcoming: t.field({
+      type: ['DateTime'],
+      description: 'The next `count` nominal fire times (0 to 100), starting with nextRunTime.',
+      args: { count: t.arg.int({ defaultValue: 5 }) },
+      resolve: (job, args, ctx) => ctx.service.upcoming(job, args.count ?? 5),
+    }),
+    lastExecution: t.field({
+      type: ExecutionRef,
+      nullable: true,
+      resolve: (job, _args, ctx) => ctx.lastExecution(job.id),
+    }),
+    executions: t.field({
+      type: ExecutionConnection,
+      description: 'This job’s history, newest first.',
+      args: {
+        status: t.arg({ type: [ExecutionStatusEnum] }),
+        first: t.arg.int({ description: 'Default 50, at most 500.' }),
+        after: t.arg.string(),
+      },
+      resolve: (job, args, ctx) => listExecutions(ctx.service.scheduler.log, { ...args, jobId: job.id }),
+    }),
+  }),
+});
+
+builder.objectField(ExecutionRef, 'job', (t) =>
+  t.field({
+    type: JobRef,
+    nullable: true,
+    description: 'The job now; null when it was removed.',
+    resolve: (execution: Execution, _args, ctx) => ctx.job(execution.jobId),
+  }),
+);
+
+interface JobConnectionShape extends Connection<Job> {
+  filtered: boolean;
+}
+
+const JobEdge = builder.objectRef<{ cursor: string; node: Job }>('JobEdge').implement({
+  fields: (t) => ({
+    cursor: t.exposeString('cursor'),
+    node: t.expose('node', { type: JobRef }),
+  }),
+});
+
+const JobConnection = builder.objectRef<JobConnectionShape>('JobConnection').implement({
+  description: 'Jobs ordered by id.',
+  fields: (t) => ({
+    edges: t.expose('edges', { type: [JobEdge] }),
+    pageInfo: t.expose('pageInfo', { type: PageInfo }),
+    totalCount: t.int({
+      nullable: true,
+      description: 'How many jobs exist; null when a filter is set (that count is not cheap).',
+      resolve: (connection, _args, ctx) => (connection.filtered ? null : ctx.service.scheduler.store.count()),
+    }),
+  }),
+});
+
+const JobFilter = builder.inputType('JobFilter', {
+  fields: (t) => ({
+    paused: t.boolean(),
+    task: t.string(),
+  }),
+});
+
+builder.queryField('job', (t) =>
+  t.field({
+    type: JobRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      requireScope(ctx, 'read', 'job');
+      return ctx.service.scheduler.store.get(args.id);
+    },
+  }),
+);
+
+builder.queryField('jobs', (t) =>
+  t.field({
+    type: JobConnection,
+    args: {
+      filter: t.arg({ type: JobFilter }),
+      first: t.arg.int({ description: 'Default 50, at most 500.' }),
+      after: t.arg.string(),
+    },
+    resolve: async (_root, args, ctx) => {
+      requireScope(ctx, 'read', 'jobs');
+      const paused = args.filter?.paused ?? null;
+      const task = args.filter?.task ?? null;
+      const connection = await paginate(
+        (after, first) => ctx.service.scheduler.store.list({ first, after, paused, task }),
+        args.first,
+        args.after,
+      );
+      return { ...connection, filtered: paused !== null || task !== null };
+    },
+  }),
+);
+
+const RetryInput = builder.inputType('RetryInput', {
+  description: 'Fields left out keep their current (or default) value.',
+  fields: (t) => ({
+    attempts: t.int({ description: 'Total attempts including the first (1 to 100); default 1.' }),
+    backoffMs: t.int({ description: 'Default 1000.' }),
+    factor: t.float({ description: 'Default 2.' }),
+    maxBackoffMs: t.int({ description: 'Default 300000.' }),
+    jitter: t.boolean({ description: 'Default true.' }),
+  }),
+});
+
+type RetryArg = { [K in keyof RetryPolicy]?: RetryPolicy[K] | null } | null | undefined;
+
+/** GraphQL sends null for a field set to null; the core reads a missing field as "keep". */
+function retryPatch(input: RetryArg): Partial<RetryPolicy> | null | undefined {
+  if (input == null) return input;
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value != null));
+}
+
+const AddJobInputRef = builder.inputType('AddJobInput', {
+  fields: (t) => ({
+    id: t.id({ description: 'Default: a generated UUID. Letters, digits and _ . : @ -, up to 200.' }),
+    name: t.string({ description: 'Default: the id.' }),
+    task: t.string({ required: true, description: 'A registered task (see `tasks`).' }),
+    args: t.field({ type: 'JSON', description: 'Passed to the task; at most 64 KiB of JSON.' }),
+    trigger: t.field({ type: TriggerInput, required: true }),
+    paused: t.boolean({ description: 'Default false.' }),
+    coalesce: t.boolean({ description: 'Default true.' }),
+    maxInstances: t.int({ description: 'Default 1.' }),
+    misfireGraceTimeMs: t.int({ description: 'Default 60000; null = run however late.' }),
+    timeoutMs: t.int({ description: 'Default none.' }),
+    retry: t.field({ type: RetryInput }),
+  }),
+});
+
+const UpdateJobInputRef = builder.inputType('UpdateJobInput', {
+  description:
+    'Fields left out are kept; misfireGraceTimeMs and timeoutMs set to null clear them. A new trigger reschedules from now.',
+  fields: (t) => ({
+    name: t.string(),
+    task: t.string(),
+    args: t.field({ type: 'JSON' }),
+    trigger: t.field({ type: TriggerInput }),
+    coalesce: t.boolean(),
+    maxInstances: t.int(),
+    misfireGraceTimeMs: t.int(),
+    timeoutMs: t.int(),
+    retry: t.field({ type: RetryInput }),
+  }),
+});
+
+builder.mutationField('addJob', (t) =>
+  t.field({
+    type: JobRef,
+    description: 'Needs admin. CONFLICT when the id exists.',
+    args: { input: t.arg({ type: AddJobInputRef, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      requireScope(ctx, 'admin', 'addJob');
+      const job: AddJobInput = { ...input, retry: retryPatch(input.retry) };
+      return ctx.service.addJob(job);
+    },
+  }),
+);
+
+builder.mutationField('updateJob', (t) =>
+  t.field({
+    type: JobRef,
+    description: 'Needs admin.',
+    args: {
+      id: t.arg.id({ required: true }),
+      input: t.arg({ type: UpdateJobInputRef, required: true }),
+    },
+    resolve: (_root, { id, input }, ctx) => {
+      requireScope(ctx, 'admin', 'updateJob');
+      const patch: UpdateJobInput = { ...input, retry: retryPatch(input.retry) };
+      return ctx.service.updateJob(id, patch);
+    },
+  }),
+);
+
+builder.mutationField('pauseJob', (t) =>
+  t.field({
+    type: JobRef,
+    description: 'Needs operate. Pausing a paused job changes nothing.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => {
+      requireScope(ctx, 'operate', 'pauseJob');
+      return ctx.service.pauseJob(id);
+    },
+  }),
+);
+
+builder.mutationField('resumeJob', (t) =>
+  t.field({
+    type: JobRef,
+    description:
+      'Needs operate. The next fire is computed from now: fires missed while paused are not made up.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => {
+      requireScope(ctx, 'operate', 'resumeJob');
+      return ctx.service.resumeJob(id);
+    },
+  }),
+);
+
+builder.mutationField('runJobNow', (t) =>
+  t.field({
+    type: ExecutionRef,
+    description:
+      'Needs operate. Runs the job once now; returns the execution it started (SKIPPED when all maxInstances are busy).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => {
+      requireScope(ctx, 'operate', 'runJobNow');
+      return ctx.service.runJobNow(id);
+    },
+  }),
+);
+
+builder.mutationField('rescheduleJob', (t) =>
+  t.field({
+    type: JobRef,
+    description: 'Needs admin. Replaces the trigger and computes the next fire from now.',
+    args: {
+      id: t.arg.id({ required: true }),
+      trigger: t.arg({ type: TriggerInput, required: true }),
+    },
+    resolve: (_root, { id, trigger }, ctx) => {
+      requireScope(ctx, 'admin', 'rescheduleJob');
+      return ctx.service.rescheduleJob(id, trigger);
+    },
+  }),
+);
+
+builder.mutationField('removeJob', (t) =>
+  t.field({
+    type: JobRef,
+    description: 'Needs admin. Returns the removed job; NOT_FOUND when there is none. Its history stays.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => {
+      requireScope(ctx, 'admin', 'removeJob');
+      return ctx.service.removeJob(id);
+    },
+  }),
+);

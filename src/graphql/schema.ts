@@ -1,0 +1,10 @@
+/** Loads every schema file (each adds its types to the builder) and builds the schema. */
+import { builder } from './builder.ts';
+import './trigger.ts';
+import './execution.ts';
+import './job.ts';
+import './task.ts';
+import './scheduler.ts';
+import './events.ts';
+
+export const schema = builder.toSchema();

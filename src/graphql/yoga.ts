@@ -1,0 +1,95 @@
+/**
+ * The GraphQL app: a Yoga server over the Pothos schema that never listens. Runtimes serve
+ * `yoga.fetch` (HTTP + SSE) and use `graphqlWsServerOptions(yoga)` for graphql-ws.
+ */
+import { createYoga, type YogaLogger } from 'graphql-yoga';
+import type { JobService } from '../core/job-service.ts';
+import type { Logger } from '../core/task.ts';
+import { type Auth, createTokenTable, type Scope } from './auth.ts';
+import { createContext, type GraphQLContext, type StoreNames } from './context.ts';
+import { createMaskError } from './errors.ts';
+import { EventHub } from './event-hub.ts';
+import { bundledGraphiQL, GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
+import { armorPlugin, DEFAULT_LIMITS, type GraphQLLimits } from './limits.ts';
+import { schema } from './schema.ts';
+
+export interface KairosYogaOptions {
+  service: JobService;
+  /** token -> scope. */
+  tokens: ReadonlyMap<string, Scope>;
+  /** The scope of a request without a token; null = such requests are UNAUTHENTICATED. */
+  anonymousScope: Scope | null;
+  logger?: Logger;
+  /** Serve the bundled GraphiQL page on GET /graphql from a browser. Default false. */
+  graphiql?: boolean;
+  /** Larger request bodies get 413 before they are read. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Shown by `scheduler { version }`. */
+  version?: string;
+  /** Shown by `scheduler { stores }`. */
+  stores?: Partial<StoreNames>;
+  limits?: Partial<GraphQLLimits>;
+  /** Unread events a subscriber may have before it is cut off. Default 1,000. */
+  subscriberQueueLimit?: number;
+  /** Default /graphql. */
+  graphqlEndpoint?: string;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Set by graphqlWsServerOptions: the credential of a WebSocket operation (there is no Request). */
+export interface WsInitialContext {
+  wsCredential?: string | null;
+}
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function yogaLogger(logger: Logger): YogaLogger {
+  const fields = (args: unknown[]) => (args.length === 1 ? { detail: args[0] } : { detail: args });
+  return {
+    debug: (...args: unknown[]) => logger.debug('graphql', fields(args)),
+    info: (...args: unknown[]) => logger.info('graphql', fields(args)),
+    warn: (...args: unknown[]) => logger.warn('graphql', fields(args)),
+    // Yoga calls error() with the original of every error it masked: those are the unexpected ones.
+    error: (...args: unknown[]) =>
+      logger.error('graphql: unexpected error', args.length === 1 ? { error: args[0] } : { error: args }),
+  };
+}
+
+function credentialOf(initial: { request?: Request } & WsInitialContext): string | null {
+  if (initial.wsCredential !== undefined) return initial.wsCredential;
+  return initial.request?.headers.get('authorization') ?? null;
+}
+
+export function createKairosYoga(options: KairosYogaOptions) {
+  const logger = options.logger ?? silent;
+  const tokens = createTokenTable(options.tokens, options.anonymousScope);
+  const hub = new EventHub(options.service.scheduler.bus, { queueLimit: options.subscriberQueueLimit });
+  const info = {
+    version: options.version ?? 'unknown',
+    stores: { jobStore: 'unknown', executionLog: 'unknown', eventBus: 'unknown', ...options.stores },
+  };
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+
+  return createYoga<WsInitialContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: options.graphqlEndpoint ?? '/graphql',
+    context: async (initial): Promise<GraphQLContext> => {
+      const auth: Auth = await tokens.authenticate(credentialOf(initial));
+      return createContext({ service: options.service, auth, hub, info });
+    },
+    maskedErrors: { maskError: createMaskError(logger), isDev: false },
+    logging: yogaLogger(logger),
+    graphiql: options.graphiql
+      ? { title: 'Kairos', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'SSE' }
+      : false,
+    renderGraphiQL: bundledGraphiQL(),
+    landingPage: false,
+    batching: false,
+    multipart: false,
+    maxRequestBodySize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    plugins: [armorPlugin(limits), { onDispose: () => hub.close() }],
+  });
+}
+
+export type KairosYoga = ReturnType<typeof createKairosYoga>;
