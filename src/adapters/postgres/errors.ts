@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { UnavailableError } from '../../core/errors.ts';
 
 // Socket-level failures from postgres.js and Node (the driver names its own with `code`).
@@ -35,9 +36,15 @@ export function isUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** Map an error from the database to what the core understands; other errors pass unchanged. */
+/**
+ * Map an error from the database to what the core understands. Other errors are passed on as the
+ * driver's own error: drizzle's wrapper puts the whole statement and every parameter in its message,
+ * which for a batch is megabytes of log line.
+ */
 export function toStoreError(error: unknown): unknown {
-  return isUnavailable(error) ? new UnavailableError('PostgreSQL', error) : error;
+  const driverError =
+    error instanceof DrizzleQueryError && error.cause instanceof Error ? error.cause : error;
+  return isUnavailable(driverError) ? new UnavailableError('PostgreSQL', driverError) : driverError;
 }
 
 /** True when the error is a unique violation of `constraint`. */
