@@ -5,7 +5,7 @@
  * Tokens are compared by their SHA-256 digest, so how long a lookup takes says nothing about
  * how much of a guessed token was right.
  */
-import { GraphQLError } from 'graphql';
+import { clientError } from './errors.ts';
 
 export type Scope = 'read' | 'operate' | 'admin';
 export const SCOPES: readonly Scope[] = ['read', 'operate', 'admin'];
@@ -21,6 +21,24 @@ export interface Auth {
 export interface TokenTable {
   /** The scope of a presented credential (`Bearer <token>` or a bare token), or of no credential. */
   authenticate(credential: string | null): Promise<Auth>;
+}
+
+/**
+ * The scope each mutation needs; every query and subscription field needs read. A mutation missing
+ * here needs admin (deny by default).
+ */
+export const MUTATION_SCOPES: Readonly<Record<string, Scope>> = {
+  pauseJob: 'operate',
+  resumeJob: 'operate',
+  runJobNow: 'operate',
+  addJob: 'admin',
+  updateJob: 'admin',
+  rescheduleJob: 'admin',
+  removeJob: 'admin',
+};
+
+export function scopeOf(operation: 'query' | 'mutation' | 'subscription', field: string): Scope {
+  return operation === 'mutation' ? (MUTATION_SCOPES[field] ?? 'admin') : 'read';
 }
 
 export function isScope(value: unknown): value is Scope {
@@ -51,7 +69,10 @@ export function createTokenTable(
   };
 }
 
-/** Throws UNAUTHENTICATED or FORBIDDEN unless `auth` holds at least `needed`. */
+/**
+ * Throws UNAUTHENTICATED or FORBIDDEN unless `auth` holds at least `needed`. Every root resolver
+ * calls it first; authorizeOperation (operation-auth.ts) has already checked the whole operation.
+ */
 export function requireScope(ctx: { auth: Auth }, needed: Scope, field: string): void {
   const { scope, via } = ctx.auth;
   if (scope === null) {
@@ -59,11 +80,11 @@ export function requireScope(ctx: { auth: Auth }, needed: Scope, field: string):
       via === 'unknown-token'
         ? 'the bearer token is not valid'
         : 'authentication required: send "Authorization: Bearer <token>"';
-    throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } });
+    throw clientError('UNAUTHENTICATED', message);
   }
   if (RANK[scope] < RANK[needed]) {
-    throw new GraphQLError(`"${field}" needs the ${needed} scope; this request has ${scope}`, {
-      extensions: { code: 'FORBIDDEN', requiredScope: needed },
+    throw clientError('FORBIDDEN', `"${field}" needs the ${needed} scope; this request has ${scope}`, {
+      requiredScope: needed,
     });
   }
 }

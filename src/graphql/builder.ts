@@ -4,11 +4,12 @@
  * schema.ts imports them all and builds the schema.
  */
 import SchemaBuilder from '@pothos/core';
-import { GraphQLError, Kind, type ValueNode } from 'graphql';
+import { Kind, type ValueNode } from 'graphql';
 import { ValidationError } from '../core/errors.ts';
 import type { JsonValue } from '../core/json.ts';
 import { parseInstant } from '../core/triggers/compile.ts';
 import type { GraphQLContext } from './context.ts';
+import { clientError } from './errors.ts';
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
@@ -22,8 +23,8 @@ export const builder = new SchemaBuilder<{
   };
 }>({ defaultFieldNullability: false });
 
-function badInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+function badInput(message: string) {
+  return clientError('BAD_USER_INPUT', message);
 }
 
 function parseDateTime(value: unknown): number {

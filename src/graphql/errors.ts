@@ -1,9 +1,14 @@
 /**
  * Errors on the wire. A KairosError (bad input, unknown id, duplicate, store down) becomes a
- * GraphQL error with `extensions.code`; a GraphQLError we threw on purpose (auth, input) passes as
+ * GraphQL error with `extensions.code`; a GraphQL error we threw on purpose (auth, input) passes as
  * it is; anything else is an internal error: masked for the client (and logged by Yoga).
+ *
+ * GraphQL errors are made with Yoga's createGraphQLError and recognised by shape, not with
+ * `instanceof GraphQLError`: graphql 16 ships CJS and ESM builds, and a loader that picks the
+ * ESM one for our files (vitest does, Bun may) would otherwise hold two GraphQLError classes.
  */
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { KairosError, ValidationError } from '../core/errors.ts';
 import type { Logger } from '../core/task.ts';
 
@@ -12,19 +17,42 @@ const CLIENT_CODES = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'UNAVAI
 
 export const MASKED_MESSAGE = 'Unexpected error.';
 
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'UNAVAILABLE'
+  | 'SLOW_CONSUMER';
+
+/** An error for the client, with `extensions.code`. */
+export function clientError(
+  code: ErrorCode,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): GraphQLError {
+  return createGraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+export function isGraphQLError(value: unknown): value is GraphQLError {
+  return value instanceof Error && value.name === 'GraphQLError' && 'extensions' in value;
+}
+
 function kairosCause(error: unknown): KairosError | null {
   let current: unknown = error;
-  // A resolver's error arrives wrapped by graphql-js (locatedError): look one or two levels down.
-  for (let depth = 0; depth < 3 && current; depth++) {
+  // A resolver's error arrives wrapped by the executor (locatedError): look a few levels down.
+  for (let depth = 0; depth < 4 && current; depth++) {
     if (current instanceof KairosError) return current;
-    current = current instanceof GraphQLError ? current.originalError : undefined;
+    current = isGraphQLError(current) ? current.originalError : undefined;
   }
   return null;
 }
 
-function isOwnGraphQLError(error: unknown): boolean {
+/** A GraphQL error made on purpose (ours, or graphql-js's validation), not a wrapped exception. */
+function isIntendedGraphQLError(error: unknown): boolean {
   let current: unknown = error;
-  while (current instanceof GraphQLError) {
+  while (isGraphQLError(current)) {
     if (!current.originalError) return true;
     current = current.originalError;
   }
@@ -38,20 +66,36 @@ export function createMaskError(logger: Logger): (error: unknown, message: strin
       if (cause.code === 'UNAVAILABLE') logger.warn('graphql: store unavailable', { error: cause });
       const extensions: Record<string, unknown> = { code: cause.code };
       if (cause instanceof ValidationError) extensions.field = cause.field;
-      if (error instanceof GraphQLError) {
+      if (isGraphQLError(error)) {
         // Same object back: Yoga logs every error it had to replace, and these are not failures.
         Object.assign(error.extensions, extensions);
         return error;
       }
-      return new GraphQLError(cause.message, { extensions });
+      return createGraphQLError(cause.message, { extensions });
     }
-    if (isOwnGraphQLError(error)) return error as GraphQLError;
-    // Yoga logs the original through its logger (see yoga.ts) whenever it is replaced.
-    const located = error instanceof GraphQLError ? error : null;
-    return new GraphQLError(message || MASKED_MESSAGE, {
+    if (isIntendedGraphQLError(error)) return error as GraphQLError;
+    const located = isGraphQLError(error) ? error : null;
+    return createGraphQLError(message || MASKED_MESSAGE, {
       nodes: located?.nodes ?? null,
-      path: located?.path ?? null,
+      path: located?.path ?? undefined,
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     });
   };
 }
+
+function tagRequestErrors(result: unknown): void {
+  if (typeof result !== 'object' || result === null || Symbol.asyncIterator in result) return;
+  const { data, errors } = result as { data?: unknown; errors?: readonly GraphQLError[] };
+  // No `data` at all: the request was refused before execution (variables of the wrong type,
+  // unknown operation name). That is the client's input.
+  if (data !== undefined || !errors) return;
+  for (const error of errors)
+    if (isGraphQLError(error) && !error.extensions.code)
+      Object.assign(error.extensions, { code: 'BAD_USER_INPUT' });
+}
+
+/** Gives request errors (bad variables) the code BAD_USER_INPUT, as Apollo does. */
+export const requestErrorCodes: Plugin = {
+  onExecute: () => ({ onExecuteDone: ({ result }) => tagRequestErrors(result) }),
+  onSubscribe: () => ({ onSubscribeResult: ({ result }) => tagRequestErrors(result) }),
+};

@@ -3,10 +3,10 @@
  * subscription for all clients, a bounded queue each). A client that falls behind gets one
  * SLOW_CONSUMER error and its stream ends; `sequence` lets a client that resubscribes see the gap.
  */
-import { GraphQLError } from 'graphql';
 import type { ExecutionEvent, JobEvent } from '../core/ports.ts';
 import { requireScope } from './auth.ts';
 import { builder } from './builder.ts';
+import { clientError } from './errors.ts';
 import { isOverflow, type Overflow } from './event-hub.ts';
 import { ExecutionRef } from './execution.ts';
 import { JobRef } from './job.ts';
@@ -70,9 +70,9 @@ const JobEventRef = builder.objectRef<Sequenced<JobEvent>>('JobEvent').implement
 
 function unlessOverflow<E>(payload: E | Overflow): E {
   if (isOverflow(payload))
-    throw new GraphQLError(
+    throw clientError(
+      'SLOW_CONSUMER',
       `this subscription fell ${payload.limit} events behind and was closed; subscribe again and compare sequence numbers to see what was missed`,
-      { extensions: { code: 'SLOW_CONSUMER' } },
     );
   return payload;
 }

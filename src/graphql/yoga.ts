@@ -7,10 +7,11 @@ import type { JobService } from '../core/job-service.ts';
 import type { Logger } from '../core/task.ts';
 import { type Auth, createTokenTable, type Scope } from './auth.ts';
 import { createContext, type GraphQLContext, type StoreNames } from './context.ts';
-import { createMaskError } from './errors.ts';
+import { createMaskError, requestErrorCodes } from './errors.ts';
 import { EventHub } from './event-hub.ts';
 import { bundledGraphiQL, GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
 import { armorPlugin, DEFAULT_LIMITS, type GraphQLLimits } from './limits.ts';
+import { authorizeOperation } from './operation-auth.ts';
 import { schema } from './schema.ts';
 
 export interface KairosYogaOptions {
@@ -88,7 +89,7 @@ export function createKairosYoga(options: KairosYogaOptions) {
     batching: false,
     multipart: false,
     maxRequestBodySize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    plugins: [armorPlugin(limits), { onDispose: () => hub.close() }],
+    plugins: [armorPlugin(limits), authorizeOperation, requestErrorCodes, { onDispose: () => hub.close() }],
   });
 }
 

@@ -1,0 +1,131 @@
+/**
+ * A Kairos GraphQL app on memory adapters for tests: a running Scheduler with the real clock,
+ * a JobService, tokens for each scope, and helpers that speak GraphQL over yoga.fetch (no port).
+ */
+import { createMemoryEventBus } from '../../src/adapters/memory/event-bus.ts';
+import { createMemoryExecutionLog } from '../../src/adapters/memory/execution-log.ts';
+import { createMemoryJobStore } from '../../src/adapters/memory/job-store.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { JobService } from '../../src/core/job-service.ts';
+import type { ExecutionLog, JobStore, SequencedEvent } from '../../src/core/ports.ts';
+import { Scheduler } from '../../src/core/scheduler.ts';
+import type { TaskHandler } from '../../src/core/task.ts';
+import type { Scope } from '../../src/graphql/auth.ts';
+import { createKairosYoga, type KairosYogaOptions } from '../../src/graphql/yoga.ts';
+import { createBuiltinRegistry } from '../../src/tasks/registry.ts';
+
+export const TOKENS = { read: 'read-token-1', operate: 'operate-token-1', admin: 'admin-token-1' } as const;
+export const WRONG_TOKEN = 'not-a-token';
+
+export interface GraphQLErrorJson {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; field?: string; [key: string]: unknown };
+}
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: GraphQLErrorJson[];
+}
+
+export interface HarnessOptions extends Partial<KairosYogaOptions> {
+  /** Wrap the stores, e.g. to make them fail. */
+  wrapStore?: (store: JobStore) => JobStore;
+  wrapLog?: (log: ExecutionLog) => ExecutionLog;
+  /** Handler of the `test` task (default: returns { ok: true }). */
+  handler?: TaskHandler;
+  start?: boolean;
+}
+
+export function createTestApp(options: HarnessOptions = {}) {
+  const tasks = createBuiltinRegistry();
+  tasks.defineTask('test', options.handler ?? (() => ({ ok: true })), { description: 'a test task' });
+  const rawStore = createMemoryJobStore({ clock: systemClock });
+  const rawLog = createMemoryExecutionLog();
+  const store = options.wrapStore ? options.wrapStore(rawStore) : rawStore;
+  const log = options.wrapLog ? options.wrapLog(rawLog) : rawLog;
+  const bus = createMemoryEventBus();
+  const busEvents: SequencedEvent[] = [];
+  bus.subscribe((event) => busEvents.push(event));
+  const scheduler = new Scheduler({ store, log, bus, tasks, instance: 'gql-test' });
+  const service = new JobService(scheduler);
+  if (options.start !== false) scheduler.start();
+  const yoga = createKairosYoga({
+    service,
+    tokens: new Map<string, Scope>([
+      [TOKENS.read, 'read'],
+      [TOKENS.operate, 'operate'],
+      [TOKENS.admin, 'admin'],
+    ]),
+    anonymousScope: null,
+    version: '9.9.9',
+    stores: { jobStore: 'memory', executionLog: 'memory', eventBus: 'memory' },
+    ...options,
+  });
+
+  async function request<T = Record<string, unknown>>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    token: string | null = TOKENS.admin,
+  ): Promise<GraphQLResponse<T>> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+    };
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    const response = await yoga.fetch('http://kairos.test/graphql', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
+    return { status: response.status, ...body };
+  }
+
+  /** Like request, but fails the test on any GraphQL error and returns data. */
+  async function data<T = Record<string, unknown>>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    token: string | null = TOKENS.admin,
+  ): Promise<T> {
+    const result = await request<T>(query, variables, token);
+    if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+    return result.data as T;
+  }
+
+  return {
+    yoga,
+    scheduler,
+    service,
+    store: rawStore,
+    log: rawLog,
+    bus,
+    busEvents,
+    tasks,
+    request,
+    data,
+    async [Symbol.asyncDispose]() {
+      await yoga.dispose();
+      await scheduler.stop({ deadlineMs: 0 });
+      await rawStore.close();
+      await rawLog.close();
+      await bus.close();
+    },
+  };
+}
+
+export type TestApp = ReturnType<typeof createTestApp>;
+
+/** A cron trigger that never fires during a test. */
+export const YEARLY = { cron: { expression: '0 0 1 1 *' } };
+
+/** The first error's code (and field), for compact assertions. */
+export function firstError(result: GraphQLResponse<unknown>): {
+  code?: string;
+  field?: string;
+  message?: string;
+} {
+  const error = result.errors?.[0];
+  return { code: error?.extensions?.code, field: error?.extensions?.field, message: error?.message };
+}
