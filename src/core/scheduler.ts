@@ -537,7 +537,7 @@ export class Scheduler {
   }
 
   private async waitForActive(deadlineMs: number): Promise<void> {
-    if (this.active.size === 0) return;
+    if (this.active.size === 0 || deadlineMs <= 0) return;
     let timer: TimerHandle | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = this.clock.setTimeout(resolve, deadlineMs);

@@ -48,7 +48,17 @@ export function createHarness(
   const bus = createMemoryEventBus();
   const events: SequencedEvent[] = [];
   bus.subscribe((event) => events.push(event));
-  const scheduler = new Scheduler({ store, log, bus, tasks, clock, instance: 'test', ...options.scheduler });
+  // One process, so nothing changes the schedule behind its back: no need to poll every second.
+  const scheduler = new Scheduler({
+    store,
+    log,
+    bus,
+    tasks,
+    clock,
+    instance: 'test',
+    maxSleepMs: 3_600_000,
+    ...options.scheduler,
+  });
   const errors: unknown[] = [];
   scheduler.events.on('error', ({ error }) => errors.push(error));
   const service = new JobService(scheduler);
