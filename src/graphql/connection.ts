@@ -79,6 +79,16 @@ export interface Connection<T> {
   pageInfo: PageInfoShape;
 }
 
+/** The rows of one port page from `start`, each with the cursor that resumes after it. */
+function rowsOf<T extends { id: string }>(page: Page<T>, from: string | null, start: number): Edge<T>[] {
+  const last = page.items.length - 1;
+  return page.items.slice(start).map((node, offset) => {
+    const i = start + offset;
+    const cursor = i === last ? { a: page.endCursor } : { a: from, n: i + 1, id: node.id };
+    return { node, cursor: encodeCursor(cursor) };
+  });
+}
+
 /** One page of a port list as a connection. `fetch(after, first)` is the port's list call. */
 export async function paginate<T extends { id: string }>(
   fetch: (after: string | null, first: number) => Promise<Page<T>>,
@@ -95,19 +105,21 @@ export async function paginate<T extends { id: string }>(
     // Not found: removed meanwhile; its old position is the best guess.
     start = found === -1 ? Math.min(skip, page.items.length) : found + 1;
   }
-  const taken = page.items.slice(start, start + first);
-  const lastFetched = start + taken.length === page.items.length;
-  const edges = taken.map((node, i) => ({
-    node,
-    cursor:
-      lastFetched && i === taken.length - 1
-        ? encodeCursor({ a: page.endCursor })
-        : encodeCursor({ a: cursor.a, n: start + i + 1, id: node.id }),
-  }));
+  let edges = rowsOf(page, cursor.a, start);
+  let hasNextPage = page.hasNextPage;
+  if (edges.length > first) {
+    edges = edges.slice(0, first);
+    hasNextPage = true;
+  } else if (edges.length < first && page.hasNextPage && page.endCursor !== null) {
+    // Rows added before the cursor's item pushed some of this page past what was read: read on.
+    const more = await fetch(page.endCursor, first - edges.length);
+    edges = edges.concat(rowsOf(more, page.endCursor, 0));
+    hasNextPage = more.hasNextPage;
+  }
   return {
     edges,
     pageInfo: {
-      hasNextPage: !lastFetched || page.hasNextPage,
+      hasNextPage,
       hasPreviousPage: afterArg != null,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,

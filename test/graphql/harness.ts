@@ -94,8 +94,37 @@ export function createTestApp(options: HarnessOptions = {}) {
     return result.data as T;
   }
 
+  /** Resolves with the first bus event (already seen or future) that matches. */
+  function busEvent(match: (event: SequencedEvent) => boolean, timeoutMs = 5_000): Promise<SequencedEvent> {
+    const seen = busEvents.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error('no matching bus event'));
+      }, timeoutMs);
+      const stop = bus.subscribe((event) => {
+        if (!match(event)) return;
+        clearTimeout(timer);
+        stop();
+        resolve(event);
+      });
+    });
+  }
+
+  /** Runs a job now and waits until its execution has finished. */
+  async function runToEnd(jobId: string): Promise<string> {
+    const execution = await service.runJobNow(jobId);
+    await busEvent(
+      (e) => e.stream === 'execution' && e.execution.id === execution.id && e.type !== 'started',
+    );
+    return execution.id;
+  }
+
   return {
     yoga,
+    busEvent,
+    runToEnd,
     scheduler,
     service,
     store: rawStore,
