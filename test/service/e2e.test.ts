@@ -1,0 +1,232 @@
+/**
+ * End to end: starts the service the way the README says (tsx src/runtime/node.ts, embedded
+ * defaults, PORT=0), points an `http` job at a server in this test, and drives it over GraphQL:
+ * fire, pause, resume, remove, live events over graphql-ws, then SIGTERM and exit code 0.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+
+interface LogLine {
+  level: string;
+  msg: string;
+  [key: string]: unknown;
+}
+
+interface Hit {
+  at: number;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+const TOKEN = 'e2e-admin-token-0123456789';
+
+describe('the service process (npm start)', () => {
+  let dataDir: string;
+  let child: ChildProcess;
+  let exit: Promise<number | null>;
+  const lines: LogLine[] = [];
+  let stderr = '';
+  let url = '';
+  let hook: Server;
+  let hookUrl = '';
+  const hits: Hit[] = [];
+
+  async function graphql<T = Record<string, unknown>>(query: string, token: string | null = TOKEN) {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify({ query }),
+    });
+    return (await response.json()) as {
+      data?: T;
+      errors?: { message: string; extensions?: { code?: string } }[];
+    };
+  }
+
+  /** Resolves when `predicate` holds, polling; fails with `what` after `ms`. */
+  async function until(
+    what: string,
+    predicate: () => boolean | Promise<boolean>,
+    ms = 15_000,
+  ): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!(await predicate())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  beforeAll(async () => {
+    hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      req.on('end', () => {
+        hits.push({ at: Date.now(), headers: req.headers, body });
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+
+    dataDir = await mkdtemp(join(tmpdir(), 'kairos-e2e-'));
+    child = spawn('node_modules/.bin/tsx', ['src/runtime/node.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        PORT: '0',
+        KAIROS_DATA_DIR: join(dataDir, 'data'),
+        KAIROS_TOKENS: `admin:${TOKEN}`,
+        KAIROS_INSTANCE: 'e2e',
+        KAIROS_LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    let buffer = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline = buffer.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        try {
+          lines.push(JSON.parse(line) as LogLine);
+        } catch {
+          // not a log line
+        }
+        newline = buffer.indexOf('\n');
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // A fresh PGlite data directory takes seconds to create.
+    await until('the ready line', () => lines.some((l) => l.msg.startsWith('Kairos ready at ')), 90_000);
+    url = lines.find((l) => l.msg.startsWith('Kairos ready at '))?.url as string;
+  }, 120_000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exit;
+    }
+    await new Promise((resolve) => hook?.close(resolve));
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints one ready line with the URL and the stores, and is ready', async () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    expect(lines.find((l) => l.msg.startsWith('Kairos ready'))).toMatchObject({
+      instance: 'e2e',
+      jobStore: 'memory',
+      executionLog: 'pglite',
+      auth: '1 token(s)',
+    });
+    const ready = await fetch(url.replace('/graphql', '/readyz'));
+    expect(ready.status).toBe(200);
+  });
+
+  it('refuses a request without a token', async () => {
+    const result = await graphql('{ tasks { name } }', null);
+    expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('adds an http job, sees it fire and recorded, pauses, resumes and removes it', async () => {
+    const events: { type: string; status: string }[] = [];
+    const ws = createClient({
+      url: url.replace('http://', 'ws://'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${TOKEN}` },
+    });
+    const unsubscribe = ws.subscribe<{ executionEvents: { type: string; execution: { status: string } } }>(
+      { query: 'subscription { executionEvents(jobId: "ping") { type execution { status } } }' },
+      {
+        next: ({ data }) => {
+          if (data)
+            events.push({ type: data.executionEvents.type, status: data.executionEvents.execution.status });
+        },
+        error: () => {},
+        complete: () => {},
+      },
+    );
+    try {
+      // Let the subscription reach the server before the first fire.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const added = await graphql<{ addJob: { id: string; task: string } }>(`mutation {
+        addJob(input: {
+          id: "ping", task: "http",
+          args: { url: "${hookUrl}", method: "POST", body: { hello: "kairos" } },
+          trigger: { interval: { seconds: 1 } }
+        }) { id task }
+      }`);
+      expect(added).toEqual({ data: { addJob: { id: 'ping', task: 'http' } } });
+
+      await until('the job to fire', () => hits.length >= 1);
+      expect(hits[0]?.headers['x-kairos-job-id']).toBe('ping');
+      expect(JSON.parse(hits[0]?.body ?? '')).toEqual({ hello: 'kairos' });
+      await until('a SUCCEEDED event over graphql-ws', () => events.some((e) => e.type === 'SUCCEEDED'));
+      expect(events[0]).toEqual({ type: 'STARTED', status: 'RUNNING' });
+
+      await until('the execution recorded', async () => {
+        const result = await graphql<{ job: { lastExecution: { status: string } | null } }>(
+          '{ job(id: "ping") { lastExecution { status } } }',
+        );
+        return result.data?.job.lastExecution?.status === 'SUCCESS';
+      });
+
+      const paused = await graphql<{ pauseJob: { paused: boolean } }>(
+        'mutation { pauseJob(id: "ping") { paused } }',
+      );
+      expect(paused.data?.pauseJob.paused).toBe(true);
+      // A fire already started when the pause landed may still arrive; after that, silence.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const whilePaused = hits.length;
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(hits.length).toBe(whilePaused);
+
+      const resumed = await graphql<{ resumeJob: { paused: boolean } }>(
+        'mutation { resumeJob(id: "ping") { paused } }',
+      );
+      expect(resumed.data?.resumeJob.paused).toBe(false);
+      await until('a fire after resume', () => hits.length > whilePaused);
+
+      const removed = await graphql<{ removeJob: { id: string } }>(
+        'mutation { removeJob(id: "ping") { id } }',
+      );
+      expect(removed.data?.removeJob.id).toBe('ping');
+      const again = await graphql('mutation { removeJob(id: "ping") { id } }');
+      expect(again.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      const gone = await graphql<{ job: unknown }>('{ job(id: "ping") { id } }');
+      expect(gone.data?.job).toBeNull();
+
+      const history = await graphql<{ executions: { edges: { node: { status: string } }[] } }>(
+        '{ executions(jobId: "ping", first: 50) { edges { node { status } } } }',
+      );
+      const statuses = history.data?.executions.edges.map((e) => e.node.status) ?? [];
+      expect(statuses.length).toBeGreaterThanOrEqual(2);
+      expect(statuses.filter((s) => s === 'SUCCESS').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      unsubscribe();
+      await ws.dispose();
+    }
+  }, 60_000);
+
+  it('stops gracefully on SIGTERM with exit code 0', async () => {
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['stopping', 'scheduler stopped', 'stopped']),
+    );
+  }, 30_000);
+});
