@@ -72,7 +72,7 @@ export function createKairosYoga(options: KairosYogaOptions) {
   };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
 
-  return createYoga<WsInitialContext, GraphQLContext>({
+  const yoga = createYoga<WsInitialContext, GraphQLContext>({
     schema,
     graphqlEndpoint: options.graphqlEndpoint ?? '/graphql',
     context: async (initial): Promise<GraphQLContext> => {
@@ -91,6 +91,8 @@ export function createKairosYoga(options: KairosYogaOptions) {
     maxRequestBodySize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     plugins: [armorPlugin(limits), authorizeOperation, requestErrorCodes, { onDispose: () => hub.close() }],
   });
+  // The hub is exposed for metrics and tests (hub.size: live subscriptions); yoga.dispose() closes it.
+  return Object.assign(yoga, { hub });
 }
 
 export type KairosYoga = ReturnType<typeof createKairosYoga>;

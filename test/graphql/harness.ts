@@ -121,8 +121,40 @@ export function createTestApp(options: HarnessOptions = {}) {
     return execution.id;
   }
 
+  /** Starts a subscription over SSE; read the first message before causing events (findings G5). */
+  async function sse(
+    query: string,
+    variables: Record<string, unknown> = {},
+    token: string | null = TOKENS.read,
+  ) {
+    const controller = new AbortController();
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+    };
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    const response = await yoga.fetch('http://kairos.test/graphql', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+      signal: controller.signal,
+    });
+    return new SseReader(response, controller);
+  }
+
+  /** Waits until `count` subscriptions are live in the hub. */
+  async function subscribers(count: number, timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (yoga.hub.size !== count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} subscribers, have ${yoga.hub.size}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
   return {
     yoga,
+    sse,
+    subscribers,
     busEvent,
     runToEnd,
     scheduler,
@@ -157,4 +189,78 @@ export function firstError(result: GraphQLResponse<unknown>): {
 } {
   const error = result.errors?.[0];
   return { code: error?.extensions?.code, field: error?.extensions?.field, message: error?.message };
+}
+
+export interface SseMessage {
+  /** `next`, `complete`, or `keep-alive` for a comment line. */
+  event: string;
+  data: { data?: Record<string, unknown> | null; errors?: GraphQLErrorJson[] } | null;
+}
+
+/** Reads Server-Sent Events one message at a time. */
+export class SseReader {
+  readonly response: Response;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly controller: AbortController;
+  private readonly decoder = new TextDecoder();
+  private buffer = '';
+
+  constructor(response: Response, controller: AbortController) {
+    this.response = response;
+    this.controller = controller;
+    this.reader = response.body!.getReader();
+  }
+
+  /** The next message, or null when the stream ended. */
+  async next(timeoutMs = 5_000): Promise<SseMessage | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const end = this.buffer.indexOf('\n\n');
+      if (end !== -1) {
+        const block = this.buffer.slice(0, end);
+        this.buffer = this.buffer.slice(end + 2);
+        return parseBlock(block);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no SSE message in time');
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const chunk = await Promise.race([
+        this.reader.read(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no SSE message in time')), left);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (chunk.done) return null;
+      this.buffer += this.decoder.decode(chunk.value, { stream: true });
+    }
+  }
+
+  /** The next `next` message's payload, skipping keep-alives. */
+  async nextPayload(timeoutMs = 5_000): Promise<NonNullable<SseMessage['data']>> {
+    for (;;) {
+      const message = await this.next(timeoutMs);
+      if (message === null) throw new Error('the stream ended');
+      if (message.event === 'next' && message.data) return message.data;
+      if (message.event === 'complete') throw new Error('the stream completed');
+    }
+  }
+
+  close(): void {
+    this.controller.abort();
+    void this.reader.cancel().catch(() => {});
+  }
+}
+
+function parseBlock(block: string): SseMessage {
+  let event = 'message';
+  const data: string[] = [];
+  let comment = false;
+  for (const line of block.split('\n')) {
+    if (line.startsWith(':')) comment = true;
+    else if (line.startsWith('event:')) event = line.slice(6).trim();
+    else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
+  }
+  if (comment && data.length === 0) return { event: 'keep-alive', data: null };
+  const text = data.join('\n');
+  return { event, data: text ? JSON.parse(text) : null };
 }

@@ -1,0 +1,226 @@
+/**
+ * Every root field against every kind of caller: each scope, no token, a wrong token. Allowed calls
+ * succeed; denied ones get UNAUTHENTICATED or FORBIDDEN and change nothing (store, history, bus).
+ */
+import { describe, expect, test } from 'vitest';
+import { scopeOf } from '../../src/graphql/auth.ts';
+import { schema } from '../../src/graphql/schema.ts';
+import {
+  createTestApp,
+  firstError,
+  type GraphQLResponse,
+  type TestApp,
+  TOKENS,
+  WRONG_TOKEN,
+  YEARLY,
+} from './harness.ts';
+
+type Needed = 'read' | 'operate' | 'admin';
+
+/** What each root field needs, as the issue states it (independent of the code under test). */
+const FIELDS: {
+  field: string;
+  kind: 'query' | 'mutation' | 'subscription';
+  needs: Needed;
+  operation: string;
+}[] = [
+  { field: 'job', kind: 'query', needs: 'read', operation: '{ job(id: "k") { id } }' },
+  { field: 'jobs', kind: 'query', needs: 'read', operation: '{ jobs { totalCount } }' },
+  {
+    field: 'execution',
+    kind: 'query',
+    needs: 'read',
+    operation: '{ execution(id: "01a00000-0000-7000-8000-000000000000") { id } }',
+  },
+  { field: 'executions', kind: 'query', needs: 'read', operation: '{ executions { edges { cursor } } }' },
+  { field: 'tasks', kind: 'query', needs: 'read', operation: '{ tasks { name } }' },
+  {
+    field: 'previewTrigger',
+    kind: 'query',
+    needs: 'read',
+    operation: '{ previewTrigger(trigger: { cron: { expression: "@daily" } }) }',
+  },
+  { field: 'scheduler', kind: 'query', needs: 'read', operation: '{ scheduler { instance } }' },
+  {
+    field: 'pauseJob',
+    kind: 'mutation',
+    needs: 'operate',
+    operation: 'mutation { pauseJob(id: "k") { id } }',
+  },
+  {
+    field: 'resumeJob',
+    kind: 'mutation',
+    needs: 'operate',
+    operation: 'mutation { resumeJob(id: "paused") { id } }',
+  },
+  {
+    field: 'runJobNow',
+    kind: 'mutation',
+    needs: 'operate',
+    operation: 'mutation { runJobNow(id: "k") { id } }',
+  },
+  {
+    field: 'addJob',
+    kind: 'mutation',
+    needs: 'admin',
+    operation:
+      'mutation { addJob(input: { id: "new", task: "test", trigger: { cron: { expression: "@daily" } } }) { id } }',
+  },
+  {
+    field: 'updateJob',
+    kind: 'mutation',
+    needs: 'admin',
+    operation: 'mutation { updateJob(id: "k", input: { name: "renamed" }) { id } }',
+  },
+  {
+    field: 'rescheduleJob',
+    kind: 'mutation',
+    needs: 'admin',
+    operation: 'mutation { rescheduleJob(id: "k", trigger: { interval: { minutes: 7 } }) { id } }',
+  },
+  {
+    field: 'removeJob',
+    kind: 'mutation',
+    needs: 'admin',
+    operation: 'mutation { removeJob(id: "k") { id } }',
+  },
+  {
+    field: 'executionEvents',
+    kind: 'subscription',
+    needs: 'read',
+    operation: 'subscription { executionEvents { sequence } }',
+  },
+  {
+    field: 'jobEvents',
+    kind: 'subscription',
+    needs: 'read',
+    operation: 'subscription { jobEvents { sequence } }',
+  },
+];
+
+const RANK: Record<Needed, number> = { read: 1, operate: 2, admin: 3 };
+const CALLERS: { name: string; token: string | null; scope: Needed | null }[] = [
+  { name: 'read token', token: TOKENS.read, scope: 'read' },
+  { name: 'operate token', token: TOKENS.operate, scope: 'operate' },
+  { name: 'admin token', token: TOKENS.admin, scope: 'admin' },
+  { name: 'no token', token: null, scope: null },
+  { name: 'wrong token', token: WRONG_TOKEN, scope: null },
+];
+
+async function seeded(): Promise<TestApp> {
+  const app = createTestApp();
+  await app.service.addJob({ id: 'k', task: 'test', trigger: YEARLY });
+  await app.service.addJob({ id: 'paused', task: 'test', trigger: YEARLY, paused: true });
+  await new Promise((resolve) => setTimeout(resolve, 0)); // let the ADDED events reach the bus log
+  return app;
+}
+
+async function snapshot(app: TestApp): Promise<string> {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const jobs = (await app.store.list({ first: 100 })).items;
+  const executions = (await app.log.list({ first: 100 })).items;
+  return JSON.stringify({ jobs, executions, events: app.busEvents.length });
+}
+
+/**
+ * Runs an operation as the caller. A subscription goes over SSE: it is allowed once the hub holds
+ * it, denied when an error arrives instead.
+ */
+async function call(
+  app: TestApp,
+  kind: string,
+  operation: string,
+  token: string | null,
+): Promise<GraphQLResponse> {
+  if (kind !== 'subscription') return app.request(operation, {}, token);
+  const stream = await app.sse(operation, {}, token);
+  try {
+    let message: Awaited<ReturnType<typeof stream.next>> | undefined;
+    const reading = (async () => {
+      do message = await stream.next();
+      while (message?.event === 'keep-alive');
+    })();
+    reading.catch(() => {});
+    const deadline = Date.now() + 5_000;
+    while (message === undefined && app.yoga.hub.size === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    if (message === undefined && app.yoga.hub.size === 1) return { status: stream.response.status, data: {} };
+    return { status: stream.response.status, ...(message?.data ?? {}) };
+  } finally {
+    stream.close();
+  }
+}
+
+test('the table names every root field of the schema, with the scope the code enforces', () => {
+  const rootFields = (type: { getFields(): Record<string, unknown> } | null | undefined) =>
+    Object.keys(type?.getFields() ?? {});
+  const inSchema = [
+    ...rootFields(schema.getQueryType()),
+    ...rootFields(schema.getMutationType()),
+    ...rootFields(schema.getSubscriptionType()),
+  ].sort();
+  expect(FIELDS.map((f) => f.field).sort()).toEqual(inSchema);
+  for (const { kind, field, needs } of FIELDS) expect(scopeOf(kind, field)).toBe(needs);
+});
+
+describe.each(FIELDS)('$field needs $needs', ({ kind, operation, needs }) => {
+  test.each(CALLERS)('$name', async ({ token, scope }) => {
+    await using app = await seeded();
+    const before = await snapshot(app);
+    const result = await call(app, kind, operation, token);
+    if (scope !== null && RANK[scope] >= RANK[needs]) {
+      expect(result.errors).toBeUndefined();
+      return;
+    }
+    expect(firstError(result).code).toBe(scope === null ? 'UNAUTHENTICATED' : 'FORBIDDEN');
+    expect(await snapshot(app)).toBe(before);
+  });
+});
+
+describe('whole operations', () => {
+  test('one forbidden field rejects the whole operation before anything runs', async () => {
+    await using app = await seeded();
+    const before = await snapshot(app);
+    const result = await app.request(
+      'mutation { pauseJob(id: "k") { id } ...Remove } fragment Remove on Mutation { removeJob(id: "k") { id } }',
+      {},
+      TOKENS.operate,
+    );
+    expect(result.data).toBeNull();
+    expect(firstError(result).code).toBe('FORBIDDEN');
+    expect(await snapshot(app)).toBe(before);
+  });
+
+  test('introspection and __typename need no token', async () => {
+    await using app = await seeded();
+    const result = await app.request('{ __typename __schema { queryType { name } } }', {}, null);
+    expect(result.data).toEqual({ __typename: 'Query', __schema: { queryType: { name: 'Query' } } });
+  });
+});
+
+describe('anonymous access', () => {
+  test('an anonymous scope applies without a token, never with a wrong one', async () => {
+    await using app = createTestApp({ anonymousScope: 'read' });
+    expect((await app.request('{ tasks { name } }', {}, null)).errors).toBeUndefined();
+    expect(firstError(await app.request('mutation { removeJob(id: "x") { id } }', {}, null))).toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    expect(firstError(await app.request('{ tasks { name } }', {}, WRONG_TOKEN))).toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+  });
+
+  test('the bearer scheme is case-insensitive; other schemes are unknown credentials', async () => {
+    await using app = createTestApp();
+    const post = (authorization: string) =>
+      app.yoga
+        .fetch('http://kairos.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization },
+          body: JSON.stringify({ query: '{ tasks { name } }' }),
+        })
+        .then((r) => r.json() as Promise<GraphQLResponse>);
+    expect((await post(`bearer ${TOKENS.read}`)).errors).toBeUndefined();
+    expect(firstError(await post(`Basic ${TOKENS.read}`)).code).toBe('UNAUTHENTICATED');
+  });
+});
