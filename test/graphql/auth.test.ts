@@ -212,14 +212,14 @@ describe('anonymous access', () => {
 
   test('the bearer scheme is case-insensitive; other schemes are unknown credentials', async () => {
     await using app = createTestApp();
-    const post = (authorization: string) =>
-      app.yoga
-        .fetch('http://kairos.test/graphql', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization },
-          body: JSON.stringify({ query: '{ tasks { name } }' }),
-        })
-        .then((r) => r.json() as Promise<GraphQLResponse>);
+    const post = async (authorization: string) => {
+      const response = await app.yoga.fetch('http://kairos.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body: JSON.stringify({ query: '{ tasks { name } }' }),
+      });
+      return (await response.json()) as GraphQLResponse;
+    };
     expect((await post(`bearer ${TOKENS.read}`)).errors).toBeUndefined();
     expect(firstError(await post(`Basic ${TOKENS.read}`)).code).toBe('UNAUTHENTICATED');
   });
