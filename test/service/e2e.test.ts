@@ -3,7 +3,6 @@
  * defaults, PORT=0), points an `http` job at a server in this test, and drives it over GraphQL:
  * fire, pause, resume, remove, live events over graphql-ws, then SIGTERM and exit code 0.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,12 +11,7 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-
-interface LogLine {
-  level: string;
-  msg: string;
-  [key: string]: unknown;
-}
+import { graphql as post, type ServiceProcess, startService, until } from './service-process.ts';
 
 interface Hit {
   at: number;
@@ -29,42 +23,13 @@ const TOKEN = 'e2e-admin-token-0123456789';
 
 describe('the service process (npm start)', () => {
   let dataDir: string;
-  let child: ChildProcess;
-  let exit: Promise<number | null>;
-  const lines: LogLine[] = [];
-  let stderr = '';
+  let service: ServiceProcess;
   let url = '';
   let hook: Server;
   let hookUrl = '';
   const hits: Hit[] = [];
-
-  async function graphql<T = Record<string, unknown>>(query: string, token: string | null = TOKEN) {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: JSON.stringify({ query }),
-    });
-    return (await response.json()) as {
-      data?: T;
-      errors?: { message: string; extensions?: { code?: string } }[];
-    };
-  }
-
-  /** Resolves when `predicate` holds, polling; fails with `what` after `ms`. */
-  async function until(
-    what: string,
-    predicate: () => boolean | Promise<boolean>,
-    ms = 15_000,
-  ): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await predicate())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  const graphql = <T = Record<string, unknown>>(query: string, token: string | null = TOKEN) =>
+    post<T>(url, query, token);
 
   beforeAll(async () => {
     hook = createServer((req, res) => {
@@ -81,53 +46,25 @@ describe('the service process (npm start)', () => {
     hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
 
     dataDir = await mkdtemp(join(tmpdir(), 'kairos-e2e-'));
-    child = spawn('node_modules/.bin/tsx', ['src/runtime/node.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        PORT: '0',
-        KAIROS_DATA_DIR: join(dataDir, 'data'),
-        KAIROS_TOKENS: `admin:${TOKEN}`,
-        KAIROS_INSTANCE: 'e2e',
-        KAIROS_LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    // A fresh PGlite data directory takes seconds to create: startService waits up to 90 s.
+    service = await startService('node', {
+      KAIROS_DATA_DIR: join(dataDir, 'data'),
+      KAIROS_TOKENS: `admin:${TOKEN}`,
+      KAIROS_INSTANCE: 'e2e',
+      KAIROS_LOG_LEVEL: 'info',
     });
-    exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    let buffer = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let newline = buffer.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        try {
-          lines.push(JSON.parse(line) as LogLine);
-        } catch {
-          // not a log line
-        }
-        newline = buffer.indexOf('\n');
-      }
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    // A fresh PGlite data directory takes seconds to create.
-    await until('the ready line', () => lines.some((l) => l.msg.startsWith('Kairos ready at ')), 90_000);
-    url = lines.find((l) => l.msg.startsWith('Kairos ready at '))?.url as string;
+    url = service.url;
   }, 120_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exit;
-    }
+    await service?.kill();
     await new Promise((resolve) => hook?.close(resolve));
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('prints one ready line with the URL and the stores, and is ready', async () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
-    expect(lines.find((l) => l.msg.startsWith('Kairos ready'))).toMatchObject({
+    expect(service.lines.find((l) => l.msg.startsWith('Kairos ready'))).toMatchObject({
       instance: 'e2e',
       jobStore: 'memory',
       executionLog: 'pglite',
@@ -223,9 +160,8 @@ describe('the service process (npm start)', () => {
   }, 60_000);
 
   it('stops gracefully on SIGTERM with exit code 0', async () => {
-    child.kill('SIGTERM');
-    expect(await exit).toBe(0);
-    expect(lines.map((l) => l.msg)).toEqual(
+    expect(await service.stop('SIGTERM')).toBe(0);
+    expect(service.lines.map((l) => l.msg)).toEqual(
       expect.arrayContaining(['stopping', 'scheduler stopped', 'stopped']),
     );
   }, 30_000);

@@ -1,0 +1,170 @@
+/**
+ * The same service on Node, Bun and Deno (issue 4): each runtime entry is started as a real
+ * process, on embedded defaults and on Redis + PostgreSQL, and checked for a query, a mutation, a
+ * job firing and recorded, an SSE and a graphql-ws subscription receiving their events, and a
+ * graceful stop on SIGTERM with exit code 0. Node on embedded defaults is the e2e suite.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from 'graphql-ws';
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  createTestDatabase,
+  postgresAvailability,
+  REDIS_URL,
+  redisAvailability,
+  uniquePrefix,
+} from '../support/services.ts';
+import {
+  graphql,
+  type RuntimeName,
+  runtimeInstalled,
+  type ServiceProcess,
+  startService,
+  until,
+} from './service-process.ts';
+
+const TOKEN = 'runtime-suite-token-0123456789';
+
+/** Reads an SSE response until `done(text)` holds; returns the text read. */
+async function readSse(response: Response, done: (text: string) => boolean, ms = 15_000): Promise<string> {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const deadline = Date.now() + ms;
+  try {
+    while (!done(text)) {
+      if (Date.now() > deadline) throw new Error(`SSE: timed out; got ${JSON.stringify(text)}`);
+      const { value, done: ended } = await reader.read();
+      if (ended) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return text;
+}
+
+async function exercise(service: ServiceProcess, jobId: string): Promise<void> {
+  const { url } = service;
+  const query = await graphql<{ tasks: { name: string }[] }>(url, '{ tasks { name } }', TOKEN);
+  expect(query.data?.tasks.map((t) => t.name)).toEqual(['http', 'log']);
+
+  // SSE: Yoga starts the subscription when the body is first read (findings G5), so read the
+  // keep-alive before anything is published.
+  const sse = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      authorization: `Bearer ${TOKEN}`,
+    },
+    body: JSON.stringify({ query: `subscription { jobEvents(jobId: "${jobId}") { type jobId } }` }),
+  });
+  expect(sse.status).toBe(200);
+  const sseText = readSse(sse, (text) => text.includes('"ADDED"'));
+
+  const wsEvents: string[] = [];
+  const ws = createClient({
+    url: url.replace('http://', 'ws://'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${TOKEN}` },
+  });
+  const wsSubscribed = new Promise<void>((resolve) => {
+    ws.on('connected', () => setTimeout(resolve, 200));
+  });
+  const unsubscribe = ws.subscribe<{ executionEvents: { type: string } }>(
+    { query: `subscription { executionEvents(jobId: "${jobId}") { type } }` },
+    {
+      next: ({ data }) => {
+        if (data) wsEvents.push(data.executionEvents.type);
+      },
+      error: (error) => wsEvents.push(`error: ${JSON.stringify(error)}`),
+      complete: () => {},
+    },
+  );
+  try {
+    await wsSubscribed;
+    const added = await graphql<{ addJob: { id: string } }>(
+      url,
+      `mutation { addJob(input: { id: "${jobId}", task: "log", trigger: { interval: { seconds: 1 } } }) { id } }`,
+      TOKEN,
+    );
+    expect(added).toEqual({ data: { addJob: { id: jobId } } });
+    expect(await sseText).toContain(`"jobId":"${jobId}"`);
+
+    await until('a SUCCEEDED event over graphql-ws', () => wsEvents.includes('SUCCEEDED'));
+    expect(wsEvents[0]).toBe('STARTED');
+    await until('the execution recorded', async () => {
+      const result = await graphql<{ job: { lastExecution: { status: string } | null } }>(
+        url,
+        `{ job(id: "${jobId}") { lastExecution { status } } }`,
+        TOKEN,
+      );
+      return result.data?.job.lastExecution?.status === 'SUCCESS';
+    });
+  } finally {
+    unsubscribe();
+    await ws.dispose();
+  }
+  expect(await service.stop('SIGTERM')).toBe(0);
+  expect(service.lines.map((l) => l.msg)).toContain('stopped');
+}
+
+const redis = await redisAvailability();
+const pg = await postgresAvailability();
+const servers = redis.available && pg.available;
+
+describe.each(['node', 'bun', 'deno'] as RuntimeName[])('%s runtime', (runtime) => {
+  const installed = runtimeInstalled(runtime);
+  const cleanup: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const step of cleanup.reverse()) await step();
+  });
+
+  // Node on embedded defaults is test/service/e2e.test.ts.
+  if (runtime !== 'node') {
+    it.skipIf(!installed)(
+      'on embedded defaults (memory job store, PGlite on disk)',
+      async () => {
+        const dataDir = await mkdtemp(join(tmpdir(), `kairos-${runtime}-`));
+        cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+        const service = await startService(runtime, {
+          KAIROS_DATA_DIR: join(dataDir, 'data'),
+          KAIROS_TOKENS: `admin:${TOKEN}`,
+        });
+        cleanup.push(() => service.kill());
+        expect(service.lines.find((l) => l.msg.startsWith('Kairos ready'))).toMatchObject({
+          runtime: expect.stringMatching(new RegExp(`^${runtime} `)),
+          jobStore: 'memory',
+          executionLog: 'pglite',
+        });
+        await exercise(service, `embedded-${runtime}`);
+      },
+      120_000,
+    );
+  }
+
+  it.skipIf(!installed || !servers)(
+    'on Redis + PostgreSQL',
+    async () => {
+      const database = await createTestDatabase(`rt_${runtime}`);
+      cleanup.push(() => database.drop());
+      const service = await startService(runtime, {
+        REDIS_URL,
+        DATABASE_URL: database.url,
+        KAIROS_REDIS_PREFIX: uniquePrefix(runtime).slice(0, 64),
+        KAIROS_TOKENS: `admin:${TOKEN}`,
+      });
+      cleanup.push(() => service.kill());
+      expect(service.lines.find((l) => l.msg.startsWith('Kairos ready'))).toMatchObject({
+        jobStore: 'redis',
+        executionLog: 'postgres',
+      });
+      await exercise(service, `servers-${runtime}`);
+    },
+    120_000,
+  );
+});
