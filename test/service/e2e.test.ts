@@ -3,7 +3,7 @@
  * defaults, PORT=0), points an `http` job at a server in this test, and drives it over GraphQL:
  * fire, pause, resume, remove, live events over graphql-ws, then SIGTERM and exit code 0.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { graphql as post, type ServiceProcess, startService, until } from './service-process.ts';
+import { graphql as post, runToExit, type ServiceProcess, startService, until } from './service-process.ts';
 
 interface Hit {
   at: number;
@@ -165,4 +165,32 @@ describe('the service process (npm start)', () => {
       expect.arrayContaining(['stopping', 'scheduler stopped', 'stopped']),
     );
   }, 30_000);
+});
+
+describe('settings errors', () => {
+  it('prints every problem and exits 1 (no tokens on a public address, a bad port)', async () => {
+    const { code, stderr, stdout } = await runToExit('node', { HOST: '0.0.0.0', PORT: 'eighty' });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^Kairos cannot start: 2 settings are invalid:/);
+    expect(stderr).toContain('  - PORT="eighty" must be a whole number between 0 and 65535');
+    expect(stderr).toContain('  - KAIROS_TOKENS is required when HOST is not a loopback address');
+    expect(stdout).toBe('');
+  });
+
+  it('refuses a bad jobs file with its path and field, and exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kairos-jobs-'));
+    try {
+      const file = join(dir, 'jobs.json');
+      await writeFile(
+        file,
+        JSON.stringify([{ id: 'x', task: 'log', trigger: { cron: { expression: '* * *' } } }]),
+      );
+      const { code, stderr } = await runToExit('node', { DATABASE_URL: 'memory://', KAIROS_JOBS_FILE: file });
+      expect(code).toBe(1);
+      expect(stderr).toContain(`jobs file ${file} is invalid:`);
+      expect(stderr).toMatch(/- jobs\[0\]\.trigger\.cron\.expression: /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

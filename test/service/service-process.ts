@@ -136,3 +136,28 @@ export async function graphql<T = Record<string, unknown>>(
   });
   return (await response.json()) as GraphQLResult<T>;
 }
+
+/** Runs the service expecting it to exit on its own (a settings error); returns code and output. */
+export async function runToExit(
+  runtime: RuntimeName,
+  env: Record<string, string>,
+  ms = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [command, ...args] = RUNTIME_COMMANDS[runtime] as [string, ...string[]];
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
