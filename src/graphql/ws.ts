@@ -54,7 +54,12 @@ export function graphqlWsServerOptions<E = unknown>(
       } catch (error) {
         return [error as GraphQLError];
       }
-      const errors = validate(schema, document);
+      let errors: readonly GraphQLError[];
+      try {
+        errors = validate(schema, document);
+      } catch (error) {
+        return [error as GraphQLError]; // graphql-armor throws its limit errors
+      }
       if (errors.length > 0) return errors;
       const args: ExecutionArgs = {
         schema,
