@@ -55,10 +55,22 @@ export function decodeCursor(cursor: string, field = 'after'): CursorData {
   return { a, n: n as number, id };
 }
 
-export function requireFirst(first: number | null | undefined): number {
-  const value = first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE)
-    throw new ValidationError('first', `must be between 0 and ${MAX_PAGE_SIZE}, got ${value}`);
+export interface PageSize {
+  default: number;
+  max: number;
+}
+
+export const PAGE_SIZE: PageSize = { default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE };
+/**
+ * A list inside a list (Job.executions under jobs) multiplies: keep it small. graphql-armor's cost
+ * limit only sees `first` when it is written as a literal, so the cap here is what bounds it.
+ */
+export const NESTED_PAGE_SIZE: PageSize = { default: 10, max: 100 };
+
+export function requireFirst(first: number | null | undefined, size: PageSize = PAGE_SIZE): number {
+  const value = first ?? size.default;
+  if (!Number.isInteger(value) || value < 0 || value > size.max)
+    throw new ValidationError('first', `must be between 0 and ${size.max}, got ${value}`);
   return value;
 }
 
@@ -94,8 +106,9 @@ export async function paginate<T extends { id: string }>(
   fetch: (after: string | null, first: number) => Promise<Page<T>>,
   firstArg: number | null | undefined,
   afterArg: string | null | undefined,
+  size: PageSize = PAGE_SIZE,
 ): Promise<Connection<T>> {
-  const first = requireFirst(firstArg);
+  const first = requireFirst(firstArg, size);
   const cursor = afterArg == null ? { a: null } : decodeCursor(afterArg);
   const skip = cursor.n ?? 0;
   const page = await fetch(cursor.a, skip + first);

@@ -6,7 +6,7 @@ import type { Execution, ExecutionError, ExecutionStatus } from '../core/executi
 import type { ExecutionLog } from '../core/ports.ts';
 import { requireScope } from './auth.ts';
 import { builder } from './builder.ts';
-import { type Connection, PageInfo, paginate } from './connection.ts';
+import { type Connection, PAGE_SIZE, PageInfo, type PageSize, paginate } from './connection.ts';
 
 export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
   values: {
@@ -81,7 +81,11 @@ export interface ExecutionFilter {
   after?: string | null;
 }
 
-export function listExecutions(log: ExecutionLog, filter: ExecutionFilter): Promise<Connection<Execution>> {
+export function listExecutions(
+  log: ExecutionLog,
+  filter: ExecutionFilter,
+  size: PageSize = PAGE_SIZE,
+): Promise<Connection<Execution>> {
   return paginate(
     (after, first) =>
       log.list({
@@ -94,6 +98,7 @@ export function listExecutions(log: ExecutionLog, filter: ExecutionFilter): Prom
       }),
     filter.first,
     filter.after,
+    size,
   );
 }
 

@@ -6,7 +6,7 @@ import type { Execution } from '../core/execution.ts';
 import type { AddJobInput, Job, RetryPolicy, UpdateJobInput } from '../core/job.ts';
 import { requireScope } from './auth.ts';
 import { builder } from './builder.ts';
-import { type Connection, PageInfo, paginate } from './connection.ts';
+import { type Connection, NESTED_PAGE_SIZE, PageInfo, paginate } from './connection.ts';
 import { ExecutionConnection, ExecutionRef, ExecutionStatusEnum, listExecutions } from './execution.ts';
 import { TriggerInput, TriggerRef } from './trigger.ts';
 
@@ -59,13 +59,14 @@ export const JobRef = builder.objectRef<Job>('Job').implement({
     }),
     executions: t.field({
       type: ExecutionConnection,
-      description: 'This job’s history, newest first.',
+      description: 'This job’s history, newest first. For more than one job’s, use Query.executions.',
       args: {
         status: t.arg({ type: [ExecutionStatusEnum] }),
-        first: t.arg.int({ description: 'Default 50, at most 500.' }),
+        first: t.arg.int({ description: 'Default 10, at most 100.' }),
         after: t.arg.string(),
       },
-      resolve: (job, args, ctx) => listExecutions(ctx.service.scheduler.log, { ...args, jobId: job.id }),
+      resolve: (job, args, ctx) =>
+        listExecutions(ctx.service.scheduler.log, { ...args, jobId: job.id }, NESTED_PAGE_SIZE),
     }),
   }),
 });
