@@ -185,12 +185,17 @@ describe('settings errors', () => {
         file,
         JSON.stringify([{ id: 'x', task: 'log', trigger: { cron: { expression: '* * *' } } }]),
       );
-      const { code, stderr } = await runToExit('node', { DATABASE_URL: 'memory://', KAIROS_JOBS_FILE: file });
+      // PGlite starts first (the file is read after migrations): allow for a loaded machine.
+      const { code, stderr } = await runToExit(
+        'node',
+        { DATABASE_URL: 'memory://', KAIROS_JOBS_FILE: file },
+        100_000,
+      );
       expect(code).toBe(1);
       expect(stderr).toContain(`jobs file ${file} is invalid:`);
       expect(stderr).toMatch(/- jobs\[0\]\.trigger\.cron\.expression: /);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 });
