@@ -8,11 +8,12 @@ import type { Logger } from '../core/task.ts';
 import { type Auth, createTokenTable, type Scope } from './auth.ts';
 import { createContext, type GraphQLContext, type StoreNames } from './context.ts';
 import { createMaskError, requestErrorCodes } from './errors.ts';
-import { EventHub } from './event-hub.ts';
+import { DEFAULT_QUEUE_LIMIT, EventHub } from './event-hub.ts';
 import { bundledGraphiQL, GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
 import { armorPlugin, DEFAULT_LIMITS, type GraphQLLimits } from './limits.ts';
 import { authorizeOperation } from './operation-auth.ts';
 import { schema } from './schema.ts';
+import { SharedSubscriptions } from './shared-subscriptions.ts';
 
 export interface KairosYogaOptions {
   service: JobService;
@@ -65,7 +66,9 @@ function credentialOf(initial: { request?: Request } & WsInitialContext): string
 export function createKairosYoga(options: KairosYogaOptions) {
   const logger = options.logger ?? silent;
   const tokens = createTokenTable(options.tokens, options.anonymousScope);
-  const hub = new EventHub(options.service.scheduler.bus, { queueLimit: options.subscriberQueueLimit });
+  const queueLimit = options.subscriberQueueLimit ?? DEFAULT_QUEUE_LIMIT;
+  const hub = new EventHub(options.service.scheduler.bus, { queueLimit });
+  const subscriptions = new SharedSubscriptions(queueLimit);
   const info = {
     version: options.version ?? 'unknown',
     stores: { jobStore: 'unknown', executionLog: 'unknown', eventBus: 'unknown', ...options.stores },
@@ -89,10 +92,17 @@ export function createKairosYoga(options: KairosYogaOptions) {
     batching: false,
     multipart: false,
     maxRequestBodySize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    plugins: [armorPlugin(limits), authorizeOperation, requestErrorCodes, { onDispose: () => hub.close() }],
+    plugins: [
+      armorPlugin(limits),
+      authorizeOperation, // before sharing: every client is checked before it joins a shared stream
+      requestErrorCodes,
+      subscriptions.plugin,
+      { onDispose: () => hub.close() },
+    ],
   });
-  // The hub is exposed for metrics and tests (hub.size: live subscriptions); yoga.dispose() closes it.
-  return Object.assign(yoga, { hub });
+  // Exposed for metrics and tests: subscriptions.size is the live client subscriptions,
+  // subscriptions.groupCount the executions serving them. yoga.dispose() ends them all.
+  return Object.assign(yoga, { hub, subscriptions });
 }
 
 export type KairosYoga = ReturnType<typeof createKairosYoga>;

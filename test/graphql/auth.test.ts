@@ -142,9 +142,10 @@ async function call(
     })();
     reading.catch(() => {});
     const deadline = Date.now() + 5_000;
-    while (message === undefined && app.yoga.hub.size === 0 && Date.now() < deadline)
+    while (message === undefined && app.yoga.subscriptions.size === 0 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 2));
-    if (message === undefined && app.yoga.hub.size === 1) return { status: stream.response.status, data: {} };
+    if (message === undefined && app.yoga.subscriptions.size === 1)
+      return { status: stream.response.status, data: {} };
     return { status: stream.response.status, ...(message?.data ?? {}) };
   } finally {
     stream.close();

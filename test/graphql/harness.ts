@@ -145,8 +145,9 @@ export function createTestApp(options: HarnessOptions = {}) {
   /** Waits until `count` subscriptions are live in the hub. */
   async function subscribers(count: number, timeoutMs = 5_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (yoga.hub.size !== count) {
-      if (Date.now() > deadline) throw new Error(`expected ${count} subscribers, have ${yoga.hub.size}`);
+    while (yoga.subscriptions.size !== count) {
+      if (Date.now() > deadline)
+        throw new Error(`expected ${count} subscribers, have ${yoga.subscriptions.size}`);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }

@@ -96,7 +96,7 @@ describe('over SSE', () => {
       }
     }
     expect(received).toEqual(Array.from({ length: 2_000 }, (_, i) => i + 1));
-    expect(app.yoga.hub.size).toBe(1); // the slow one is gone, the fast one still there
+    expect(app.yoga.subscriptions.size).toBe(1); // the slow one is gone, the fast one still there
 
     // The slow client read nothing meanwhile: what the stream had buffered, then the error, then the end.
     const tail: NonNullable<SseMessage['data']>[] = [];
@@ -108,6 +108,52 @@ describe('over SSE', () => {
     expect(firstError({ status: 200, ...tail.at(-1) })).toMatchObject({ code: 'SLOW_CONSUMER' });
     fast.close();
     await app.subscribers(0);
+  });
+});
+
+describe('shared execution', () => {
+  test('clients with the same subscription share one execution; others get their own', async () => {
+    await using app = createTestApp();
+    const query = 'subscription($id: ID) { jobEvents(jobId: $id) { type jobId sequence } }';
+    const a = await app.sse(query, { id: 'x' });
+    const b = await app.sse(query, { id: 'x' }, TOKENS.admin);
+    const other = await app.sse(query, { id: 'y' });
+    for (const stream of [a, b, other]) await stream.next();
+    await app.subscribers(3);
+    expect(app.yoga.subscriptions.groupCount).toBe(2);
+    expect(app.yoga.hub.size).toBe(2); // one bus subscription per group, not per client
+    await app.service.addJob({ id: 'x', task: 'test', trigger: YEARLY });
+    await app.service.addJob({ id: 'y', task: 'test', trigger: YEARLY });
+    const [fromA, fromB, fromOther] = await Promise.all([
+      a.nextPayload(),
+      b.nextPayload(),
+      other.nextPayload(),
+    ]);
+    expect(fromA).toEqual(fromB);
+    expect(fromA.data?.jobEvents).toMatchObject({ type: 'ADDED', jobId: 'x' });
+    expect(fromOther.data?.jobEvents).toMatchObject({ type: 'ADDED', jobId: 'y' });
+
+    // One client leaving does not end the shared stream for the other.
+    a.close();
+    await app.subscribers(2);
+    await app.service.pauseJob('x');
+    expect((await b.nextPayload()).data?.jobEvents).toMatchObject({ type: 'PAUSED', jobId: 'x' });
+    b.close();
+    other.close();
+    await app.subscribers(0);
+    expect(app.yoga.subscriptions.groupCount).toBe(0);
+    expect(app.yoga.hub.size).toBe(0);
+  });
+
+  test('disposing the app ends every subscription', async () => {
+    const app = createTestApp();
+    const stream = await app.sse('subscription { executionEvents { type } }');
+    await stream.next();
+    await app.subscribers(1);
+    await app[Symbol.asyncDispose]();
+    let message = await stream.next();
+    while (message?.event === 'keep-alive') message = await stream.next();
+    expect(message?.event ?? 'ended').toMatch(/complete|ended/);
   });
 });
 
@@ -223,7 +269,7 @@ describe('over graphql-ws on a real port', () => {
     try {
       const denied = await once(anonymous, 'subscription { jobEvents { sequence } }');
       expect(denied.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-      expect(app.yoga.hub.size).toBe(0);
+      expect(app.yoga.subscriptions.size).toBe(0);
       expect((await once(viaHeader, '{ scheduler { instance } }')).data).toEqual({
         scheduler: { instance: 'gql-test' },
       });
