@@ -74,16 +74,28 @@ export function requireFirst(first: number | null | undefined, size: PageSize = 
   return value;
 }
 
-export interface Edge<T> {
-  cursor: string;
-  node: T;
+/** An edge whose cursor is encoded only when a client asks for it. */
+export class Edge<T> {
+  readonly node: T;
+  private readonly position: CursorData;
+  private encoded: string | undefined;
+
+  constructor(node: T, position: CursorData) {
+    this.node = node;
+    this.position = position;
+  }
+
+  get cursor(): string {
+    this.encoded ??= encodeCursor(this.position);
+    return this.encoded;
+  }
 }
 
 export interface PageInfoShape {
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-  startCursor: string | null;
-  endCursor: string | null;
+  readonly hasNextPage: boolean;
+  readonly hasPreviousPage: boolean;
+  readonly startCursor: string | null;
+  readonly endCursor: string | null;
 }
 
 export interface Connection<T> {
@@ -96,8 +108,7 @@ function rowsOf<T extends { id: string }>(page: Page<T>, from: string | null, st
   const last = page.items.length - 1;
   return page.items.slice(start).map((node, offset) => {
     const i = start + offset;
-    const cursor = i === last ? { a: page.endCursor } : { a: from, n: i + 1, id: node.id };
-    return { node, cursor: encodeCursor(cursor) };
+    return new Edge(node, i === last ? { a: page.endCursor } : { a: from, n: i + 1, id: node.id });
   });
 }
 
@@ -134,8 +145,12 @@ export async function paginate<T extends { id: string }>(
     pageInfo: {
       hasNextPage,
       hasPreviousPage: afterArg != null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges.at(-1)?.cursor ?? null;
+      },
     },
   };
 }

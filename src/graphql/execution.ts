@@ -6,7 +6,7 @@ import type { Execution, ExecutionError, ExecutionStatus } from '../core/executi
 import type { ExecutionLog } from '../core/ports.ts';
 import { requireScope } from './auth.ts';
 import { builder } from './builder.ts';
-import { type Connection, PAGE_SIZE, PageInfo, type PageSize, paginate } from './connection.ts';
+import { type Connection, type Edge, PAGE_SIZE, PageInfo, type PageSize, paginate } from './connection.ts';
 
 export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
   values: {
@@ -55,7 +55,7 @@ export const ExecutionRef = builder.objectRef<Execution>('JobExecution').impleme
   }),
 });
 
-const ExecutionEdge = builder.objectRef<{ cursor: string; node: Execution }>('JobExecutionEdge').implement({
+const ExecutionEdge = builder.objectRef<Edge<Execution>>('JobExecutionEdge').implement({
   fields: (t) => ({
     cursor: t.exposeString('cursor'),
     node: t.expose('node', { type: ExecutionRef }),

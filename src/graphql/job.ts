@@ -6,7 +6,7 @@ import type { Execution } from '../core/execution.ts';
 import type { AddJobInput, Job, RetryPolicy, UpdateJobInput } from '../core/job.ts';
 import { requireScope } from './auth.ts';
 import { builder } from './builder.ts';
-import { type Connection, NESTED_PAGE_SIZE, PageInfo, paginate } from './connection.ts';
+import { type Connection, type Edge, NESTED_PAGE_SIZE, PageInfo, paginate } from './connection.ts';
 import { ExecutionConnection, ExecutionRef, ExecutionStatusEnum, listExecutions } from './execution.ts';
 import { TriggerInput, TriggerRef } from './trigger.ts';
 
@@ -84,7 +84,7 @@ interface JobConnectionShape extends Connection<Job> {
   filtered: boolean;
 }
 
-const JobEdge = builder.objectRef<{ cursor: string; node: Job }>('JobEdge').implement({
+const JobEdge = builder.objectRef<Edge<Job>>('JobEdge').implement({
   fields: (t) => ({
     cursor: t.exposeString('cursor'),
     node: t.expose('node', { type: JobRef }),
