@@ -47,10 +47,13 @@ export class SharedSubscriptions {
   private readonly documentIds = new WeakMap<DocumentNode, number>();
   private nextDocumentId = 1;
   private readonly queueLimit: number;
+  /** Events executed between two turns of the event loop: well under a client queue. */
+  private readonly burstSlice: number;
   private clientCount = 0;
 
   constructor(queueLimit: number) {
     this.queueLimit = queueLimit;
+    this.burstSlice = Math.max(1, Math.min(64, Math.floor(queueLimit / 2)));
   }
 
   /** Live client subscriptions. */
@@ -105,11 +108,14 @@ export class SharedSubscriptions {
 
   private async pump(group: Group): Promise<void> {
     try {
-      for (;;) {
+      for (let sinceYield = 1; ; sinceYield++) {
         const { value, done } = await group.source.next();
         if (done) break;
         const result = shareable(value);
         for (const client of group.clients) client.push(result);
+        // A burst (a claim batch starting many jobs) is executed on microtasks alone: let the
+        // clients' sockets drain now and then, so only a client that really lags is cut off.
+        if (sinceYield % this.burstSlice === 0) await new Promise((resolve) => setTimeout(resolve, 0));
       }
     } catch {
       // The source failed: its clients end like they would on a completed stream.

@@ -67,7 +67,10 @@ export function createKairosYoga(options: KairosYogaOptions) {
   const logger = options.logger ?? silent;
   const tokens = createTokenTable(options.tokens, options.anonymousScope);
   const queueLimit = options.subscriberQueueLimit ?? DEFAULT_QUEUE_LIMIT;
-  const hub = new EventHub(options.service.scheduler.bus, { queueLimit });
+  // The hub feeds the shared executions (our own pump, not a client): give it room for a burst
+  // (a claim batch starting 1,000 jobs at once) so a burst cuts off slow clients, not everyone.
+  // Queues hold references to shared events, so the room costs pointers, not copies.
+  const hub = new EventHub(options.service.scheduler.bus, { queueLimit: queueLimit * 10 });
   const subscriptions = new SharedSubscriptions(queueLimit);
   const info = {
     version: options.version ?? 'unknown',

@@ -145,6 +145,28 @@ describe('shared execution', () => {
     expect(app.yoga.hub.size).toBe(0);
   });
 
+  test('a burst far larger than the client queue reaches clients that keep reading', async () => {
+    await using app = createTestApp({ subscriberQueueLimit: 20 });
+    const query = 'subscription { jobEvents { sequence } }';
+    const readers = [await app.sse(query), await app.sse(query)];
+    for (const reader of readers) await reader.next();
+    await app.subscribers(2);
+    const event = { stream: 'job', type: 'updated', at: 0, jobId: 'x', job: { id: 'x' } as Job } as const;
+    // In one tick: 7 times the client queue (and under the hub's, 10 times the client queue).
+    for (let i = 0; i < 150; i++) app.bus.publish(event);
+    const received = await Promise.all(
+      readers.map(async (reader) => {
+        const sequences: number[] = [];
+        while (sequences.length < 150)
+          sequences.push(sequenceOf((await reader.nextPayload()).data?.jobEvents));
+        return sequences;
+      }),
+    );
+    const all = Array.from({ length: 150 }, (_, i) => i + 1);
+    expect(received).toEqual([all, all]);
+    for (const reader of readers) reader.close();
+  });
+
   test('disposing the app ends every subscription', async () => {
     const app = createTestApp();
     const stream = await app.sse('subscription { executionEvents { type } }');
