@@ -37,8 +37,11 @@ export function slowConsumerResult(limit: number): Result {
 /** The same object for every client: over SSE Yoga calls `stringify`, so it is serialized once. */
 function shareable(result: Result): Result {
   let text: string | undefined;
-  const stringify = (value: unknown) =>
-    value === result ? (text ??= JSON.stringify(value)) : JSON.stringify(value);
+  const stringify = (value: unknown): string => {
+    if (value !== result) return JSON.stringify(value); // a copy made by a later plugin
+    text ??= JSON.stringify(value);
+    return text;
+  };
   return Object.defineProperty(result, 'stringify', { value: stringify, enumerable: false });
 }
 
