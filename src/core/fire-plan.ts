@@ -1,6 +1,6 @@
 /**
- * What to do with a claimed job: which due fires run, which are recorded as missed, and where the
- * schedule goes next. Pure: the same claim and `now` always give the same plan.
+ * What to do with a claimed job: which fires run, which are recorded as missed, and where the
+ * schedule goes next. Pure: the same claim, `now` and horizon always give the same plan.
  */
 
 import type { Job } from './job.ts';
@@ -10,16 +10,16 @@ import { nextFireTime } from './triggers/next-fire.ts';
 export interface PlannedFire {
   /** Nominal fire time: the row's scheduled_for. */
   scheduledFor: number;
-  /** When it was due (nominal + jitter). */
+  /** When it is due (nominal + jitter); after `now` for a fire claimed ahead of time. */
   dueAt: number;
   decision: 'run' | 'missed';
 }
 
 export interface FirePlan {
   fires: PlannedFire[];
-  /** Due fires collapsed into the last one by coalescing (not recorded one by one). */
+  /** Overdue fires collapsed into the latest one by coalescing (not recorded one by one). */
   coalesced: number;
-  /** The backlog exceeded the cap: the schedule jumped to the first fire after now, skipping the rest unrecorded. */
+  /** The backlog exceeded the cap: the schedule jumped past the horizon, skipping the rest unrecorded. */
   truncated: boolean;
   nextRunTime: number | null;
   dueAt: number | null;
@@ -31,20 +31,26 @@ export interface FirePlan {
  */
 export const MAX_FIRES_PER_CLAIM = 1_000;
 
-export function planFires(job: Job, now: number, cap = MAX_FIRES_PER_CLAIM): FirePlan {
-  const due: { scheduledFor: number; dueAt: number }[] = [];
+/**
+ * `now` is the store's clock at claim time; fires due up to `horizon` (>= now, the claim's lookahead)
+ * are planned too, to be started at their due time. Misfire grace and coalescing apply to the
+ * overdue fires only.
+ */
+export function planFires(job: Job, now: number, horizon = now, cap = MAX_FIRES_PER_CLAIM): FirePlan {
+  const overdue: { scheduledFor: number; dueAt: number }[] = [];
+  const upcoming: { scheduledFor: number; dueAt: number }[] = [];
   let nominal = job.nextRunTime;
   let dueAt = job.dueAt;
   let truncated = false;
-  // Enumerate every fire due by now; each next run time is computed from the previous *scheduled* time.
-  while (nominal !== null && dueAt !== null && dueAt <= now) {
-    if (due.length === cap) {
+  // Each next run time is computed from the previous *scheduled* time, never from the clock.
+  while (nominal !== null && dueAt !== null && dueAt <= horizon) {
+    if (overdue.length + upcoming.length === cap) {
       truncated = true;
-      nominal = nextFireTime(job.trigger, now);
+      nominal = nextFireTime(job.trigger, horizon);
       dueAt = dueAtFor(job.id, job.trigger, nominal);
       break;
     }
-    due.push({ scheduledFor: nominal, dueAt });
+    (dueAt <= now ? overdue : upcoming).push({ scheduledFor: nominal, dueAt });
     nominal = nextFireTime(job.trigger, nominal);
     dueAt = dueAtFor(job.id, job.trigger, nominal);
   }
@@ -52,9 +58,14 @@ export function planFires(job: Job, now: number, cap = MAX_FIRES_PER_CLAIM): Fir
     ...fire,
     decision: job.misfireGraceTimeMs !== null && now - fire.dueAt > job.misfireGraceTimeMs ? 'missed' : 'run',
   });
-  const last = due.at(-1);
-  if (job.coalesce && last) {
-    return { fires: [decide(last)], coalesced: due.length - 1, truncated, nextRunTime: nominal, dueAt };
-  }
-  return { fires: due.map(decide), coalesced: 0, truncated, nextRunTime: nominal, dueAt };
+  const latest = overdue.at(-1);
+  const coalesce = job.coalesce && latest !== undefined;
+  const decided = coalesce ? [decide(latest)] : overdue.map(decide);
+  return {
+    fires: [...decided, ...upcoming.map((fire) => ({ ...fire, decision: 'run' as const }))],
+    coalesced: coalesce ? overdue.length - 1 : 0,
+    truncated,
+    nextRunTime: nominal,
+    dueAt,
+  };
 }

@@ -61,6 +61,11 @@ export interface Slot {
   executionId: string;
 }
 
+export interface SlotRequest {
+  slot: Slot;
+  maxInstances: number;
+}
+
 /**
  * Job definitions and their schedule.
  *
@@ -86,11 +91,12 @@ export interface JobStore {
   /** Remove and return the job; null when it did not exist. Its claim, if any, becomes stale. */
   remove(id: string): Promise<Job | null>;
   /**
-   * Atomically take up to `limit` due jobs (earliest dueAt first), each under a new claim with a lease
-   * of `leaseMs`. Claims whose lease expired are taken back first and handed out again with a new token.
-   * Cost is independent of the number of jobs stored.
+   * Atomically take up to `limit` jobs due by now + `lookaheadMs` (earliest dueAt first), each under a
+   * new claim with a lease of `leaseMs`. Claims whose lease expired are taken back first and handed
+   * out again with a new token. Cost is independent of the number of jobs stored.
+   * The lookahead lets a scheduler do its bookkeeping before a fire is due and start it on time.
    */
-  claimDue(limit: number, leaseMs: number): Promise<ClaimBatch>;
+  claimDue(limit: number, leaseMs: number, lookaheadMs?: number): Promise<ClaimBatch>;
   /** Finish claims: see CommitOutcome. One outcome per request, in order. */
   commit(requests: CommitRequest[]): Promise<CommitOutcome[]>;
   /** Earliest instant something may become claimable (a dueAt or a claim lease expiry); null = nothing. */
@@ -103,6 +109,8 @@ export interface JobStore {
    * held. Slots with an expired lease do not count. Cluster-wide for a shared store.
    */
   acquireSlot(slot: Slot, maxInstances: number, leaseMs: number): Promise<boolean>;
+  /** acquireSlot for many slots in one round trip, decided in order; one answer per request. */
+  acquireSlots(requests: SlotRequest[], leaseMs: number): Promise<boolean[]>;
   /** Extend the leases of slots this replica holds (a heartbeat while executions run). */
   renewSlots(slots: Slot[], leaseMs: number): Promise<void>;
   releaseSlot(slot: Slot): Promise<void>;

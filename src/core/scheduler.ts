@@ -7,6 +7,11 @@
  * Committing before the handler runs lets the next fire of a long-running job be claimed (and
  * skipped by maxInstances) while it runs; the unique key on the rows keeps a retaken claim from
  * running a fire twice.
+ *
+ * Bookkeeping (claim, slots, insert, commit) for 1,000 fires takes tens of milliseconds, so fires
+ * are claimed a little ahead of their due time (an adaptive lookahead, twice the recent
+ * bookkeeping time) and started by a local timer at their due time: start lateness is then that
+ * of a bare timer, not of the round trips.
  */
 import type { Clock, TimerHandle } from './clock.ts';
 import { systemClock } from './clock.ts';
@@ -14,6 +19,7 @@ import { SchedulerEvents } from './events.ts';
 import type { Execution, FinalStatus, TriggerKind } from './execution.ts';
 import type { RunOutcome } from './executor.ts';
 import { runHandler } from './executor.ts';
+import type { PlannedFire } from './fire-plan.ts';
 import { planFires } from './fire-plan.ts';
 import { uuidv7 } from './ids.ts';
 import type { Job } from './job.ts';
@@ -48,6 +54,8 @@ export interface SchedulerOptions {
   claimLeaseMs?: number;
   slotLeaseMs?: number;
   reapIntervalMs?: number;
+  /** Upper bound of the adaptive lookahead (see above). */
+  maxLookaheadMs?: number;
   random?: () => number;
 }
 
@@ -56,9 +64,23 @@ interface ActiveRun {
   execution: Execution;
   slot: Slot;
   controller: AbortController;
+  /** Resolves when the run is finished or abandoned. */
   done: Promise<void>;
+  settle: () => void;
   abandoned: boolean;
+  /** Set while the run waits for its due time. */
+  startTimer: Cancel | null;
 }
+
+/** A fire planned ahead whose maxInstances slot was busy at claim time: decided again when due. */
+interface DeferredFire {
+  job: Job;
+  scheduledFor: number;
+  cancel: Cancel;
+}
+
+type Cancel = () => void;
+const MIN_LOOKAHEAD_MS = 5;
 
 type State = 'idle' | 'running' | 'stopping' | 'stopped';
 
@@ -80,6 +102,9 @@ export class Scheduler {
   private readonly claimLeaseMs: number;
   private readonly slotLeaseMs: number;
   private readonly reapIntervalMs: number;
+  private readonly maxLookaheadMs: number;
+  /** Recent bookkeeping time of a claim round (decaying maximum), ms. */
+  private bookkeepingMs = 100;
 
   private state: State = 'idle';
   private timer: TimerHandle | undefined;
@@ -91,8 +116,11 @@ export class Scheduler {
   private lastClaimEmpty = false;
   /** Store clock minus local clock, so sleeps aim at the store's notion of "due". */
   private skew = 0;
+  private readonly clockSamples: { rtt: number; skew: number }[] = [];
   private readonly active = new Map<string, ActiveRun>();
   private readonly retries = new Set<TimerHandle>();
+  private readonly deferred = new Set<DeferredFire>();
+  private readonly startGroups = new Map<number, { runs: Set<ActiveRun>; cancel: Cancel }>();
   private housekeeping: TimerHandle | undefined;
   private lastReap = 0;
   private unsubscribeChanges: (() => void) | undefined;
@@ -112,6 +140,7 @@ export class Scheduler {
     this.claimLeaseMs = options.claimLeaseMs ?? 30_000;
     this.slotLeaseMs = options.slotLeaseMs ?? 30_000;
     this.reapIntervalMs = options.reapIntervalMs ?? 5_000;
+    this.maxLookaheadMs = options.maxLookaheadMs ?? 1_000;
     this.random = options.random ?? Math.random;
     this.finishes = new WriteBatcher(async (items) => {
       await this.log.finish(items);
@@ -138,7 +167,30 @@ export class Scheduler {
     this.unsubscribeChanges = this.store.onScheduleChange?.(() => this.wake());
     this.scheduleHousekeeping();
     this.events.emit('started', { instance: this.instance });
-    this.wake();
+    // Learn the store's clock before the first claim, so the first fires start on time too.
+    void this.syncClock(3).finally(() => this.wake());
+  }
+
+  /**
+   * Estimate store clock minus local clock. The store reads its clock somewhere inside the round
+   * trip, so the midpoint is off by at most half of it: keep the sample with the shortest round trip
+   * among the recent ones (a loaded event loop makes single samples noisy by tens of ms).
+   */
+  private async syncClock(samples: number): Promise<void> {
+    for (let i = 0; i < samples; i++) {
+      try {
+        const before = this.clock.now();
+        const storeNow = await this.store.now();
+        const after = this.clock.now();
+        this.clockSamples.push({ rtt: after - before, skew: storeNow - (before + after) / 2 });
+      } catch (error) {
+        this.events.emit('error', { error, during: 'clock sync' });
+        return;
+      }
+    }
+    this.clockSamples.splice(0, Math.max(0, this.clockSamples.length - 8));
+    const best = this.clockSamples.reduce((a, b) => (b.rtt < a.rtt ? b : a));
+    this.skew = Math.round(best.skew);
   }
 
   /** Re-examine the schedule now (a job was added or rescheduled). */
@@ -160,6 +212,7 @@ export class Scheduler {
     for (const handle of this.retries) this.clock.clearTimeout(handle);
     this.retries.clear();
     await this.ticking;
+    await this.dropDeferred();
     await this.waitForActive(options.deadlineMs ?? 10_000);
     const left = [...this.active.values()];
     for (const run of left) this.abandon(run, 'the scheduler stopped before the execution finished');
@@ -209,10 +262,14 @@ export class Scheduler {
       this.tickAgain = false;
       if (this.state !== 'running') return;
       try {
-        const batch = await this.store.claimDue(this.claimBatchSize, this.claimLeaseMs);
-        this.skew = batch.now - this.clock.now();
+        const began = this.clock.now();
+        const lookahead = this.lookaheadMs();
+        const batch = await this.store.claimDue(this.claimBatchSize, this.claimLeaseMs, lookahead);
         this.lastClaimEmpty = batch.claims.length === 0;
-        const started = await this.processClaims(batch);
+        const started = await this.processClaims(batch, batch.now + lookahead);
+        if (batch.claims.length > 0) {
+          this.bookkeepingMs = Math.max(this.clock.now() - began, this.bookkeepingMs * 0.8);
+        }
         this.failures = 0;
         this.events.emit('tick', { claimed: batch.claims.length, started, at: batch.now });
         if (batch.claims.length >= this.claimBatchSize) this.tickAgain = true;
@@ -236,7 +293,8 @@ export class Scheduler {
     } else {
       try {
         const wake = await this.store.nextWakeAt();
-        if (wake !== null) delay = Math.min(this.maxSleepMs, Math.max(0, wake - this.now()));
+        if (wake !== null)
+          delay = Math.min(this.maxSleepMs, Math.max(0, wake - this.lookaheadMs() - this.now()));
       } catch (error) {
         this.events.emit('error', { error, during: 'sleep' });
       }
@@ -260,25 +318,24 @@ export class Scheduler {
     void this.tick();
   }
 
-  private async processClaims(batch: ClaimBatch): Promise<number> {
+  private lookaheadMs(): number {
+    return Math.min(this.maxLookaheadMs, Math.max(MIN_LOOKAHEAD_MS, Math.ceil(2 * this.bookkeepingMs)));
+  }
+
+  private async processClaims(batch: ClaimBatch, horizon: number): Promise<number> {
     if (batch.claims.length === 0) return 0;
+    const now = batch.now;
     const rows: Execution[] = [];
-    const runs: { job: Job; execution: Execution; slot: Slot | null }[] = [];
+    const candidates: { job: Job; fire: PlannedFire }[] = [];
     const commits: CommitRequest[] = [];
     for (const { job, token } of batch.claims) {
-      const plan = planFires(job, batch.now);
+      const plan = planFires(job, now, horizon);
       if (plan.truncated)
         this.logger.warn('backlog too long, skipped ahead', { jobId: job.id, next: plan.nextRunTime });
       for (const fire of plan.fires) {
-        const execution = this.newExecution(
-          job,
-          fire.scheduledFor,
-          'scheduled',
-          1,
-          fire.decision === 'missed' ? 'missed' : 'running',
-        );
-        rows.push(execution);
-        if (fire.decision === 'run') runs.push({ job, execution, slot: null });
+        if (fire.decision === 'missed')
+          rows.push(this.newExecution(job, fire.scheduledFor, 'scheduled', 1, 'missed'));
+        else candidates.push({ job, fire });
       }
       commits.push({
         jobId: job.id,
@@ -288,13 +345,36 @@ export class Scheduler {
         dueAt: plan.dueAt,
       });
     }
+    const runs: { job: Job; execution: Execution; slot: Slot; startAt: number }[] = [];
+    const deferred: { job: Job; fire: PlannedFire }[] = [];
     let inserted: Set<string>;
     try {
-      await Promise.all(runs.map((run) => this.takeSlot(run)));
+      const executions = candidates.map(({ job, fire }) =>
+        this.newExecution(job, fire.scheduledFor, 'scheduled', 1, 'running', Math.max(now, fire.dueAt)),
+      );
+      const acquired = await this.store.acquireSlots(
+        candidates.map(({ job }, i) => ({
+          slot: slotOf(job, executions[i] as Execution),
+          maxInstances: job.maxInstances,
+        })),
+        this.slotLeaseMs,
+      );
+      candidates.forEach(({ job, fire }, i) => {
+        const execution = executions[i] as Execution;
+        if (acquired[i]) {
+          rows.push(execution);
+          runs.push({ job, execution, slot: slotOf(job, execution), startAt: fire.dueAt });
+        } else if (fire.dueAt <= now) {
+          rows.push({ ...execution, status: 'skipped', startedAt: null, finishedAt: now });
+        } else {
+          // The slot may free up before the fire is due: decide when it is.
+          deferred.push({ job, fire });
+        }
+      });
       inserted = await this.log.insert(rows);
     } catch (error) {
       // Nothing was recorded: hand the fires back unchanged so the next round retries them.
-      await Promise.all(runs.map((run) => (run.slot ? this.releaseSlot(run.slot) : undefined)));
+      await Promise.all(runs.map((run) => this.releaseSlot(run.slot)));
       await this.store
         .commit(batch.claims.map(({ job, token }) => this.releaseRequest(job, token)))
         .catch((releaseError: unknown) =>
@@ -308,13 +388,8 @@ export class Scheduler {
       if (outcome !== 'committed') this.events.emit('commit', { jobId: request.jobId, outcome });
       const claim = batch.claims[i];
       if (outcome === 'committed' && request.nextRunTime === null && claim) {
-        this.publish({
-          stream: 'job',
-          type: 'finished',
-          at: batch.now,
-          jobId: request.jobId,
-          job: { ...claim.job, nextRunTime: null, dueAt: null },
-        });
+        const job = { ...claim.job, nextRunTime: null, dueAt: null };
+        this.publish({ stream: 'job', type: 'finished', at: now, jobId: request.jobId, job });
       }
     });
     for (const row of rows) {
@@ -331,13 +406,66 @@ export class Scheduler {
     let started = 0;
     for (const run of runs) {
       if (!inserted.has(run.execution.id)) {
-        if (run.slot) void this.releaseSlot(run.slot);
-      } else if (run.slot) {
-        this.startRun(run.job, run.execution, run.slot);
+        void this.releaseSlot(run.slot);
+      } else {
+        this.startRun(run.job, run.execution, run.slot, run.startAt);
         started++;
       }
     }
+    for (const { job, fire } of deferred) this.defer(job, fire);
     return started;
+  }
+
+  private defer(job: Job, fire: PlannedFire): void {
+    const entry: DeferredFire = {
+      job,
+      scheduledFor: fire.scheduledFor,
+      cancel: this.at(fire.dueAt, () => {
+        this.deferred.delete(entry);
+        void this.runExtra(job, fire.scheduledFor, 'scheduled', 1).catch((error: unknown) =>
+          this.events.emit('error', { error, during: 'deferred fire' }),
+        );
+      }),
+    };
+    this.deferred.add(entry);
+  }
+
+  /** On stop, deferred fires will not get their second chance: record them skipped. */
+  private async dropDeferred(): Promise<void> {
+    if (this.deferred.size === 0) return;
+    const rows = [...this.deferred].map(({ job, scheduledFor, cancel }) => {
+      cancel();
+      const row = this.newExecution(job, scheduledFor, 'scheduled', 1, 'skipped');
+      row.error = {
+        message: 'maxInstances were busy and the scheduler stopped before the fire was due',
+        stack: null,
+      };
+      return row;
+    });
+    this.deferred.clear();
+    try {
+      const inserted = await this.log.insert(rows);
+      for (const row of rows) if (inserted.has(row.id)) this.publishExecution('skipped', row);
+    } catch (error) {
+      this.events.emit('error', { error, during: 'stop' });
+    }
+  }
+
+  /** Run `fn` when the store clock reaches `storeTime`; a timer that wakes early re-arms for the rest. */
+  private at(storeTime: number, fn: () => void): Cancel {
+    let handle: TimerHandle | undefined;
+    let cancelled = false;
+    const check = () => {
+      if (cancelled) return;
+      const remaining = storeTime - this.now();
+      if (remaining > 0) handle = this.clock.setTimeout(check, remaining);
+      else fn();
+    };
+    check();
+    return () => {
+      cancelled = true;
+      if (handle !== undefined) this.clock.clearTimeout(handle);
+    };
   }
 
   private releaseRequest(job: Job, token: string): CommitRequest {
@@ -366,6 +494,7 @@ export class Scheduler {
     triggerKind: TriggerKind,
     attempt: number,
     status: 'running' | 'missed' | 'skipped',
+    startedAt = this.now(),
   ): Execution {
     const now = this.now();
     return {
@@ -376,7 +505,7 @@ export class Scheduler {
       status,
       triggerKind,
       scheduledFor,
-      startedAt: status === 'running' ? now : null,
+      startedAt: status === 'running' ? startedAt : null,
       finishedAt: status === 'running' ? null : now,
       durationMs: null,
       attempt,
@@ -411,17 +540,63 @@ export class Scheduler {
       this.events.emit('duplicate', { jobId: job.id, scheduledFor, attempt });
       return null;
     }
-    if (run.slot) this.startRun(job, execution, run.slot);
+    if (run.slot) this.startRun(job, execution, run.slot, execution.scheduledFor);
     else this.publishExecution('skipped', execution);
     return execution;
   }
 
-  private startRun(job: Job, execution: Execution, slot: Slot): void {
-    const task = this.tasks.get(job.task);
-    const controller = new AbortController();
-    const run: ActiveRun = { job, execution, slot, controller, done: Promise.resolve(), abandoned: false };
+  /** Registers the run now (it holds its slot) and starts the handler at `startAt` (store time). */
+  private startRun(job: Job, execution: Execution, slot: Slot, startAt: number): void {
+    let settle: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const run: ActiveRun = {
+      job,
+      execution,
+      slot,
+      controller: new AbortController(),
+      done,
+      settle,
+      abandoned: false,
+      startTimer: null,
+    };
     this.active.set(execution.id, run);
-    this.publishExecution('started', execution);
+    if (startAt <= this.now()) {
+      this.begin(run)?.();
+      return;
+    }
+    // One timer per due instant: the handlers of that instant start back to back in one callback,
+    // before any of their follow-up work (which runs as microtasks after it) gets in the way.
+    let group = this.startGroups.get(startAt);
+    if (!group) {
+      const runs = new Set<ActiveRun>();
+      group = {
+        runs,
+        cancel: this.at(startAt, () => {
+          this.startGroups.delete(startAt);
+          const followUps: (() => void)[] = [];
+          for (const each of runs) {
+            each.startTimer = null;
+            const followUp = this.begin(each);
+            if (followUp) followUps.push(followUp);
+          }
+          for (const followUp of followUps) followUp();
+        }),
+      };
+      this.startGroups.set(startAt, group);
+    }
+    const { runs } = group;
+    runs.add(run);
+    run.startTimer = () => runs.delete(run);
+  }
+
+  /** Calls the handler; returns the follow-up (event, finish) to run once the instant's handlers all started. */
+  private begin(run: ActiveRun): (() => void) | undefined {
+    if (run.abandoned) return undefined;
+    const { job, execution } = run;
+    execution.startedAt = this.now();
+    const task = this.tasks.get(job.task);
     const outcome: Promise<RunOutcome> = task
       ? runHandler({
           handler: task.handler,
@@ -435,7 +610,7 @@ export class Scheduler {
           },
           timeoutMs: job.timeoutMs,
           clock: this.clock,
-          controller,
+          controller: run.controller,
         })
       : Promise.resolve({
           status: 'failed',
@@ -445,12 +620,17 @@ export class Scheduler {
           },
           result: null,
         });
-    run.done = outcome.then((result) => this.finishRun(run, result));
+    return () => {
+      this.publishExecution('started', execution);
+      void outcome.then((result) => this.finishRun(run, result)).finally(run.settle);
+    };
   }
 
   private async finishRun(run: ActiveRun, outcome: RunOutcome): Promise<void> {
     if (run.abandoned) return;
     this.active.delete(run.execution.id);
+    // The handler is done, so the instance is free now: not once the history write lands.
+    const released = this.releaseSlot(run.slot);
     const finished = this.finalize(run.execution, outcome.status, outcome);
     try {
       await this.finishes.push(this.toFinish(finished));
@@ -458,7 +638,7 @@ export class Scheduler {
       this.events.emit('error', { error, during: 'finish' });
     }
     this.publishExecution(outcome.status === 'success' ? 'succeeded' : outcome.status, finished);
-    await this.releaseSlot(run.slot);
+    await released;
     if (outcome.status !== 'success' && run.execution.attempt < run.job.retry.attempts)
       this.scheduleRetry(run);
   }
@@ -483,6 +663,8 @@ export class Scheduler {
 
   private abandon(run: ActiveRun, reason: string): void {
     run.abandoned = true;
+    run.startTimer?.();
+    run.settle();
     this.active.delete(run.execution.id);
     run.controller.abort(new Error(reason));
     const finished = this.finalize(run.execution, 'abandoned', {
@@ -557,6 +739,7 @@ export class Scheduler {
   }
 
   private async housekeep(): Promise<void> {
+    await this.syncClock(1);
     try {
       const held = [...this.active.values()].map((run) => run.slot);
       if (held.length > 0) await this.store.renewSlots(held, this.slotLeaseMs);
@@ -576,4 +759,8 @@ export class Scheduler {
       this.events.emit('error', { error, during: 'housekeeping' });
     }
   }
+}
+
+function slotOf(job: Job, execution: Execution): Slot {
+  return { jobId: job.id, executionId: execution.id };
 }

@@ -18,6 +18,7 @@ import type {
   JobStore,
   Page,
   Slot,
+  SlotRequest,
 } from '../../core/ports.ts';
 import { ScoreIndex } from './score-index.ts';
 
@@ -126,8 +127,9 @@ class MemoryJobStore implements JobStore {
     return job;
   }
 
-  async claimDue(limit: number, leaseMs: number): Promise<ClaimBatch> {
+  async claimDue(limit: number, leaseMs: number, lookaheadMs = 0): Promise<ClaimBatch> {
     const now = this.clock.now();
+    const horizon = now + Math.max(0, lookaheadMs);
     const claims: Claim[] = [];
     // Take back expired claims first: their holder died mid-decision, so the fire is still owed.
     for (let top = this.claimLeases.peek(); top && top.score <= now && claims.length < limit; ) {
@@ -141,7 +143,7 @@ class MemoryJobStore implements JobStore {
       }
       top = this.claimLeases.peek();
     }
-    for (let top = this.due.peek(); top && top.score <= now && claims.length < limit; ) {
+    for (let top = this.due.peek(); top && top.score <= horizon && claims.length < limit; ) {
       this.due.delete(top.key);
       claims.push(this.issue(this.jobs.get(top.key) as Job, now, leaseMs));
       top = this.due.peek();
@@ -179,6 +181,13 @@ class MemoryJobStore implements JobStore {
     this.slotLeases.set(key, now + leaseMs);
     this.slots.set(key, { jobId: slot.jobId, executionId: slot.executionId });
     return true;
+  }
+
+  async acquireSlots(requests: SlotRequest[], leaseMs: number): Promise<boolean[]> {
+    const results: boolean[] = [];
+    for (const { slot, maxInstances } of requests)
+      results.push(await this.acquireSlot(slot, maxInstances, leaseMs));
+    return results;
   }
 
   async renewSlots(slots: Slot[], leaseMs: number): Promise<void> {

@@ -19,6 +19,7 @@ import type {
   JobStore,
   Page,
   Slot,
+  SlotRequest,
 } from '../../core/ports.ts';
 import { guard } from './errors.ts';
 import { decodeJob, encodeDefinition, encodeDueAt, encodeNext } from './job-codec.ts';
@@ -29,7 +30,7 @@ import { claimDueScript } from './scripts/claim-due.ts';
 import { commitScript } from './scripts/commit.ts';
 import { getJobsScript } from './scripts/get-jobs.ts';
 import { removeJobScript } from './scripts/remove-job.ts';
-import { acquireSlotScript, reapSlotsScript, renewSlotsScript } from './scripts/slots.ts';
+import { acquireSlotScript, acquireSlotsScript, reapSlotsScript, renewSlotsScript } from './scripts/slots.ts';
 import { updateJobScript } from './scripts/update-job.ts';
 
 export interface RedisJobStoreOptions {
@@ -148,12 +149,16 @@ class RedisJobStore implements JobStore {
     return decodeJob(json, next, version, paused === 1);
   }
 
-  async claimDue(limit: number, leaseMs: number): Promise<ClaimBatch> {
+  async claimDue(limit: number, leaseMs: number, lookaheadMs = 0): Promise<ClaimBatch> {
     const k = this.keys;
     const reply = (await this.run(
       claimDueScript,
       [k.due, k.claims, k.claimed, k.fence, k.jobs, k.next, k.ver, k.paused],
-      [Math.max(0, Math.floor(limit)), Math.max(0, Math.floor(leaseMs))],
+      [
+        Math.max(0, Math.floor(limit)),
+        Math.max(0, Math.floor(leaseMs)),
+        Math.max(0, Math.floor(lookaheadMs)),
+      ],
     )) as [number, ...(string | null)[]];
     const [now, ...rest] = reply;
     const claims: Claim[] = [];
@@ -205,6 +210,16 @@ class RedisJobStore implements JobStore {
       [slot.executionId, slotMember(slot), maxInstances, leaseMs],
     );
     return acquired === 1;
+  }
+
+  async acquireSlots(requests: SlotRequest[], leaseMs: number): Promise<boolean[]> {
+    if (requests.length === 0) return [];
+    const replies = (await this.run(
+      acquireSlotsScript,
+      [this.keys.slots, ...requests.map((r) => this.keys.running(r.slot.jobId))],
+      [leaseMs, ...requests.flatMap((r) => [r.slot.executionId, slotMember(r.slot), r.maxInstances])],
+    )) as number[];
+    return replies.map((reply) => reply === 1);
   }
 
   async renewSlots(slots: Slot[], leaseMs: number): Promise<void> {

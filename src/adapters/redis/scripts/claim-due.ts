@@ -15,6 +15,7 @@ import { LUA_NOW } from './now.ts';
  * KEYS[8] paused   set of paused ids
  * ARGV[1] limit    max claims returned
  * ARGV[2] leaseMs  lease of each new claim
+ * ARGV[3] lookaheadMs  also take jobs due up to now + lookaheadMs
  * Returns {now, id, token, json, next, version, id, token, ...}.
  */
 export const claimDueScript: LuaScript = {
@@ -39,7 +40,8 @@ if limit > 0 then
     end
   end
   if #ids < limit then
-    local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit - #ids)
+    local horizon = now + tonumber(ARGV[3] or '0')
+    local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', horizon, 'LIMIT', 0, limit - #ids)
     for _, id in ipairs(due) do
       redis.call('ZREM', KEYS[1], id)
       if redis.call('HEXISTS', KEYS[5], id) == 1 then ids[#ids + 1] = id end

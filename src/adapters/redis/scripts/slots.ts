@@ -26,6 +26,33 @@ return 1
 };
 
 /**
+ * acquireSlots: acquireSlot for many slots in one call, decided in order.
+ *
+ * KEYS[1] slots, KEYS[2..n+1] running:<jobId> of each request
+ * ARGV[1] leaseMs, then 3 per request: executionId, slot member, maxInstances
+ * Returns one 1/0 per request.
+ */
+export const acquireSlotsScript: LuaScript = {
+  name: 'acquireSlots',
+  lua: `${LUA_NOW}
+local expiry = now + tonumber(ARGV[1])
+local out = {}
+for i = 2, #KEYS do
+  local running, execution, member, max = KEYS[i], ARGV[3 * i - 4], ARGV[3 * i - 3], tonumber(ARGV[3 * i - 2])
+  redis.call('ZREMRANGEBYSCORE', running, '-inf', now)
+  if not redis.call('ZSCORE', running, execution) and redis.call('ZCARD', running) >= max then
+    out[#out + 1] = 0
+  else
+    redis.call('ZADD', running, expiry, execution)
+    redis.call('ZADD', KEYS[1], expiry, member)
+    out[#out + 1] = 1
+  end
+end
+return out
+`,
+};
+
+/**
  * renewSlots: extend the leases of held slots (XX: a released or reaped slot is not revived).
  *
  * KEYS[1] slots, KEYS[2..n+1] running:<jobId> of each slot

@@ -1,0 +1,146 @@
+/**
+ * Start lateness of 1,000 jobs firing every second, each tracked in PostgreSQL, with the job store
+ * in Redis; side by side with a bare setTimeout loop over the same 1,000 slots in the same process.
+ * Prints p50/p99/max lateness, missed and duplicate fires for both, and the ratio.
+ *
+ *   npx tsx bench/fire-lateness.ts [jobs=1000] [seconds=20]
+ *
+ * Needs REDIS_URL / DATABASE_URL (or the local defaults). Not a test: figures vary with the machine.
+ */
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { createMemoryEventBus } from '../src/adapters/memory/event-bus.ts';
+import { openPostgres } from '../src/adapters/postgres/connect.ts';
+import { createPostgresExecutionLog } from '../src/adapters/postgres/execution-log.ts';
+import { migrate } from '../src/adapters/postgres/migrate.ts';
+import { createRedisJobStore } from '../src/adapters/redis/job-store.ts';
+import { JobService } from '../src/core/job-service.ts';
+import { Scheduler } from '../src/core/scheduler.ts';
+import { TaskRegistry } from '../src/tasks/registry.ts';
+
+const JOBS = Number(process.argv[2] ?? 1000);
+const SECONDS = Number(process.argv[3] ?? 20);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function summary(name: string, lateness: number[], expected: number, duplicates: number) {
+  const sorted = [...lateness].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? Number.NaN;
+  const row = {
+    name,
+    fires: sorted.length,
+    expected,
+    missed: expected - sorted.length + duplicates,
+    duplicates,
+    p50: at(0.5),
+    p99: at(0.99),
+    max: sorted.at(-1) ?? Number.NaN,
+  };
+  console.log(
+    `${name.padEnd(28)} fires ${row.fires}/${expected}  missed ${row.missed}  dup ${duplicates}  ` +
+      `p50 ${row.p50.toFixed(1)} ms  p99 ${row.p99.toFixed(1)} ms  max ${row.max.toFixed(1)} ms`,
+  );
+  return row;
+}
+
+/** The peer: one timer per job, re-armed for its intended slot (an early wake re-arms). */
+async function bareTimers(start: number): Promise<ReturnType<typeof summary>> {
+  const lateness: number[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  await Promise.all(
+    Array.from({ length: JOBS }, (_, job) => {
+      return new Promise<void>((resolve) => {
+        let k = 0;
+        const arm = () => {
+          const slot = start + k * 1000;
+          const fire = () => {
+            const now = Date.now();
+            if (now < slot) return void setTimeout(fire, slot - now);
+            const key = `${job}@${slot}`;
+            if (seen.has(key)) duplicates++;
+            seen.add(key);
+            lateness.push(now - slot);
+            k++;
+            if (k < SECONDS) arm();
+            else resolve();
+          };
+          setTimeout(fire, slot - Date.now());
+        };
+        arm();
+      });
+    }),
+  );
+  return summary('bare setTimeout loop', lateness, JOBS * SECONDS, duplicates);
+}
+
+async function kairos(start: number): Promise<ReturnType<typeof summary>> {
+  const dbName = `kairos_bench_${Date.now()}`;
+  const admin = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${dbName}`);
+  const url = new URL(DATABASE_URL);
+  url.pathname = `/${dbName}`;
+  const connection = openPostgres(url.toString());
+  await migrate(connection);
+  const redis = new Redis(REDIS_URL);
+  const prefix = `kairos-bench:${crypto.randomUUID()}`;
+  const lateness: number[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  const tasks = new TaskRegistry();
+  tasks.defineTask('noop', (_args, ctx) => {
+    const key = `${ctx.jobId}@${ctx.scheduledFor}`;
+    if (seen.has(key)) duplicates++;
+    seen.add(key);
+    lateness.push(Date.now() - ctx.scheduledFor);
+  });
+  const scheduler = new Scheduler({
+    store: createRedisJobStore({ redis, prefix }),
+    log: createPostgresExecutionLog(connection.db),
+    bus: createMemoryEventBus(),
+    tasks,
+    instance: 'bench',
+  });
+  scheduler.events.on('error', ({ error, during }) => console.error('scheduler error during', during, error));
+  const service = new JobService(scheduler);
+  for (let i = 0; i < JOBS; i += 100) {
+    await Promise.all(
+      Array.from({ length: Math.min(100, JOBS - i) }, (_, j) =>
+        service.addJob({
+          id: `job-${i + j}`,
+          task: 'noop',
+          trigger: { interval: { seconds: 1, startDate: start, endDate: start + (SECONDS - 1) * 1000 } },
+        }),
+      ),
+    );
+  }
+  scheduler.start();
+  await new Promise((resolve) => setTimeout(resolve, start + SECONDS * 1000 + 2_000 - Date.now()));
+  await scheduler.stop();
+  const rows = await admin
+    .unsafe(
+      `select count(*)::int as n, count(*) filter (where status = 'success')::int as ok from ${dbName}.public.job_executions`,
+    )
+    .catch(async () => {
+      const sql = postgres(url.toString(), { max: 1 });
+      const r =
+        await sql`select count(*)::int as n, count(*) filter (where status = 'success')::int as ok from job_executions`;
+      await sql.end();
+      return r;
+    });
+  console.log(`  execution rows in PostgreSQL: ${rows[0]?.n} (success ${rows[0]?.ok})`);
+  const keys = await redis.keys(`{${prefix}}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+  await connection.close();
+  await admin.unsafe(`drop database ${dbName} with (force)`);
+  await admin.end();
+  return summary('kairos (redis + postgres)', lateness, JOBS * SECONDS, duplicates);
+}
+
+console.log(`${JOBS} jobs firing every second for ${SECONDS} s`);
+const bare = await bareTimers(Math.ceil(Date.now() / 1000) * 1000 + 1000);
+const ours = await kairos(Math.ceil(Date.now() / 1000) * 1000 + 3000);
+console.log(
+  `ratio p99 kairos / bare: ${(ours.p99 / Math.max(bare.p99, 1)).toFixed(2)} (bare p99 floored at 1 ms)`,
+);
