@@ -1,5 +1,6 @@
 /**
- * One consumer's queue of pushed items, read as an async iterator. `push` never waits: when the
+ * One consumer's queue of pushed items, read as an async iterator or, by a reader that writes
+ * synchronously (an SSE stream), with `takeAll` + `whenReady`. `push` never waits: when the
  * consumer has `limit` items unread it is cut off at once (the unread items are dropped, it reads
  * one `Overflow` marker and then the end), so a slow consumer can neither grow memory without
  * bound nor hold anyone else up.
@@ -19,6 +20,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T | Overflow> {
   private queue: T[] = [];
   private head = 0;
   private waiter: ((result: IteratorResult<T | Overflow>) => void) | null = null;
+  private listener: (() => void) | null = null;
   private state: 'open' | 'overflowed' | 'closed' = 'open';
   private detached = false;
   private readonly limit: number;
@@ -43,9 +45,29 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T | Overflow> {
       this.queue = [];
       this.head = 0;
       this.detach();
-      return;
-    }
-    this.queue.push(item);
+    } else this.queue.push(item);
+    this.wake();
+  }
+
+  /** `open`; `overflowed` once cut off (nothing left to read); `closed` once ended or returned. */
+  get status(): 'open' | 'overflowed' | 'closed' {
+    return this.state;
+  }
+
+  /**
+   * Calls `listener` once, synchronously, at the next push, overflow or end: a reader that found
+   * nothing to take waits without a promise per item.
+   */
+  whenReady(listener: () => void): void {
+    this.listener = listener;
+  }
+
+  /** Every queued item at once, in order (a reader that writes them in one go). */
+  takeAll(): T[] {
+    const items = this.head === 0 ? this.queue : this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    return items;
   }
 
   /** Ends the stream after what is already queued (graceful stop, source ended). */
@@ -56,6 +78,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T | Overflow> {
       this.waiter = null;
       resolve({ value: undefined, done: true });
     }
+    this.wake();
   }
 
   next(): Promise<IteratorResult<T | Overflow>> {
@@ -82,11 +105,19 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T | Overflow> {
   /** The consumer left (client disconnected, stream cancelled). */
   return(): Promise<IteratorResult<T | Overflow>> {
     this.state = 'closed';
+    this.listener = null;
     this.queue = [];
     this.head = 0;
     this.detach();
     this.end();
     return Promise.resolve({ value: undefined, done: true });
+  }
+
+  private wake(): void {
+    const listener = this.listener;
+    if (listener === null) return;
+    this.listener = null;
+    listener();
   }
 
   private detach(): void {

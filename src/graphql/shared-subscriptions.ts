@@ -2,16 +2,21 @@
  * Clients that send the same subscription (same document, operation and variables) share one
  * execution: the first one's stream is executed once per event, and every client of the group
  * receives the same result object through its own BoundedQueue. With 500 clients on one query an
- * event is executed (and, over SSE, serialized) once instead of 500 times; a slow client is cut
- * off alone with SLOW_CONSUMER.
+ * event is executed, masked and (over SSE) serialized once instead of 500 times; a slow client is
+ * cut off alone with SLOW_CONSUMER.
+ *
+ * Over SSE the response is written by sse-stream.ts straight from the client's queue, bypassing
+ * the per-client result pipeline (mapping, stringify, text encoding): that is why the pump masks
+ * errors itself, once per event, exactly as Yoga's masking would for each client.
  *
  * Sharing is safe because nothing under Subscription depends on who asks: every client's scope
  * was checked for the whole operation (operation-auth.ts) before it joins a group.
  */
-import type { DocumentNode, ExecutionArgs, ExecutionResult } from 'graphql';
+import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { BoundedQueue, isOverflow } from './bounded-queue.ts';
-import { clientError } from './errors.ts';
+import { clientError, MASKED_MESSAGE } from './errors.ts';
+import { sseResponse } from './sse-stream.ts';
 
 type Result = ExecutionResult & { stringify?: (value: unknown) => string };
 type SubscribeFn = (args: ExecutionArgs) => unknown;
@@ -45,18 +50,31 @@ function shareable(result: Result): Result {
   return Object.defineProperty(result, 'stringify', { value: stringify, enumerable: false });
 }
 
+export type MaskError = (error: unknown, message: string) => Error;
+
+export interface SharedSubscriptionsOptions {
+  /** Unread results a client may have before it is cut off with SLOW_CONSUMER. */
+  queueLimit: number;
+  /** The app's error masking (Yoga's maskedErrors.maskError), applied once per shared result. */
+  maskError?: MaskError;
+}
+
 export class SharedSubscriptions {
   private readonly groups = new Map<string, Group>();
   private readonly documentIds = new WeakMap<DocumentNode, number>();
+  /** HTTP requests whose subscription joined a group: their SSE response reads the queue directly. */
+  private readonly byRequest = new WeakMap<Request, BoundedQueue<Result>>();
   private nextDocumentId = 1;
   private readonly queueLimit: number;
+  private readonly maskError: MaskError | undefined;
   /** Events executed between two turns of the event loop: well under a client queue. */
   private readonly burstSlice: number;
   private clientCount = 0;
 
-  constructor(queueLimit: number) {
-    this.queueLimit = queueLimit;
-    this.burstSlice = Math.max(1, Math.min(64, Math.floor(queueLimit / 2)));
+  constructor(options: SharedSubscriptionsOptions) {
+    this.queueLimit = options.queueLimit;
+    this.maskError = options.maskError;
+    this.burstSlice = Math.max(1, Math.min(64, Math.floor(this.queueLimit / 2)));
   }
 
   /** Live client subscriptions. */
@@ -73,6 +91,19 @@ export class SharedSubscriptions {
     onSubscribe: ({ subscribeFn, setSubscribeFn }) => {
       const original = subscribeFn as SubscribeFn;
       setSubscribeFn(((args: ExecutionArgs) => this.subscribe(args, original)) as never);
+    },
+    onResultProcess: ({ request, result, resultProcessor, setResultProcessor }) => {
+      const queue = this.byRequest.get(request);
+      if (!queue) return;
+      this.byRequest.delete(request);
+      // Yoga picked its SSE processor (the only one it has for a subscription's stream): serve the
+      // same protocol from the shared frames. The per-client iterator Yoga holds is left unread.
+      if (!resultProcessor || !isAsyncIterable(result)) return;
+      const limit = this.queueLimit;
+      setResultProcessor(
+        (_result, fetchAPI) => sseResponse(queue, fetchAPI, () => slowConsumerResult(limit)),
+        'text/event-stream',
+      );
     },
   };
 
@@ -99,7 +130,10 @@ export class SharedSubscriptions {
         void source.return?.(); // another client started the same one meanwhile
       else group = this.start(key, source);
     }
-    return this.join(group);
+    const { queue, iterator } = this.join(group);
+    const request = (args.contextValue as { request?: unknown } | undefined)?.request;
+    if (request instanceof Object) this.byRequest.set(request as Request, queue);
+    return iterator;
   }
 
   private start(key: string, source: AsyncIterator<Result>): Group {
@@ -114,7 +148,7 @@ export class SharedSubscriptions {
       for (let sinceYield = 1; ; sinceYield++) {
         const { value, done } = await group.source.next();
         if (done) break;
-        const result = shareable(value);
+        const result = shareable(this.masked(value));
         for (const client of group.clients) client.push(result);
         // A burst (a claim batch starting many jobs) is executed on microtasks alone: let the
         // clients' sockets drain now and then, so only a client that really lags is cut off.
@@ -128,7 +162,14 @@ export class SharedSubscriptions {
     }
   }
 
-  private join(group: Group): AsyncIterableIterator<Result> {
+  /** Once for all clients; Yoga's own masking, on the clients it still serves, then finds nothing to do. */
+  private masked(result: Result): Result {
+    if (!this.maskError || !result.errors?.length) return result;
+    const mask = this.maskError;
+    return { ...result, errors: result.errors.map((error) => mask(error, MASKED_MESSAGE) as GraphQLError) };
+  }
+
+  private join(group: Group): { queue: BoundedQueue<Result>; iterator: AsyncIterableIterator<Result> } {
     const queue: BoundedQueue<Result> = new BoundedQueue(this.queueLimit, () => {
       this.clientCount--;
       group.clients.delete(queue);
@@ -154,6 +195,6 @@ export class SharedSubscriptions {
         return iterator;
       },
     };
-    return iterator;
+    return { queue, iterator };
   }
 }

@@ -71,7 +71,17 @@ export function createKairosYoga(options: KairosYogaOptions) {
   // (a claim batch starting 1,000 jobs at once) so a burst cuts off slow clients, not everyone.
   // Queues hold references to shared events, so the room costs pointers, not copies.
   const hub = new EventHub(options.service.scheduler.bus, { queueLimit: queueLimit * 10 });
-  const subscriptions = new SharedSubscriptions(queueLimit);
+  const maskError = createMaskError(logger);
+  const yogaLog = yogaLogger(logger);
+  const subscriptions = new SharedSubscriptions({
+    queueLimit,
+    // Masks a shared result once for all its clients, and logs what it hides as Yoga does.
+    maskError: (error, message) => {
+      const masked = maskError(error, message);
+      if (masked !== error) yogaLog.error(error);
+      return masked;
+    },
+  });
   const info = {
     version: options.version ?? 'unknown',
     stores: { jobStore: 'unknown', executionLog: 'unknown', eventBus: 'unknown', ...options.stores },
@@ -85,8 +95,8 @@ export function createKairosYoga(options: KairosYogaOptions) {
       const auth: Auth = await tokens.authenticate(credentialOf(initial));
       return createContext({ service: options.service, auth, hub, info });
     },
-    maskedErrors: { maskError: createMaskError(logger), isDev: false },
-    logging: yogaLogger(logger),
+    maskedErrors: { maskError, isDev: false },
+    logging: yogaLog,
     graphiql: options.graphiql
       ? { title: 'Kairos', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'SSE' }
       : false,

@@ -1,0 +1,149 @@
+/**
+ * The SSE response of a shared subscription, written from pre-serialized frames: each event is
+ * serialized and encoded once for all of its clients, and a client's stream takes every frame
+ * queued since its last read in one chunk (one socket write however far behind it is).
+ * The protocol is Yoga's "distinct connections" mode, byte for byte: a `:` ping first and every
+ * 12 s, `event: next` per result, `event: complete` at the end.
+ */
+import type { ExecutionResult, GraphQLError } from 'graphql';
+import type { FetchAPI } from 'graphql-yoga';
+import type { BoundedQueue } from './bounded-queue.ts';
+
+const encoder = new TextEncoder();
+const PING = encoder.encode(':\n\n');
+const COMPLETE = encoder.encode('event: complete\ndata:\n\n');
+export const PING_INTERVAL_MS = 12_000;
+
+const HEADERS = {
+  'Content-Type': 'text/event-stream',
+  Connection: 'keep-alive',
+  'Cache-Control': 'no-cache',
+  'Content-Encoding': 'none',
+};
+
+/** Frames by result: a shared result is serialized by its first client and reused by the others. */
+const frames = new WeakMap<object, Uint8Array>();
+
+/** As Yoga's serializer: errors without their `http` and `unexpected` extensions. */
+function wireResult(result: ExecutionResult): unknown {
+  if (!result.errors?.length && !result.extensions?.http) return result;
+  const wire: Record<string, unknown> = { ...result };
+  if (result.errors) wire.errors = result.errors.map(wireError);
+  if (result.extensions) {
+    const { http: _http, ...extensions } = result.extensions;
+    wire.extensions = Object.keys(extensions).length ? extensions : undefined;
+  }
+  return wire;
+}
+
+function wireError(error: GraphQLError): unknown {
+  const json = typeof error.toJSON === 'function' ? error.toJSON() : { message: error.message };
+  if (!json.extensions) return json;
+  const { http: _http, unexpected: _unexpected, ...extensions } = json.extensions as Record<string, unknown>;
+  return { ...json, extensions: Object.keys(extensions).length ? extensions : undefined };
+}
+
+/** `event: next` with the result, encoded; the same bytes for every client of a shared result. */
+export function nextFrame(result: ExecutionResult): Uint8Array {
+  let frame = frames.get(result);
+  if (!frame) {
+    frame = encoder.encode(`event: next\ndata: ${JSON.stringify(wireResult(result))}\n\n`);
+    frames.set(result, frame);
+  }
+  return frame;
+}
+
+function join(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  let size = 0;
+  for (const chunk of chunks) size += chunk.byteLength;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+interface Controller {
+  enqueue(chunk: Uint8Array): void;
+  close(): void;
+}
+
+/**
+ * Bytes a stream writes on its own between two reads by its consumer. Writing at push time, not at
+ * the consumer's next read, puts every event of one tick in one socket write (the runtime corks the
+ * writes of a tick); the budget bounds what a consumer that stopped reading can be handed.
+ */
+export const WRITE_AHEAD_BYTES = 64 * 1024;
+
+/**
+ * A streaming response over one client's queue of shared results. Each write takes everything
+ * queued; while the consumer keeps reading, a push is written at once (no promise per event and
+ * client). `overflowResult` is the last result of a client that fell too far behind.
+ */
+export function sseResponse(
+  queue: BoundedQueue<ExecutionResult>,
+  fetchAPI: FetchAPI,
+  overflowResult: () => ExecutionResult,
+): Response {
+  let ping: ReturnType<typeof setInterval> | undefined;
+  let done = false;
+  let credit = 0;
+
+  const stop = (): void => {
+    done = true;
+    clearInterval(ping);
+  };
+
+  /** Writes whatever is queued, and the end once the queue is over. */
+  const flush = (controller: Controller): void => {
+    const chunks: Uint8Array[] = [];
+    for (const result of queue.takeAll()) chunks.push(nextFrame(result));
+    const status = queue.status;
+    if (status === 'open' && chunks.length === 0) return;
+    try {
+      if (status !== 'open') {
+        // Cut off (its unread results were dropped) or ended: the last words, then the end.
+        if (status === 'overflowed') chunks.push(nextFrame(overflowResult()));
+        chunks.push(COMPLETE);
+        stop();
+      }
+      const chunk = join(chunks);
+      credit -= chunk.byteLength;
+      controller.enqueue(chunk);
+      if (done) controller.close();
+    } catch {
+      // The stream was cancelled under us (client gone): its cancel() releases the queue.
+      stop();
+    }
+  };
+
+  const writeOnPush = (controller: Controller): void => {
+    flush(controller);
+    if (!done && credit > 0) queue.whenReady(() => writeOnPush(controller));
+  };
+
+  const stream = new fetchAPI.ReadableStream<Uint8Array>({
+    start(controller) {
+      // Some clients wait for a first byte before they report the response.
+      controller.enqueue(PING);
+      ping = setInterval(() => {
+        if (!done) controller.enqueue(PING);
+      }, PING_INTERVAL_MS);
+      // A timer must never keep a process alive on its own.
+      (ping as { unref?: () => void }).unref?.();
+    },
+    pull(controller) {
+      if (done) return;
+      credit = WRITE_AHEAD_BYTES;
+      writeOnPush(controller);
+    },
+    cancel() {
+      stop();
+      void queue.return();
+    },
+  });
+  return new fetchAPI.Response(stream, { status: 200, headers: HEADERS });
+}
