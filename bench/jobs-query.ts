@@ -6,6 +6,7 @@
  * Prints req/s, p50/p99/max and the GraphQL/bare ratios. Not a test: figures vary with the machine.
  *
  *   npx tsx bench/jobs-query.ts [seconds=8] [rounds=2] [clients=50]
+ *   ONLY='graphql memory' node --cpu-prof --import tsx bench/jobs-query.ts   (one server, to profile)
  *
  * Clients run in a worker thread (their own event loop), walking the list page by page with
  * `after: endCursor` and starting over at the end. Needs REDIS_URL (default redis://127.0.0.1:6379);
@@ -275,7 +276,8 @@ async function main() {
   const redis = new Redis(REDIS_URL);
   const prefix = `kairos-bench:jobs-query:${crypto.randomUUID()}`;
   const redisStore = createRedisJobStore({ redis, prefix });
-  for (let i = 0; i < jobs.length; i += 500) await Promise.all(jobs.slice(i, i + 500).map((j) => redisStore.add(j)));
+  for (let i = 0; i < jobs.length; i += 500)
+    await Promise.all(jobs.slice(i, i + 500).map((j) => redisStore.add(j)));
 
   const servers: Server[] = [];
   const targets: { name: string; url: string }[] = [];
@@ -295,9 +297,13 @@ async function main() {
     const [bare, graphql] = [targets[t], targets[t + 1]] as { name: string; url: string }[];
     let after: string | null = null;
     for (let p = 0; p < 3; p++) {
-      const [a, b] = await Promise.all([post(bare!.url, after), post(graphql!.url, after)]);
-      if (a !== b) throw new Error(`${bare!.name} and ${graphql!.name} differ on page ${p}:\n${a.slice(0, 300)}\n${b.slice(0, 300)}`);
-      after = (JSON.parse(a) as { data: { jobs: { pageInfo: { endCursor: string } } } }).data.jobs.pageInfo.endCursor;
+      const [a, b]: string[] = await Promise.all([post(bare!.url, after), post(graphql!.url, after)]);
+      if (a !== b)
+        throw new Error(
+          `${bare!.name} and ${graphql!.name} differ on page ${p}:\n${a?.slice(0, 300)}\n${b?.slice(0, 300)}`,
+        );
+      const page = JSON.parse(a as string) as { data: { jobs: { pageInfo: { endCursor: string } } } };
+      after = page.data.jobs.pageInfo.endCursor;
     }
   }
 
@@ -306,11 +312,12 @@ async function main() {
       `(after ${WARMUP_MS / 1000} s warm-up); node ${process.version}`,
   );
   const worker = new Worker(CLIENT_CODE, { eval: true });
+  const measured = targets.filter((t) => t.name.includes(process.env.ONLY ?? ''));
   const totals = new Map<string, Totals>(
-    targets.map((t) => [t.name, { name: t.name, latencies: [], errors: 0, elapsed: 0 }]),
+    measured.map((t) => [t.name, { name: t.name, latencies: [], errors: 0, elapsed: 0 }]),
   );
   for (let round = 0; round < ROUNDS; round++) {
-    for (const target of targets) {
+    for (const target of measured) {
       const result = await runClients(worker, target.url);
       const total = totals.get(target.name) as Totals;
       for (const ms of result.latencies) total.latencies.push(ms);
@@ -328,8 +335,9 @@ async function main() {
     );
   }
   for (const store of ['memory', 'redis']) {
-    const bare = rows.find((r) => r.name === `bare ${store}`)!;
-    const graphql = rows.find((r) => r.name === `graphql ${store}`)!;
+    const bare = rows.find((r) => r.name === `bare ${store}`);
+    const graphql = rows.find((r) => r.name === `graphql ${store}`);
+    if (!bare || !graphql) continue;
     console.log(
       `${store.padEnd(7)} graphql/bare: throughput ${((graphql.rps / bare.rps) * 100).toFixed(0)} %, ` +
         `p99 x${(graphql.p99 / bare.p99).toFixed(2)}; target p99 < 20 ms: ${graphql.p99 < 20 ? 'met' : 'NOT met'}`,

@@ -78,7 +78,11 @@ export interface JobStore {
   /** Insert a job. ConflictError when the id exists. */
   add(job: Job): Promise<void>;
   get(id: string): Promise<Job | null>;
-  /** Ordered by id ascending; `after` is the cursor of the previous page. */
+  /**
+   * Ordered by id ascending; `after` is the cursor of the previous page. Items are read-only
+   * snapshots: a store may hand out frozen shared objects instead of copies (reads are the hot
+   * path), so callers must not change them; a later change to a job never alters a page already read.
+   */
   list(query: JobQuery): Promise<Page<Job>>;
   count(): Promise<number>;
   /**

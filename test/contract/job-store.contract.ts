@@ -177,6 +177,50 @@ export function jobStoreContract(
       it('rejects a negative page size', async () => {
         await expect(store.list({ first: -1 })).rejects.toBeInstanceOf(ValidationError);
       });
+
+      it('items are snapshots: changing one (or trying to) leaves the store alone', async () => {
+        await store.add(makeJob('a'));
+        const expected = structuredClone(await store.get('a'));
+        const [item] = (await store.list({ first: 1 })).items as [Job];
+        // A store may hand out frozen shared objects (the attempt throws) or copies (it changes the copy).
+        const attempt = (change: () => void) => {
+          try {
+            change();
+          } catch (error) {
+            expect(error).toBeInstanceOf(TypeError);
+          }
+        };
+        attempt(() => {
+          item.name = 'changed after list';
+        });
+        attempt(() => (item.args as { list: number[] }).list.push(1));
+        attempt(() => {
+          (item.trigger as { jitterMs: number }).jitterMs = 5;
+        });
+        attempt(() => {
+          item.retry.attempts = 9;
+        });
+        expect(await store.get('a')).toEqual(expected);
+        expect((await store.list({ first: 1 })).items).toEqual([expected]);
+      });
+
+      it('a page already read does not change when the job does', async () => {
+        await store.add(dueJob('a', base - 1, { name: 'before' }));
+        const [item] = (await store.list({ first: 1 })).items as [Job];
+        const seen = structuredClone(item);
+        const [claim] = (await store.claimDue(1, LEASE)).claims;
+        expect(claim?.job.id).toBe('a');
+        const next = base + HOUR;
+        expect(
+          await store.commit([
+            { jobId: 'a', token: claim!.token, claimedNextRunTime: base - 1, nextRunTime: next, dueAt: next },
+          ]),
+        ).toEqual(['committed']);
+        const stored = (await store.get('a')) as Job;
+        await store.update({ ...stored, name: 'after', version: stored.version + 1 }, stored.version, 'keep');
+        expect(item).toEqual(seen);
+        expect(await store.get('a')).toMatchObject({ name: 'after', nextRunTime: next });
+      });
     });
 
     describe('update', () => {

@@ -5,6 +5,9 @@
  * Claim bookkeeping mirrors the Redis store: each job has at most one *current* claim (`current`);
  * a schedule change made outside commit (a 'replace' that moves the schedule, a removal) ends it,
  * so its commit is `superseded`/`removed`, and the fire it held is never also in the due index.
+ *
+ * Stored jobs are deeply frozen and replaced, never changed in place: list() hands them out as they
+ * are (a page of copies was a fifth of a `jobs` query's time), get() and claims hand out copies.
  */
 import type { Clock } from '../../core/clock.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.ts';
@@ -36,7 +39,8 @@ export function createMemoryJobStore(options: MemoryJobStoreOptions): JobStore {
 
 class MemoryJobStore implements JobStore {
   private readonly clock: Clock;
-  private readonly jobs = new Map<string, Job>();
+  /** Frozen: replaced on change, shared by list() pages. */
+  private readonly jobs = new Map<string, Readonly<Job>>();
   /** Ids in ascending order, for cursor pagination. */
   private readonly ids: string[] = [];
   /** Unpaused jobs with a dueAt and no current claim, by dueAt. */
@@ -59,7 +63,7 @@ class MemoryJobStore implements JobStore {
 
   async add(job: Job): Promise<void> {
     if (this.jobs.has(job.id)) throw new ConflictError(`job "${job.id}" already exists`);
-    const stored = structuredClone(job);
+    const stored = deepFreeze(structuredClone(job));
     this.jobs.set(job.id, stored);
     this.ids.splice(lowerBound(this.ids, job.id), 0, job.id);
     this.current.delete(job.id);
@@ -86,7 +90,7 @@ class MemoryJobStore implements JobStore {
         hasNextPage = true;
         break;
       }
-      items.push(structuredClone(job));
+      items.push(job);
     }
     return { items, hasNextPage, endCursor: items.at(-1)?.id ?? null };
   }
@@ -109,7 +113,7 @@ class MemoryJobStore implements JobStore {
       // The claim in flight was for the old schedule: its commit must not overwrite this one.
       this.current.delete(job.id);
     }
-    this.jobs.set(job.id, next);
+    this.jobs.set(job.id, deepFreeze(next));
     this.syncDue(next);
   }
 
@@ -124,7 +128,7 @@ class MemoryJobStore implements JobStore {
     // Claims stay until committed (`removed`) or expired; slots stay in the reap index so a dead
     // holder's executions are still found and marked abandoned.
     this.running.delete(id);
-    return job;
+    return structuredClone(job);
   }
 
   async claimDue(limit: number, leaseMs: number, lookaheadMs = 0): Promise<ClaimBatch> {
@@ -232,9 +236,14 @@ class MemoryJobStore implements JobStore {
     if (!job) return 'removed';
     if (this.current.get(request.jobId) !== request.token) return 'superseded';
     this.current.delete(request.jobId);
-    job.nextRunTime = request.nextRunTime;
-    job.dueAt = request.nextRunTime === null ? null : request.dueAt;
-    this.syncDue(job);
+    // Pages already handed out keep the old object; the nested parts are frozen and shared.
+    const next: Job = Object.freeze({
+      ...job,
+      nextRunTime: request.nextRunTime,
+      dueAt: request.nextRunTime === null ? null : request.dueAt,
+    });
+    this.jobs.set(request.jobId, next);
+    this.syncDue(next);
     return 'committed';
   }
 
@@ -251,6 +260,15 @@ class MemoryJobStore implements JobStore {
     if (job.paused || job.dueAt === null) this.due.delete(job.id);
     else if (!this.current.has(job.id)) this.due.set(job.id, job.dueAt);
   }
+}
+
+/** Freezes a plain JSON-like value and everything in it; returns it. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 function slotKey(slot: Slot): string {

@@ -29,6 +29,7 @@ import { addJobScript } from './scripts/add-job.ts';
 import { claimDueScript } from './scripts/claim-due.ts';
 import { commitScript } from './scripts/commit.ts';
 import { getJobsScript } from './scripts/get-jobs.ts';
+import { listJobsScript } from './scripts/list-jobs.ts';
 import { removeJobScript } from './scripts/remove-job.ts';
 import { acquireSlotScript, acquireSlotsScript, reapSlotsScript, renewSlotsScript } from './scripts/slots.ts';
 import { updateJobScript } from './scripts/update-job.ts';
@@ -95,12 +96,19 @@ class RedisJobStore implements JobStore {
     const batch = filtered ? Math.max(query.first + 1, FILTERED_BATCH) : query.first + 1;
     const items: Job[] = [];
     let cursor = query.after ?? null;
+    const k = this.keys;
     for (;;) {
       const start = cursor === null ? '-' : `(${cursor}`;
-      const ids = await guard(() => this.redis.zrangebylex(this.keys.ids, start, '+', 'LIMIT', 0, batch));
-      const jobs = await this.fetch(ids);
-      for (const job of jobs) {
-        if (!job) continue; // removed between the two reads
+      const [ids, jsons, nexts, versions, paused] = (await this.run(
+        listJobsScript,
+        [k.ids, k.jobs, k.next, k.ver, k.paused],
+        [start, batch],
+      )) as [string[], (string | null)[], (string | null)[], (string | null)[], number[]];
+      for (let i = 0; i < ids.length; i++) {
+        const json = jsons[i];
+        if (typeof json !== 'string') continue;
+        if (!filtered && items.length === query.first) return page(items, true);
+        const job = decodeJob(json, nexts[i] ?? null, versions[i] ?? null, paused[i] === 1);
         if (query.paused != null && job.paused !== query.paused) continue;
         if (query.task != null && job.task !== query.task) continue;
         if (items.length === query.first) return page(items, true);
