@@ -81,6 +81,7 @@ interface DeferredFire {
 
 type Cancel = () => void;
 const MIN_LOOKAHEAD_MS = 5;
+const MAX_ROUNDS_IN_FLIGHT = 4;
 
 type State = 'idle' | 'running' | 'stopping' | 'stopped';
 
@@ -257,29 +258,56 @@ export class Scheduler {
     return this.ticking;
   }
 
+  /**
+   * Claim rounds until nothing more is due. A full batch means more is waiting: the next claim goes
+   * out while the previous batch is still being recorded (up to MAX_ROUNDS_IN_FLIGHT), so a burst
+   * drains at the rate of the stores, not of one round trip after another.
+   */
   private async claimRounds(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    let failed = false;
     do {
       this.tickAgain = false;
-      if (this.state !== 'running') return;
+      if (this.state !== 'running' || failed) break;
+      const began = this.clock.now();
+      const lookahead = this.lookaheadMs();
+      let batch: ClaimBatch;
       try {
-        const began = this.clock.now();
-        const lookahead = this.lookaheadMs();
-        const batch = await this.store.claimDue(this.claimBatchSize, this.claimLeaseMs, lookahead);
-        this.lastClaimEmpty = batch.claims.length === 0;
-        const started = await this.processClaims(batch, batch.now + lookahead);
-        if (batch.claims.length > 0) {
-          this.bookkeepingMs = Math.max(this.clock.now() - began, this.bookkeepingMs * 0.8);
-        }
-        this.failures = 0;
-        this.events.emit('tick', { claimed: batch.claims.length, started, at: batch.now });
-        if (batch.claims.length >= this.claimBatchSize) this.tickAgain = true;
+        batch = await this.store.claimDue(this.claimBatchSize, this.claimLeaseMs, lookahead);
       } catch (error) {
-        this.failures++;
-        this.events.emit('error', { error, during: 'claim' });
-        this.logger.error('claiming due jobs failed', { error, failures: this.failures });
-        return;
+        this.claimFailed(error);
+        break;
+      }
+      this.lastClaimEmpty = batch.claims.length === 0;
+      const round = this.processClaims(batch, batch.now + lookahead).then(
+        (started) => {
+          if (batch.claims.length > 0) {
+            this.bookkeepingMs = Math.max(this.clock.now() - began, this.bookkeepingMs * 0.8);
+          }
+          this.failures = 0;
+          this.events.emit('tick', { claimed: batch.claims.length, started, at: batch.now });
+        },
+        (error: unknown) => {
+          failed = true;
+          this.claimFailed(error);
+        },
+      );
+      inFlight.add(round);
+      void round.finally(() => inFlight.delete(round));
+      if (batch.claims.length >= this.claimBatchSize) {
+        this.tickAgain = true;
+        if (inFlight.size >= MAX_ROUNDS_IN_FLIGHT) await Promise.race(inFlight);
+      } else {
+        await round;
       }
     } while (this.tickAgain);
+    await Promise.all(inFlight);
+  }
+
+  private claimFailed(error: unknown): void {
+    this.failures++;
+    this.events.emit('error', { error, during: 'claim' });
+    this.logger.error('claiming due jobs failed', { error, failures: this.failures });
   }
 
   /** Sleep until the earliest due time (capped); a timer that wakes early re-arms for the rest. */

@@ -62,12 +62,16 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T | Overflow> {
     this.listener = listener;
   }
 
-  /** Every queued item at once, in order (a reader that writes them in one go). */
-  takeAll(): T[] {
-    const items = this.head === 0 ? this.queue : this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
-    return items;
+  /** The oldest unread item, or undefined when there is none (items must not be undefined). */
+  take(): T | undefined {
+    if (this.head === this.queue.length) return undefined;
+    const value = this.queue[this.head] as T;
+    if (++this.head === this.queue.length) {
+      // Empty again: start over in the same array instead of allocating one per read.
+      this.queue.length = 0;
+      this.head = 0;
+    } else this.queue[this.head - 1] = undefined as T;
+    return value;
   }
 
   /** Ends the stream after what is already queued (graceful stop, source ended). */

@@ -98,24 +98,27 @@ export function sseResponse(
   };
 
   /** Writes whatever is queued, and the end once the queue is over. */
+  const frames: Uint8Array[] = []; // reused: a flush allocates nothing but its chunk
   const flush = (controller: Controller): void => {
-    const chunks: Uint8Array[] = [];
-    for (const result of queue.takeAll()) chunks.push(nextFrame(result));
+    for (let result = queue.take(); result !== undefined; result = queue.take())
+      frames.push(nextFrame(result));
     const status = queue.status;
-    if (status === 'open' && chunks.length === 0) return;
+    if (status === 'open' && frames.length === 0) return;
     try {
       if (status !== 'open') {
         // Cut off (its unread results were dropped) or ended: the last words, then the end.
-        if (status === 'overflowed') chunks.push(nextFrame(overflowResult()));
-        chunks.push(COMPLETE);
+        if (status === 'overflowed') frames.push(nextFrame(overflowResult()));
+        frames.push(COMPLETE);
         stop();
       }
-      const chunk = join(chunks);
+      const chunk = join(frames);
+      frames.length = 0;
       credit -= chunk.byteLength;
       controller.enqueue(chunk);
       if (done) controller.close();
     } catch {
       // The stream was cancelled under us (client gone): its cancel() releases the queue.
+      frames.length = 0;
       stop();
     }
   };

@@ -147,21 +147,22 @@ describe('the SSE stream of a shared subscription', () => {
 });
 
 describe('BoundedQueue, read synchronously', () => {
-  test('takeAll returns what is queued; whenReady fires once at the next push', () => {
+  test('take reads what is queued in order; whenReady fires once at the next push', () => {
     const queue = new BoundedQueue<number>(10, () => {});
     queue.push(1);
     queue.push(2);
-    expect(queue.takeAll()).toEqual([1, 2]);
-    expect(queue.takeAll()).toEqual([]);
+    expect([queue.take(), queue.take(), queue.take()]).toEqual([1, 2, undefined]);
     let woken = 0;
     queue.whenReady(() => {
       woken++;
-      expect(queue.takeAll()).toEqual([3]); // the item is there when the listener runs
+      expect(queue.take()).toBe(3); // the item is there when the listener runs
     });
     queue.push(3);
     queue.push(4);
     expect(woken).toBe(1);
-    expect(queue.takeAll()).toEqual([4]);
+    expect([queue.take(), queue.take()]).toEqual([4, undefined]);
+    queue.push(5); // the same array, started over
+    expect(queue.take()).toBe(5);
     expect(queue.status).toBe('open');
   });
 
@@ -174,7 +175,7 @@ describe('BoundedQueue, read synchronously', () => {
     queue.whenReady(() => statuses.push(queue.status));
     queue.push(3); // the third unread item: cut off, the unread ones dropped
     expect(statuses).toEqual(['overflowed']);
-    expect(queue.takeAll()).toEqual([]);
+    expect(queue.take()).toBeUndefined();
     expect(detached).toBe(1);
 
     const ended = new BoundedQueue<number>(2, () => {});
@@ -182,7 +183,7 @@ describe('BoundedQueue, read synchronously', () => {
     ended.whenReady(() => statuses.push(ended.status));
     ended.end();
     expect(statuses).toEqual(['overflowed', 'closed']);
-    expect(ended.takeAll()).toEqual([1]); // what was queued before the end is still read
+    expect([ended.take(), ended.take()]).toEqual([1, undefined]); // queued before the end: still read
 
     const left = new BoundedQueue<number>(2, () => {});
     left.whenReady(() => statuses.push('woken'));

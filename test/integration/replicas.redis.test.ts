@@ -75,6 +75,11 @@ describe.skipIf(!redisUp.available || !postgresUp.available)('two replicas on on
         a.service.addJob({
           id: `job-${i}`,
           task: 'count',
+          // Exactly-once is the point here, not lateness: a loaded machine must not turn a late
+          // fire into a coalesced or skipped one.
+          coalesce: false,
+          misfireGraceTimeMs: null,
+          maxInstances: 10,
           trigger: { interval: { seconds: 1, startDate: start, endDate: start + (SECONDS - 1) * 1000 } },
         }),
       ),

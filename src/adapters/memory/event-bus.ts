@@ -25,6 +25,11 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
   return {
     publish(event) {
       if (closed) return;
+      if (listeners.size === 0) {
+        // Nobody to copy it for: only the numbering must move on.
+        sequences[event.stream] += 1;
+        return;
+      }
       let sequenced: SequencedEvent;
       try {
         // A copy, so a publisher that later mutates its object does not rewrite history.

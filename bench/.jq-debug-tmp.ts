@@ -1,0 +1,359 @@
+/**
+ * `jobs(first: 100)` over 10,000 jobs, 50 concurrent clients over real HTTP (node:http serving the
+ * Yoga app as src/runtime/node.ts does), on the memory and on the Redis job store; side by side
+ * with a bare node:http handler that answers the same JSON for the same page straight from the
+ * same store (no GraphQL). Rounds alternate the four servers so a noisy machine hits them alike.
+ * Prints req/s, p50/p99/max and the GraphQL/bare ratios. Not a test: figures vary with the machine.
+ *
+ *   npx tsx bench/jobs-query.ts [seconds=8] [rounds=2] [clients=50]
+ *   ONLY='graphql memory' node --cpu-prof --import tsx bench/jobs-query.ts   (one server, to profile)
+ *
+ * Clients run in a worker thread (their own event loop), walking the list page by page with
+ * `after: endCursor` and starting over at the end. Needs REDIS_URL (default redis://127.0.0.1:6379);
+ * the Redis keys live under a unique prefix and are deleted at the end.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { createServerAdapter } from '@whatwg-node/server';
+import { Redis } from 'ioredis';
+import { createMemoryEventBus } from '../src/adapters/memory/event-bus.ts';
+import { createMemoryExecutionLog } from '../src/adapters/memory/execution-log.ts';
+import { createMemoryJobStore } from '../src/adapters/memory/job-store.ts';
+import { createRedisJobStore } from '../src/adapters/redis/job-store.ts';
+import { systemClock } from '../src/core/clock.ts';
+import type { AddJobInput, Job } from '../src/core/job.ts';
+import { buildJob } from '../src/core/job-factory.ts';
+import { JobService } from '../src/core/job-service.ts';
+import type { JobStore } from '../src/core/ports.ts';
+import { Scheduler } from '../src/core/scheduler.ts';
+import type { Trigger } from '../src/core/trigger.ts';
+import { decodeCursor, encodeCursor } from '../src/graphql/connection.ts';
+import { createKairosYoga } from '../src/graphql/yoga.ts';
+import { createLogger } from '../src/logger.ts';
+import { createBuiltinRegistry } from '../src/tasks/registry.ts';
+
+const SECONDS = Number(process.argv[2] ?? 8);
+const ROUNDS = Number(process.argv[3] ?? 2);
+const CLIENTS = Number(process.argv[4] ?? 50);
+const JOBS = 10_000;
+const PAGE = 100;
+const WARMUP_MS = 2_000;
+const TOKEN = 'bench-read-token';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const QUERY = `query Jobs($after: String) {
+  jobs(first: ${PAGE}, after: $after) {
+    edges { node { id name task paused nextRunTime trigger { __typename
+      ... on CronTrigger { expression timezone } ... on IntervalTrigger { seconds } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+const CRONS = ['*/5 * * * *', '0 * * * *', '0 9 * * 1-5', '30 2 * * *', '0 0 1 * *', '15 */6 * * *'];
+const ZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Tokyo'];
+
+function jobInputs(): AddJobInput[] {
+  return Array.from({ length: JOBS }, (_, i) => ({
+    id: `job-${String(i).padStart(5, '0')}`,
+    name: `Sync tenant ${i} (${i % 3 === 0 ? 'reports' : 'webhooks'})`,
+    task: 'http',
+    args: { url: `https://hooks.example.com/tenants/${i}/sync`, method: 'POST', body: { tenant: i } },
+    trigger:
+      i % 5 < 3
+        ? { cron: { expression: CRONS[i % CRONS.length] as string, timezone: ZONES[i % ZONES.length] } }
+        : { interval: { seconds: 30 + (i % 600) } },
+    paused: i % 20 === 0,
+  }));
+}
+
+/** The bare peer's rendering of one job: the fields the query asks for, in the query's order. */
+function nodeJson(job: Job) {
+  const trigger: Trigger = job.trigger;
+  return {
+    id: job.id,
+    name: job.name,
+    task: job.task,
+    paused: job.paused,
+    nextRunTime: job.nextRunTime === null ? null : new Date(job.nextRunTime).toISOString(),
+    trigger:
+      trigger.kind === 'cron'
+        ? { __typename: 'CronTrigger', expression: trigger.expression, timezone: trigger.timezone }
+        : trigger.kind === 'interval'
+          ? { __typename: 'IntervalTrigger', seconds: trigger.seconds }
+          : { __typename: 'DateTrigger' },
+  };
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+/** The peer: parse the body, read the page from the store, write the JSON. No GraphQL at all. */
+function bareServer(store: JobStore): Server {
+  return createServer((request, response) => {
+    void (async () => {
+      if (request.headers.authorization !== `Bearer ${TOKEN}`) {
+        response.writeHead(401).end();
+        return;
+      }
+      const { variables } = JSON.parse(await readBody(request)) as { variables?: { after?: string | null } };
+      const after = variables?.after ? decodeCursor(variables.after).a : null;
+      const page = await store.list({ first: PAGE, after });
+      const body = JSON.stringify({
+        data: {
+          jobs: {
+            edges: page.items.map((job) => ({ node: nodeJson(job) })),
+            pageInfo: {
+              hasNextPage: page.hasNextPage,
+              endCursor: page.endCursor === null ? null : encodeCursor({ a: page.endCursor }),
+            },
+          },
+        },
+      });
+      response.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+      });
+      response.end(body);
+    })().catch((error: unknown) => {
+      console.error(error);
+      response.writeHead(500).end();
+    });
+  });
+}
+
+function graphqlServer(store: JobStore): Server {
+  const tasks = createBuiltinRegistry();
+  const log = createMemoryExecutionLog();
+  const bus = createMemoryEventBus();
+  // Not started: nothing is due in the bench window, and the read path is what is measured.
+  const scheduler = new Scheduler({ store, log, bus, tasks, instance: 'bench' });
+  const yoga = createKairosYoga({
+    service: new JobService(scheduler),
+    tokens: new Map([[TOKEN, 'read']]),
+    anonymousScope: null,
+    logger: createLogger({ level: 'info' }),
+  });
+  return createServer(createServerAdapter((request: Request) => yoga.fetch(request)));
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+}
+
+async function post(url: string, after: string | null): Promise<string> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({ query: QUERY, variables: { after } }),
+  });
+  return response.text();
+}
+
+/** The load generator, in its own thread. Plain JS: a worker started from a string runs untranspiled. */
+const CLIENT_CODE = `
+const { parentPort } = require('node:worker_threads');
+const http = require('node:http');
+parentPort.on('message', async ({ url, token, query, clients, warmupMs, measureMs }) => {
+  const target = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const latencies = [];
+  let errors = 0;
+  let measuring = false;
+  let stopped = false;
+  const send = (after) => new Promise((resolve, reject) => {
+    const body = JSON.stringify({ query, variables: { after } });
+    const request = http.request({
+      agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json',
+        authorization: 'Bearer ' + token, 'content-length': Buffer.byteLength(body) },
+    }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+  const t00 = performance.now();
+  const client = async () => {
+    let after = null;
+    while (!stopped) {
+      const started = performance.now();
+      let ok = false;
+      try {
+        const { status, text } = await send(after);
+        const ms = performance.now() - started;
+        const result = JSON.parse(text);
+        const page = result.data && result.data.jobs;
+        ok = status === 200 && !result.errors && page && page.edges.length > 0;
+        if (ok && measuring) latencies.push(ms); if (ms > 1000) console.log('slow', ms.toFixed(0), 'at', (started - t00).toFixed(0), 'measuring', measuring, 'page after', after);
+        after = ok && page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+      } catch {}
+      if (!ok && measuring) errors++;
+    }
+  };
+  const running = Array.from({ length: clients }, client);
+  await new Promise((r) => setTimeout(r, warmupMs));
+  measuring = true;
+  const start = performance.now();
+  await new Promise((r) => setTimeout(r, measureMs));
+  measuring = false;
+  const elapsed = performance.now() - start;
+  stopped = true;
+  await Promise.all(running);
+  agent.destroy();
+  const array = Float64Array.from(latencies);
+  parentPort.postMessage({ latencies: array, errors, elapsed }, [array.buffer]);
+});
+`;
+
+interface RunResult {
+  latencies: Float64Array;
+  errors: number;
+  elapsed: number;
+}
+
+function runClients(worker: Worker, url: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.postMessage({
+      url,
+      token: TOKEN,
+      query: QUERY,
+      clients: CLIENTS,
+      warmupMs: WARMUP_MS,
+      measureMs: SECONDS * 1000,
+    });
+  });
+}
+
+interface Totals {
+  name: string;
+  latencies: number[];
+  errors: number;
+  elapsed: number;
+}
+
+function summarize(total: Totals) {
+  const sorted = Float64Array.from(total.latencies).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? Number.NaN;
+  return {
+    name: total.name,
+    rps: (sorted.length / total.elapsed) * 1000,
+    p50: at(0.5),
+    p99: at(0.99),
+    max: sorted.at(-1) ?? Number.NaN,
+    errors: total.errors,
+  };
+}
+
+async function main() {
+  const inputs = jobInputs();
+  const tasks = createBuiltinRegistry();
+  const now = Date.now();
+  const jobs = inputs.map((input) =>
+    buildJob(input, { now, defaultTimezone: 'UTC', tasks, newId: () => crypto.randomUUID() }),
+  );
+  // buildJob leaves the schedule to the service: give each job a fire in the next hour.
+  for (const [i, job] of jobs.entries()) {
+    if (job.paused) continue;
+    job.nextRunTime = now + 3_600_000 + i * 1_000;
+    job.dueAt = job.nextRunTime;
+  }
+
+  const memory = createMemoryJobStore({ clock: systemClock });
+  for (const job of jobs) await memory.add(job);
+
+  const redis = new Redis(REDIS_URL);
+  const prefix = `kairos-bench:jobs-query:${crypto.randomUUID()}`;
+  const redisStore = createRedisJobStore({ redis, prefix });
+  for (let i = 0; i < jobs.length; i += 500)
+    await Promise.all(jobs.slice(i, i + 500).map((j) => redisStore.add(j)));
+
+  const servers: Server[] = [];
+  const targets: { name: string; url: string }[] = [];
+  for (const [storeName, store] of [
+    ['memory', memory],
+    ['redis', redisStore],
+  ] as const) {
+    const bare = bareServer(store);
+    const graphql = graphqlServer(store);
+    servers.push(bare, graphql);
+    targets.push({ name: `bare ${storeName}`, url: await listen(bare) });
+    targets.push({ name: `graphql ${storeName}`, url: await listen(graphql) });
+  }
+
+  // Both peers must answer byte for byte the same, on the first page and a later one.
+  for (let t = 0; t < targets.length; t += 2) {
+    const [bare, graphql] = [targets[t], targets[t + 1]] as { name: string; url: string }[];
+    let after: string | null = null;
+    for (let p = 0; p < 3; p++) {
+      const [a, b]: string[] = await Promise.all([post(bare!.url, after), post(graphql!.url, after)]);
+      if (a !== b)
+        throw new Error(
+          `${bare!.name} and ${graphql!.name} differ on page ${p}:\n${a?.slice(0, 300)}\n${b?.slice(0, 300)}`,
+        );
+      const page = JSON.parse(a as string) as { data: { jobs: { pageInfo: { endCursor: string } } } };
+      after = page.data.jobs.pageInfo.endCursor;
+    }
+  }
+
+  console.log(
+    `jobs(first: ${PAGE}) over ${JOBS} jobs, ${CLIENTS} clients, ${ROUNDS} rounds x ${SECONDS} s per server ` +
+      `(after ${WARMUP_MS / 1000} s warm-up); node ${process.version}`,
+  );
+  const worker = new Worker(CLIENT_CODE, { eval: true });
+  const measured = targets.filter((t) => t.name.includes(process.env.ONLY ?? ''));
+  const totals = new Map<string, Totals>(
+    measured.map((t) => [t.name, { name: t.name, latencies: [], errors: 0, elapsed: 0 }]),
+  );
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const target of measured) {
+      const result = await runClients(worker, target.url);
+      const total = totals.get(target.name) as Totals;
+      for (const ms of result.latencies) total.latencies.push(ms);
+      total.errors += result.errors;
+      total.elapsed += result.elapsed;
+    }
+  }
+  await worker.terminate();
+
+  const rows = [...totals.values()].map(summarize);
+  for (const row of rows) {
+    console.log(
+      `${row.name.padEnd(16)} ${row.rps.toFixed(0).padStart(6)} req/s  p50 ${row.p50.toFixed(1).padStart(6)} ms  ` +
+        `p99 ${row.p99.toFixed(1).padStart(6)} ms  max ${row.max.toFixed(1).padStart(6)} ms  errors ${row.errors}`,
+    );
+  }
+  for (const store of ['memory', 'redis']) {
+    const bare = rows.find((r) => r.name === `bare ${store}`);
+    const graphql = rows.find((r) => r.name === `graphql ${store}`);
+    if (!bare || !graphql) continue;
+    console.log(
+      `${store.padEnd(7)} graphql/bare: throughput ${((graphql.rps / bare.rps) * 100).toFixed(0)} %, ` +
+        `p99 x${(graphql.p99 / bare.p99).toFixed(2)}; target p99 < 20 ms: ${graphql.p99 < 20 ? 'met' : 'NOT met'}`,
+    );
+  }
+
+  for (const server of servers) server.close();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await redisStore.close();
+  await redis.quit();
+}
+
+await main();

@@ -1,0 +1,161 @@
+/**
+ * Drain rate of a burst: 50,000 fires of a no-op task all due at once, job store in Redis, every
+ * fire recorded in PostgreSQL (a `running` row, then `success`). Side by side in the same run, the
+ * floor that bounds any tracked scheduler here: the same 50,000 rows written straight to
+ * PostgreSQL with the same batched statements, no scheduling at all.
+ *
+ *   npx tsx bench/burst.ts [fires=50000]
+ */
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { createMemoryEventBus } from '../src/adapters/memory/event-bus.ts';
+import { openPostgres } from '../src/adapters/postgres/connect.ts';
+import { createPostgresExecutionLog } from '../src/adapters/postgres/execution-log.ts';
+import { migrate } from '../src/adapters/postgres/migrate.ts';
+import { createRedisJobStore } from '../src/adapters/redis/job-store.ts';
+import type { Clock } from '../src/core/clock.ts';
+import { systemClock } from '../src/core/clock.ts';
+import type { Execution } from '../src/core/execution.ts';
+import { uuidv7 } from '../src/core/ids.ts';
+import { JobService } from '../src/core/job-service.ts';
+import { Scheduler } from '../src/core/scheduler.ts';
+import { TaskRegistry } from '../src/tasks/registry.ts';
+
+const FIRES = Number(process.argv[2] ?? 50_000);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function withDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
+  const name = `kairos_bench_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(DATABASE_URL);
+  url.pathname = `/${name}`;
+  try {
+    return await run(url.toString());
+  } finally {
+    await admin.unsafe(`drop database ${name} with (force)`);
+    await admin.end();
+  }
+}
+
+async function floor(): Promise<number> {
+  return withDatabase(async (url) => {
+    const connection = openPostgres(url);
+    await migrate(connection);
+    const log = createPostgresExecutionLog(connection.db);
+    const now = Date.now();
+    const rows: Execution[] = Array.from({ length: FIRES }, (_, i) => ({
+      id: uuidv7(now),
+      jobId: `job-${i}`,
+      jobName: `job-${i}`,
+      task: 'noop',
+      status: 'running',
+      triggerKind: 'scheduled',
+      scheduledFor: now,
+      startedAt: now,
+      finishedAt: null,
+      durationMs: null,
+      attempt: 1,
+      instance: 'floor',
+      error: null,
+      result: null,
+    }));
+    const started = performance.now();
+    for (let i = 0; i < FIRES; i += 1000) {
+      const batch = rows.slice(i, i + 1000);
+      await log.insert(batch);
+      await log.finish(
+        batch.map((r) => ({
+          id: r.id,
+          status: 'success',
+          finishedAt: now,
+          durationMs: 0,
+          error: null,
+          result: null,
+        })),
+      );
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await connection.close();
+    return FIRES / seconds;
+  });
+}
+
+async function kairos(): Promise<{ runRate: number; recordedRate: number; ok: number }> {
+  return withDatabase(async (url) => {
+    const connection = openPostgres(url);
+    await migrate(connection);
+    const redis = new Redis(REDIS_URL);
+    const prefix = `kairos-bench:${crypto.randomUUID()}`;
+    let runs = 0;
+    let allRun: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      allRun = resolve;
+    });
+    const tasks = new TaskRegistry();
+    tasks.defineTask('noop', () => {
+      if (++runs === FIRES) allRun();
+    });
+    const scheduler = new Scheduler({
+      store: createRedisJobStore({ redis, prefix }),
+      log: createPostgresExecutionLog(connection.db),
+      bus: createMemoryEventBus(),
+      tasks,
+      instance: 'bench',
+    });
+    scheduler.events.on('error', ({ error, during }) => console.error('error during', during, error));
+    // Jobs are added through a scheduler whose clock runs two minutes behind, each due one minute
+    // ago in real time: when the real scheduler starts, all of them are due at once.
+    const past: Clock = { ...systemClock, now: () => Date.now() - 120_000 };
+    const adder = new Scheduler({
+      store: scheduler.store,
+      log: scheduler.log,
+      bus: scheduler.bus,
+      tasks,
+      clock: past,
+    });
+    const service = new JobService(adder);
+    const runDate = Date.now() - 60_000;
+    for (let i = 0; i < FIRES; i += 1000) {
+      await Promise.all(
+        Array.from({ length: Math.min(1000, FIRES - i) }, (_, j) =>
+          service.addJob({
+            id: `job-${i + j}`,
+            task: 'noop',
+            misfireGraceTimeMs: null,
+            trigger: { date: { runDate } },
+          }),
+        ),
+      );
+    }
+    const ids = { length: await redis.zcard(`{${prefix}}:due`) };
+    console.log(`added ${FIRES} jobs; ${ids.length} made due`);
+    const started = performance.now();
+    const progress = setInterval(() => console.log(`  ${runs} run`), 5000);
+    scheduler.start();
+    await done;
+    clearInterval(progress);
+    const runSeconds = (performance.now() - started) / 1000;
+    await scheduler.stop();
+    const recordedSeconds = (performance.now() - started) / 1000;
+    const sql = postgres(url, { max: 1 });
+    const [row] = await sql`select count(*) filter (where status = 'success')::int as ok from job_executions`;
+    await sql.end();
+    const keys = await redis.keys(`{${prefix}}*`);
+    for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+    redis.disconnect();
+    await connection.close();
+    return { runRate: FIRES / runSeconds, recordedRate: FIRES / recordedSeconds, ok: row?.ok ?? 0 };
+  });
+}
+
+console.log(`burst of ${FIRES} due fires`);
+const bare = await floor();
+console.log(`postgres floor (batched insert + finish, no scheduling): ${bare.toFixed(0)} rows/s`);
+const ours = await kairos();
+console.log(
+  `kairos (redis + postgres): ran ${ours.runRate.toFixed(0)} fires/s, all recorded ${ours.recordedRate.toFixed(0)} fires/s ` +
+    `(${ours.ok}/${FIRES} success rows); ${(ours.recordedRate / bare).toFixed(2)} of the floor`,
+);
+process.exit(0);
