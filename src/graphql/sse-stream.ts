@@ -72,38 +72,55 @@ interface Controller {
 }
 
 /**
- * Bytes a stream writes on its own between two reads by its consumer. Writing at push time, not at
- * the consumer's next read, puts every event of one tick in one socket write (the runtime corks the
- * writes of a tick); the budget bounds what a consumer that stopped reading can be handed.
+ * Bytes a stream writes on its own after its consumer last asked for more. Writing at push time,
+ * not at the consumer's next read, puts every event of one tick in one socket write (the runtime
+ * corks the writes of a tick) and costs no read cycle per event; the budget bounds what a consumer
+ * that stopped reading can be handed before its queue, then the cut-off, take over.
  */
 export const WRITE_AHEAD_BYTES = 64 * 1024;
 
 /**
  * A streaming response over one client's queue of shared results. Each write takes everything
- * queued; while the consumer keeps reading, a push is written at once (no promise per event and
- * client). `overflowResult` is the last result of a client that fell too far behind.
+ * queued; while the consumer keeps reading, a push is written at once, synchronously.
+ * `overflowResult` is the last result of a client that fell too far behind.
+ *
+ * Writes go through the controller `start` received, at any time: a web ReadableStream allows it,
+ * and @whatwg-node's Node ponyfill (what Yoga uses on Node) pushes those straight to its Readable.
+ * `pull` stays pending while the budget lasts, so the stream does not run a read cycle (promises,
+ * a controller) per event and client; it settles when the budget is spent, and the consumer's
+ * next read grants a new one.
  */
 export function sseResponse(
   queue: BoundedQueue<ExecutionResult>,
   fetchAPI: FetchAPI,
   overflowResult: () => ExecutionResult,
 ): Response {
+  let writer: Controller | null = null;
   let ping: ReturnType<typeof setInterval> | undefined;
   let done = false;
   let credit = 0;
+  /** Settles the pending pull: the consumer may ask for more again. */
+  let release: (() => void) | null = null;
+
+  const settle = (): void => {
+    const resolve = release;
+    release = null;
+    resolve?.();
+  };
 
   const stop = (): void => {
     done = true;
     clearInterval(ping);
+    settle();
   };
 
   /** Writes whatever is queued, and the end once the queue is over. */
   const frames: Uint8Array[] = []; // reused: a flush allocates nothing but its chunk
-  const flush = (controller: Controller): void => {
+  const flush = (): void => {
     for (let result = queue.take(); result !== undefined; result = queue.take())
       frames.push(nextFrame(result));
     const status = queue.status;
-    if (status === 'open' && frames.length === 0) return;
+    if ((status === 'open' && frames.length === 0) || writer === null) return;
     try {
       if (status !== 'open') {
         // Cut off (its unread results were dropped) or ended: the last words, then the end.
@@ -114,8 +131,8 @@ export function sseResponse(
       const chunk = join(frames);
       frames.length = 0;
       credit -= chunk.byteLength;
-      controller.enqueue(chunk);
-      if (done) controller.close();
+      writer.enqueue(chunk);
+      if (done) writer.close();
     } catch {
       // The stream was cancelled under us (client gone): its cancel() releases the queue.
       frames.length = 0;
@@ -123,13 +140,17 @@ export function sseResponse(
     }
   };
 
-  const writeOnPush = (controller: Controller): void => {
-    flush(controller);
-    if (!done && credit > 0) queue.whenReady(() => writeOnPush(controller));
+  const writeOnPush = (): void => {
+    // With the budget spent, pushes wait for the consumer's next read; the end does not.
+    if (credit > 0 || queue.status !== 'open') flush();
+    if (done) return;
+    if (credit <= 0) settle();
+    queue.whenReady(writeOnPush);
   };
 
   const stream = new fetchAPI.ReadableStream<Uint8Array>({
     start(controller) {
+      writer = controller;
       // Some clients wait for a first byte before they report the response.
       controller.enqueue(PING);
       ping = setInterval(() => {
@@ -138,10 +159,14 @@ export function sseResponse(
       // A timer must never keep a process alive on its own.
       (ping as { unref?: () => void }).unref?.();
     },
-    pull(controller) {
+    pull() {
       if (done) return;
       credit = WRITE_AHEAD_BYTES;
-      writeOnPush(controller);
+      const pending = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      writeOnPush();
+      return pending;
     },
     cancel() {
       stop();

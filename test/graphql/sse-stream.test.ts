@@ -13,6 +13,8 @@ import type { Execution } from '../../src/core/execution.ts';
 import type { Job } from '../../src/core/job.ts';
 import type { JobStore } from '../../src/core/ports.ts';
 import { BoundedQueue } from '../../src/graphql/bounded-queue.ts';
+import { slowConsumerResult } from '../../src/graphql/shared-subscriptions.ts';
+import { sseResponse, WRITE_AHEAD_BYTES } from '../../src/graphql/sse-stream.ts';
 import { graphqlWsServerOptions } from '../../src/graphql/ws.ts';
 import { createTestApp, TOKENS } from './harness.ts';
 
@@ -144,6 +146,45 @@ describe('the SSE stream of a shared subscription', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+});
+
+describe('a client that does not read', () => {
+  // Yoga's fetch API on Node is @whatwg-node's ponyfill (a Node Readable inside); Bun and Deno use
+  // web streams, as Node's globals are.
+  const apis = {
+    ponyfill: () => createTestApp({ start: false }).yoga.fetchAPI,
+    'web streams': () => globalThis as unknown as ReturnType<typeof createTestApp>['yoga']['fetchAPI'],
+  };
+  for (const [name, api] of Object.entries(apis)) {
+    test(`is handed at most the write-ahead budget, then cut off with SLOW_CONSUMER (${name})`, async () => {
+      const limit = 100;
+      const frameBytes = 1_000;
+      let detachedAfter = 0;
+      let pushes = 0;
+      const queue = new BoundedQueue<ExecutionResult>(limit, () => {
+        detachedAfter = pushes;
+      });
+      const response = sseResponse(queue, api(), () => slowConsumerResult(limit));
+      const reader = response.body!.getReader();
+      const first = await reader.read(); // the ping; then this consumer stops reading
+      expect(new TextDecoder().decode(first.value)).toBe(':\n\n');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      for (; pushes < 1_000 && detachedAfter === 0; ) {
+        pushes++;
+        queue.push({ data: { text: 'x'.repeat(frameBytes) } });
+        if (pushes % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      // Cut off once its own queue was full; before that the stream took no more than the budget.
+      expect(detachedAfter).toBeGreaterThan(limit);
+      expect(detachedAfter).toBeLessThanOrEqual(limit + 1 + Math.ceil(WRITE_AHEAD_BYTES / frameBytes) + 1);
+      // What it finally reads: the results it was handed, SLOW_CONSUMER, the end.
+      const state = { text: '' };
+      await readUntil(reader, state, () => false);
+      expect(state.text.split('event: next').length - 1).toBe(detachedAfter - limit);
+      expect(state.text).toContain('"code":"SLOW_CONSUMER"');
+      expect(state.text.endsWith('event: complete\ndata:\n\n')).toBe(true);
+    });
+  }
 });
 
 describe('BoundedQueue, read synchronously', () => {
