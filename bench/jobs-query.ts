@@ -12,9 +12,10 @@
  * `after: endCursor` and starting over at the end. Needs REDIS_URL (default redis://127.0.0.1:6379);
  * the Redis keys live under a unique prefix and are deleted at the end.
  */
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Worker } from 'node:worker_threads';
 import { createServerAdapter } from '@whatwg-node/server';
 import { Redis } from 'ioredis';
 import { createMemoryEventBus } from '../src/adapters/memory/event-bus.ts';
@@ -157,11 +158,14 @@ async function post(url: string, after: string | null): Promise<string> {
   return response.text();
 }
 
-/** The load generator, in its own thread. Plain JS: a worker started from a string runs untranspiled. */
+/**
+ * The load generator, in its own process so the server process's CPU time is the server's alone.
+ * Plain JS (node -e runs it untranspiled); it tells the parent when its measuring window opens and
+ * closes, so the parent reads its own CPU time (and Redis's) over the same window.
+ */
 const CLIENT_CODE = `
-const { parentPort } = require('node:worker_threads');
 const http = require('node:http');
-parentPort.on('message', async ({ url, token, query, clients, warmupMs, measureMs }) => {
+process.on('message', async ({ url, token, query, clients, warmupMs, measureMs }) => {
   const target = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const latencies = [];
@@ -203,29 +207,62 @@ parentPort.on('message', async ({ url, token, query, clients, warmupMs, measureM
   const running = Array.from({ length: clients }, client);
   await new Promise((r) => setTimeout(r, warmupMs));
   measuring = true;
+  process.send({ type: 'measuring' });
   const start = performance.now();
   await new Promise((r) => setTimeout(r, measureMs));
   measuring = false;
+  process.send({ type: 'measured' });
   const elapsed = performance.now() - start;
   stopped = true;
   await Promise.all(running);
   agent.destroy();
-  const array = Float64Array.from(latencies);
-  parentPort.postMessage({ latencies: array, errors, elapsed }, [array.buffer]);
+  process.send({ type: 'result', latencies, errors, elapsed });
 });
 `;
 
 interface RunResult {
-  latencies: Float64Array;
+  latencies: number[];
   errors: number;
   elapsed: number;
+  /** CPU time of this (the server) process over the measuring window, ms. */
+  cpuMs: number;
+  /** CPU time of redis-server over the window, ms (null when not asked). */
+  redisCpuMs: number | null;
 }
 
-function runClients(worker: Worker, url: string): Promise<RunResult> {
+/** used_cpu_sys + used_cpu_user of the Redis server, ms. */
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
+}
+
+function runClients(client: ChildProcess, url: string, redis: Redis | null): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.postMessage({
+    let cpu: NodeJS.CpuUsage | null = null;
+    let cpuMs = 0;
+    let redisStart: Promise<number> | null = null;
+    let redisCpuMs: Promise<number | null> = Promise.resolve(null);
+    const onMessage = (message: { type: string } & Omit<RunResult, 'cpuMs' | 'redisCpuMs'>) => {
+      if (message.type === 'measuring') {
+        cpu = process.cpuUsage();
+        redisStart = redis ? redisCpu(redis) : null;
+      } else if (message.type === 'measured') {
+        const used = process.cpuUsage(cpu ?? undefined);
+        cpuMs = (used.user + used.system) / 1000;
+        const start = redisStart;
+        if (redis && start) redisCpuMs = Promise.all([start, redisCpu(redis)]).then(([a, b]) => b - a);
+      } else {
+        client.off('message', onMessage);
+        const { latencies, errors, elapsed } = message;
+        void redisCpuMs.then((redisMs) =>
+          resolve({ latencies, errors, elapsed, cpuMs, redisCpuMs: redisMs }),
+        );
+      }
+    };
+    client.on('message', onMessage);
+    client.once('error', reject);
+    client.send({
       url,
       token: TOKEN,
       query: QUERY,
@@ -241,6 +278,8 @@ interface Totals {
   latencies: number[];
   errors: number;
   elapsed: number;
+  cpuMs: number;
+  redisCpuMs: number | null;
 }
 
 function summarize(total: Totals) {
@@ -253,6 +292,8 @@ function summarize(total: Totals) {
     p99: at(0.99),
     max: sorted.at(-1) ?? Number.NaN,
     errors: total.errors,
+    cpuPerRequest: total.cpuMs / sorted.length,
+    redisPerRequest: total.redisCpuMs === null ? null : total.redisCpuMs / sorted.length,
   };
 }
 
@@ -311,27 +352,37 @@ async function main() {
     `jobs(first: ${PAGE}) over ${JOBS} jobs, ${CLIENTS} clients, ${ROUNDS} rounds x ${SECONDS} s per server ` +
       `(after ${WARMUP_MS / 1000} s warm-up); node ${process.version}`,
   );
-  const worker = new Worker(CLIENT_CODE, { eval: true });
+  const client = spawn(process.execPath, ['-e', CLIENT_CODE], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const measured = targets.filter((t) => t.name.includes(process.env.ONLY ?? ''));
   const totals = new Map<string, Totals>(
-    measured.map((t) => [t.name, { name: t.name, latencies: [], errors: 0, elapsed: 0 }]),
+    measured.map((t) => [
+      t.name,
+      { name: t.name, latencies: [], errors: 0, elapsed: 0, cpuMs: 0, redisCpuMs: null },
+    ]),
   );
   for (let round = 0; round < ROUNDS; round++) {
     for (const target of measured) {
-      const result = await runClients(worker, target.url);
+      const result = await runClients(client, target.url, target.name.endsWith('redis') ? redis : null);
       const total = totals.get(target.name) as Totals;
       for (const ms of result.latencies) total.latencies.push(ms);
       total.errors += result.errors;
       total.elapsed += result.elapsed;
+      total.cpuMs += result.cpuMs;
+      if (result.redisCpuMs !== null) total.redisCpuMs = (total.redisCpuMs ?? 0) + result.redisCpuMs;
     }
   }
-  await worker.terminate();
+  client.kill();
 
   const rows = [...totals.values()].map(summarize);
   for (const row of rows) {
     console.log(
       `${row.name.padEnd(16)} ${row.rps.toFixed(0).padStart(6)} req/s  p50 ${row.p50.toFixed(1).padStart(6)} ms  ` +
-        `p99 ${row.p99.toFixed(1).padStart(6)} ms  max ${row.max.toFixed(1).padStart(6)} ms  errors ${row.errors}`,
+        `p99 ${row.p99.toFixed(1).padStart(6)} ms  max ${row.max.toFixed(1).padStart(6)} ms  ` +
+        `server CPU ${row.cpuPerRequest.toFixed(2)} ms/req` +
+        (row.redisPerRequest === null ? '' : ` + redis ${row.redisPerRequest.toFixed(2)}`) +
+        `  errors ${row.errors}`,
     );
   }
   for (const store of ['memory', 'redis']) {
@@ -340,7 +391,9 @@ async function main() {
     if (!bare || !graphql) continue;
     console.log(
       `${store.padEnd(7)} graphql/bare: throughput ${((graphql.rps / bare.rps) * 100).toFixed(0)} %, ` +
-        `p99 x${(graphql.p99 / bare.p99).toFixed(2)}; target p99 < 20 ms: ${graphql.p99 < 20 ? 'met' : 'NOT met'}`,
+        `p99 x${(graphql.p99 / bare.p99).toFixed(2)}, server CPU per request ` +
+        `x${(graphql.cpuPerRequest / bare.cpuPerRequest).toFixed(2)}; ` +
+        `target p99 < 20 ms: ${graphql.p99 < 20 ? 'met' : 'NOT met'}`,
     );
   }
 

