@@ -3,11 +3,13 @@
  * the EventBus at R events/s (default 100), side by side with a bare node:http SSE server that
  * writes the same payloads to the same number of connections. Prints, for both: delivered events/s,
  * delivery ratio, latency p50/p99/max (the publish time carried in the event vs the receive time),
- * server RSS and CPU, and the ratio Kairos/bare; then a slow-consumer check (one more client that
- * never reads): the others' p99, the server's memory, and whether the slow one was cut off.
+ * server RSS and CPU, and the ratio Kairos/bare; then a slow-consumer check: one more client that
+ * never reads (by default on a 12x larger selection of the same events, so the kernel's socket
+ * buffers fill in seconds, not minutes), run back to back with a run without it: the others'
+ * latency, the server's memory, and whether the slow one was cut off with SLOW_CONSUMER.
  *
  *   npx tsx bench/sse-fanout.ts [clients=500] [rate=100] [seconds=10] [--placement=child|same|both]
- *     [--rounds=1] [--slow-seconds=120] [--only=pairs|slow]
+ *     [--rounds=1] [--slow=large|same] [--slow-seconds=40] [--only=pairs|slow]
  *
  * Every server runs in a process of its own (its RSS is its own). Clients run in a child process
  * (`child`: a core of their own, the default) or inside the server process (`same`). With several
@@ -36,6 +38,7 @@ import { createKairosYoga } from '../src/graphql/yoga.ts';
 import { createBuiltinRegistry } from '../src/tasks/registry.ts';
 
 type Peer = 'bare' | 'kairos';
+type SlowMode = 'none' | 'same' | 'large';
 type Placement = 'child' | 'same';
 
 interface RunSpec {
@@ -44,8 +47,8 @@ interface RunSpec {
   clients: number;
   rate: number;
   seconds: number;
-  /** Add one client that never reads. */
-  slow: boolean;
+  /** Add one client that never reads, on the same subscription or on a 12x larger one. */
+  slow: SlowMode;
 }
 
 interface ClientStats {
@@ -80,6 +83,12 @@ const DRAIN_MS = 2_000;
 const TOKEN = 'bench-read-token';
 const QUERY =
   'subscription { executionEvents { type sequence at execution { id jobId jobName task status triggerKind scheduledFor startedAt finishedAt durationMs attempt instance result } } }';
+/** The same events, 12 times over (aliases): a never-reading client fills its buffers 12x sooner. */
+const LARGE_QUERY = `subscription { executionEvents { ${Array.from(
+  { length: 12 },
+  (_, i) =>
+    `a${i}: execution { id jobId jobName task status triggerKind scheduledFor startedAt finishedAt durationMs attempt instance result }`,
+).join(' ')} } }`;
 const SELF = fileURLToPath(import.meta.url);
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
@@ -220,21 +229,46 @@ async function kairosServer(): Promise<BenchServer> {
 
 interface Clients {
   ready: Promise<void>;
+  /** Events published in [from, to) are measured; said before the first one is published. */
+  window(from: number, to: number): void;
   /** The measured window starts now (for the clients' own CPU figure). */
   mark(): void;
-  report(from: number, to: number): Promise<ClientStats>;
+  report(): Promise<ClientStats>;
   close(): void;
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] as number;
+/**
+ * Latencies in 0.1 ms bins up to 60 s: fixed memory however long the run (growing arrays of
+ * millions of samples stalled the clients' process and showed up as latency).
+ */
+class Histogram {
+  private readonly bins = new Uint32Array(600_000);
+  count = 0;
+  max = Number.NaN;
+
+  add(ms: number): void {
+    const bin = Math.min(this.bins.length - 1, Math.max(0, Math.floor(ms * 10)));
+    this.bins[bin] = (this.bins[bin] as number) + 1;
+    this.count++;
+    if (!(ms <= this.max)) this.max = ms;
+  }
+
+  percentile(q: number): number {
+    if (this.count === 0) return Number.NaN;
+    const rank = Math.min(this.count - 1, Math.floor(this.count * q));
+    let seen = 0;
+    for (let bin = 0; bin < this.bins.length; bin++) {
+      seen += this.bins[bin] as number;
+      if (seen > rank) return bin / 10;
+    }
+    return this.max;
+  }
 }
 
-function openClients(port: number, count: number, slow: boolean): Clients {
-  // Per event: its publish time and its latency, appended by every connection.
-  let times = new Float64Array(1 << 20);
-  let latencies = new Float64Array(1 << 20);
+function openClients(port: number, count: number, slow: SlowMode): Clients {
+  const histogram = new Histogram();
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
   let n = 0;
   let bytes = 0;
   const perClient = new Array<number>(count).fill(0);
@@ -248,16 +282,8 @@ function openClients(port: number, count: number, slow: boolean): Clients {
   };
 
   const record = (t: number, latency: number): void => {
-    if (n === times.length) {
-      const grownTimes = new Float64Array(times.length * 2);
-      grownTimes.set(times);
-      times = grownTimes;
-      const grownLatencies = new Float64Array(latencies.length * 2);
-      grownLatencies.set(latencies);
-      latencies = grownLatencies;
-    }
-    times[n] = t;
-    latencies[n++] = latency;
+    n++;
+    if (t >= from && t < to) histogram.add(latency);
   };
 
   const connections = Array.from(
@@ -300,18 +326,20 @@ function openClients(port: number, count: number, slow: boolean): Clients {
       }),
   );
 
-  // Sends the same request and then never reads: the kernel buffers fill, then the server's.
+  // Sends its request and then never reads: the kernel's buffers fill, then the server's share.
   let slowState: NonNullable<ClientStats['slow']> | undefined;
   let slowSocket: ReturnType<typeof connect> | undefined;
-  if (slow) {
+  if (slow !== 'none') {
     slowState = { bytes: 0, sawSlowConsumer: false, ended: false };
+    const slowBody = slow === 'large' ? JSON.stringify({ query: LARGE_QUERY }) : body;
     const socket = connect(port, '127.0.0.1');
     slowSocket = socket;
     socket.pause();
+    const slowHeaders = { ...headers, 'content-length': Buffer.byteLength(slowBody) };
     socket.write(
-      `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\n${Object.entries(headers)
+      `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\n${Object.entries(slowHeaders)
         .map(([k, v]) => `${k}: ${v}\r\n`)
-        .join('')}\r\n${body}`,
+        .join('')}\r\n${slowBody}`,
     );
     socket.on('error', () => {});
   }
@@ -319,10 +347,14 @@ function openClients(port: number, count: number, slow: boolean): Clients {
   let cpuMark: { at: number; usage: NodeJS.CpuUsage } | null = null;
   return {
     ready: Promise.all(connections).then(() => {}),
+    window(windowFrom, windowTo) {
+      from = windowFrom;
+      to = windowTo;
+    },
     mark() {
       cpuMark = { at: now(), usage: process.cpuUsage() };
     },
-    async report(from, to) {
+    async report() {
       const used = cpuMark ? process.cpuUsage(cpuMark.usage) : null;
       const cpuPercent =
         used && cpuMark ? ((used.user + used.system) / 1000 / (now() - cpuMark.at)) * 100 : Number.NaN;
@@ -348,19 +380,13 @@ function openClients(port: number, count: number, slow: boolean): Clients {
         // An ended chunked response: the terminating zero-length chunk.
         if (tail.endsWith('0\r\n\r\n')) state.ended = true;
       }
-      const window: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const t = times[i] as number;
-        if (t >= from && t < to) window.push(latencies[i] as number);
-      }
-      const sorted = Float64Array.from(window).sort();
       return {
-        received: sorted.length,
+        received: histogram.count,
         minPerClient: Math.min(...perClient),
         bytesPerEvent: n === 0 ? 0 : bytes / n,
-        p50: percentile(sorted, 0.5),
-        p99: percentile(sorted, 0.99),
-        max: sorted.length ? (sorted[sorted.length - 1] as number) : Number.NaN,
+        p50: histogram.percentile(0.5),
+        p99: histogram.percentile(0.99),
+        max: histogram.max,
         cpuPercent,
         slow: slowState,
       };
@@ -373,7 +399,7 @@ function openClients(port: number, count: number, slow: boolean): Clients {
 }
 
 /** The clients in a child process, driven over IPC. */
-function forkClients(port: number, count: number, slow: boolean): Clients {
+function forkClients(port: number, count: number, slow: SlowMode): Clients {
   const child = fork(SELF, ['--role=clients', String(port), String(count), String(slow)], {
     stdio: 'inherit',
   });
@@ -389,11 +415,14 @@ function forkClients(port: number, count: number, slow: boolean): Clients {
     });
   return {
     ready: reply<void>('ready'),
+    window(from, to) {
+      child.send({ type: 'window', from, to });
+    },
     mark() {
       child.send({ type: 'mark' });
     },
-    report(from, to) {
-      child.send({ type: 'report', from, to });
+    report() {
+      child.send({ type: 'report' });
       return reply<ClientStats>('report');
     },
     close() {
@@ -404,15 +433,16 @@ function forkClients(port: number, count: number, slow: boolean): Clients {
 
 async function clientsRole(args: string[]): Promise<void> {
   const [port, count, slow] = args;
-  const clients = openClients(Number(port), Number(count), slow === 'true');
+  const clients = openClients(Number(port), Number(count), slow as SlowMode);
   clients.ready.then(
     () => process.send?.({ type: 'ready' }),
     (error: unknown) => process.send?.({ type: 'ready', error: String(error) }),
   );
   process.on('message', async (message: { type: string; from: number; to: number }) => {
+    if (message.type === 'window') clients.window(message.from, message.to);
     if (message.type === 'mark') clients.mark();
     if (message.type !== 'report') return;
-    const value = await clients.report(message.from, message.to);
+    const value = await clients.report();
     process.send?.({ type: 'report', value });
     clients.close();
   });
@@ -443,7 +473,7 @@ function machineTimes(): { busy: number; total: number } | null {
 
 async function serverRole(spec: RunSpec): Promise<RunResult> {
   const server = spec.peer === 'bare' ? await bareServer() : await kairosServer();
-  const total = spec.clients + (spec.slow ? 1 : 0);
+  const total = spec.clients + (spec.slow === 'none' ? 0 : 1);
   const clients =
     spec.placement === 'child'
       ? forkClients(server.port, spec.clients, spec.slow)
@@ -456,12 +486,13 @@ async function serverRole(spec: RunSpec): Promise<RunResult> {
   const start = now() + 50;
   const measureFrom = start + WARMUP_S * 1000;
   const measureTo = measureFrom + spec.seconds * 1000;
+  clients.window(measureFrom, measureTo);
   const rssReadyMb = rssMb();
   let rssMaxMb = rssReadyMb;
   let slowCutAfterS: number | null = null;
   const sampler = setInterval(() => {
     rssMaxMb = Math.max(rssMaxMb, rssMb());
-    if (spec.slow && slowCutAfterS === null && server.subscribers() < total)
+    if (spec.slow !== 'none' && slowCutAfterS === null && server.subscribers() < total)
       slowCutAfterS = (now() - start) / 1000;
   }, 100);
   let cpuAtMeasure: NodeJS.CpuUsage | null = null;
@@ -507,7 +538,7 @@ async function serverRole(spec: RunSpec): Promise<RunResult> {
   await sleep(DRAIN_MS);
   clearInterval(sampler);
   const rssEndMb = rssMb();
-  const stats = await clients.report(measureFrom, measureTo);
+  const stats = await clients.report();
   if (spec.placement === 'same') stats.cpuPercent = Number.NaN; // counted in the server's
   clients.close();
   await server.close();
@@ -579,8 +610,10 @@ async function main(): Promise<void> {
   const placements: Placement[] = placementArg === 'both' ? ['child', 'same'] : [placementArg as Placement];
   const rounds = Number(option('rounds') ?? 1);
   // Long enough to fill what the kernel buffers for a socket that is not read (about 4 MB on
-  // loopback here: 90 s of this stream), then the server's bounded share, then the cut-off.
-  const slowSeconds = Number(option('slow-seconds') ?? 120);
+  // loopback here: 10 s of the large subscription, 90 s of the same one), then the server's
+  // bounded share (64 KiB and 1,000 events), then the cut-off.
+  const slowMode = (option('slow') ?? 'large') as SlowMode;
+  const slowSeconds = Number(option('slow-seconds') ?? (slowMode === 'same' ? 120 : 40));
   const only = option('only');
   console.log(
     `SSE fan-out: ${clients} subscribers, ${rate} events/s, ${seconds} s measured after ${WARMUP_S} s warm-up ` +
@@ -589,7 +622,7 @@ async function main(): Promise<void> {
   );
   for (const placement of placements) {
     console.log(`\nclients ${placement === 'child' ? 'in a child process' : 'in the server process'}:`);
-    const base = { placement, clients, rate, seconds, slow: false };
+    const base = { placement, clients, rate, seconds, slow: 'none' as SlowMode };
     const pairs: { bare: RunResult; kairos: RunResult }[] = [];
     for (let round = 1; round <= rounds && only !== 'slow'; round++) {
       const bare = await runInProcess({ ...base, peer: 'bare' });
@@ -609,16 +642,21 @@ async function main(): Promise<void> {
       );
     }
     if (only === 'pairs') continue;
-    const slow = await runInProcess({ ...base, seconds: slowSeconds, peer: 'kairos', slow: true });
+    // The same duration without and with the slow client, back to back: the others' figures in
+    // the two runs are what to compare.
+    const slowBase = { ...base, seconds: slowSeconds, peer: 'kairos' as const };
+    const alone = await runInProcess(slowBase);
+    line('kairos, same duration', alone);
+    const slow = await runInProcess({ ...slowBase, slow: slowMode });
     line('kairos + 1 slow client', slow);
     const cut = slow.slowCutAfterS === null ? 'never' : `after ${f(slow.slowCutAfterS)} s`;
     const tail = slow.stats.slow;
-    const without = pairs.length > 0 ? median(pairs.map((p) => p.kairos.stats.p99)) : Number.NaN;
     console.log(
-      `slow consumer: cut off ${cut}; then it read ${f((tail?.bytes ?? 0) / 1024, 0)} KiB, ` +
+      `slow consumer (${slowMode === 'large' ? 'a 12x larger subscription' : 'the same subscription'}, never reads): ` +
+        `cut off ${cut}; then it read ${f((tail?.bytes ?? 0) / 1024, 0)} KiB, ` +
         `SLOW_CONSUMER ${tail?.sawSlowConsumer ? 'seen' : 'not seen'}, stream ${tail?.ended ? 'ended' : 'open'}; ` +
-        `the others' p99 ${f(slow.stats.p99)} ms (${f(without)} ms without); ` +
-        `server rss ${f(slow.rssReadyMb, 0)} -> max ${f(slow.rssMaxMb, 0)} -> end ${f(slow.rssEndMb, 0)} MB`,
+        `the others: p50 ${f(slow.stats.p50)} / p99 ${f(slow.stats.p99)} ms vs ${f(alone.stats.p50)} / ${f(alone.stats.p99)} ms without; ` +
+        `server rss max ${f(slow.rssMaxMb, 0)} MB vs ${f(alone.rssMaxMb, 0)} MB without, ${f(slow.rssEndMb, 0)} MB at the end`,
     );
   }
 }
