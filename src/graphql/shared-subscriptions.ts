@@ -96,9 +96,11 @@ export class SharedSubscriptions {
       const queue = this.byRequest.get(request);
       if (!queue) return;
       this.byRequest.delete(request);
+      // No processor: the client accepts no stream format (Yoga answers 406); nobody will read.
+      if (!resultProcessor) return void queue.return();
       // Yoga picked its SSE processor (the only one it has for a subscription's stream): serve the
       // same protocol from the shared frames. The per-client iterator Yoga holds is left unread.
-      if (!resultProcessor || !isAsyncIterable(result)) return;
+      if (!isAsyncIterable(result)) return;
       const limit = this.queueLimit;
       setResultProcessor(
         (_result, fetchAPI) => sseResponse(queue, fetchAPI, () => slowConsumerResult(limit)),

@@ -75,6 +75,30 @@ describe('the SSE stream of a shared subscription', () => {
     }
   });
 
+  test('works for EventSource (GET); a client that accepts no stream gets 406 and leaves nothing behind', async () => {
+    await using app = createTestApp();
+    const query = encodeURIComponent('subscription { jobEvents { sequence } }');
+    const headers = { authorization: `Bearer ${TOKENS.read}` };
+    const refused = await app.yoga.fetch(`http://kairos.test/graphql?query=${query}`, {
+      headers: { ...headers, accept: 'application/json' },
+    });
+    expect(refused.status).toBe(406);
+    expect(app.yoga.subscriptions.size).toBe(0);
+
+    const response = await app.yoga.fetch(`http://kairos.test/graphql?query=${query}`, {
+      headers: { ...headers, accept: 'text/event-stream' },
+    });
+    const reader = response.body!.getReader();
+    const state = { text: '' };
+    await readUntil(reader, state, (text) => text.length > 0);
+    await app.subscribers(1);
+    app.bus.publish(jobEvent);
+    await readUntil(reader, state, (text) => text.includes('event: next'));
+    expect(state.text).toContain('event: next\ndata: {"data":{"jobEvents":{"sequence":1}}}\n\n');
+    await reader.cancel();
+    await app.subscribers(0);
+  });
+
   test('an unexpected error is masked for every client and logged once per event', async () => {
     const logged: unknown[] = [];
     const secret = 'secret: postgres://user:hunter2@db';
