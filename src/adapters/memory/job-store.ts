@@ -23,6 +23,7 @@ import type {
   Slot,
   SlotRequest,
 } from '../../core/ports.ts';
+import { deepFreeze } from '../deep-freeze.ts';
 import { ScoreIndex } from './score-index.ts';
 
 export interface MemoryJobStoreOptions {
@@ -260,15 +261,6 @@ class MemoryJobStore implements JobStore {
     if (job.paused || job.dueAt === null) this.due.delete(job.id);
     else if (!this.current.has(job.id)) this.due.set(job.id, job.dueAt);
   }
-}
-
-/** Freezes a plain JSON-like value and everything in it; returns it. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 function slotKey(slot: Slot): string {
