@@ -191,6 +191,8 @@ process.on('message', async ({ url, token, query, clients, warmupMs, measureMs }
     let after = null;
     while (!stopped) {
       const started = performance.now();
+      // Counted when sent inside the window: a warm-up request that ends late is not a sample.
+      const counted = measuring;
       let ok = false;
       try {
         const { status, text } = await send(after);
@@ -198,10 +200,10 @@ process.on('message', async ({ url, token, query, clients, warmupMs, measureMs }
         const result = JSON.parse(text);
         const page = result.data && result.data.jobs;
         ok = status === 200 && !result.errors && page && page.edges.length > 0;
-        if (ok && measuring) latencies.push(ms);
+        if (ok && counted) latencies.push(ms);
         after = ok && page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
       } catch {}
-      if (!ok && measuring) errors++;
+      if (!ok && counted) errors++;
     }
   };
   const running = Array.from({ length: clients }, client);
