@@ -1,6 +1,6 @@
 /**
  * One consumer's queue of pushed items, read as an async iterator or, by a reader that writes
- * synchronously (an SSE stream), with `takeAll` + `whenReady`. `push` never waits: when the
+ * synchronously (an SSE stream), with `take` + `whenReady`. `push` never waits: when the
  * consumer has `limit` items unread it is cut off at once (the unread items are dropped, it reads
  * one `Overflow` marker and then the end), so a slow consumer can neither grow memory without
  * bound nor hold anyone else up.
