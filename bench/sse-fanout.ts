@@ -5,8 +5,9 @@
  * delivery ratio, latency p50/p99/max (the publish time carried in the event vs the receive time),
  * server RSS and CPU, and the ratio Kairos/bare; then a slow-consumer check: one more client that
  * never reads (by default on a 12x larger selection of the same events, so the kernel's socket
- * buffers fill in seconds, not minutes), run back to back with a run without it: the others'
- * latency, the server's memory, and whether the slow one was cut off with SLOW_CONSUMER.
+ * buffers fill in seconds, not minutes), run back to back with a control run where that client
+ * reads: the others' latency, the server's memory, and whether the slow one was cut off with
+ * SLOW_CONSUMER.
  *
  *   npx tsx bench/sse-fanout.ts [clients=500] [rate=100] [seconds=10] [--placement=child|same|both]
  *     [--rounds=1] [--slow=large|same] [--slow-seconds=40] [--only=pairs|slow] [--quiet=<% of a core>]
@@ -50,6 +51,8 @@ interface RunSpec {
   seconds: number;
   /** Add one client that never reads, on the same subscription or on a 12x larger one. */
   slow: SlowMode;
+  /** That client reads after all (the control run for the slow one). */
+  extraReads?: boolean;
 }
 
 interface ClientStats {
@@ -266,7 +269,7 @@ class Histogram {
   }
 }
 
-function openClients(port: number, count: number, slow: SlowMode): Clients {
+function openClients(port: number, count: number, slow: SlowMode, extraReads = false): Clients {
   const histogram = new Histogram();
   let from = Number.POSITIVE_INFINITY;
   let to = Number.NEGATIVE_INFINITY;
@@ -330,12 +333,17 @@ function openClients(port: number, count: number, slow: SlowMode): Clients {
   // Sends its request and then never reads: the kernel's buffers fill, then the server's share.
   let slowState: NonNullable<ClientStats['slow']> | undefined;
   let slowSocket: ReturnType<typeof connect> | undefined;
+  let extraSocket: ReturnType<typeof connect> | undefined;
   if (slow !== 'none') {
     slowState = { bytes: 0, sawSlowConsumer: false, ended: false };
     const slowBody = slow === 'large' ? JSON.stringify({ query: LARGE_QUERY }) : body;
     const socket = connect(port, '127.0.0.1');
-    slowSocket = socket;
-    socket.pause();
+    if (extraReads) socket.on('data', () => {});
+    else {
+      slowSocket = socket;
+      socket.pause();
+    }
+    extraSocket = socket;
     const slowHeaders = { ...headers, 'content-length': Buffer.byteLength(slowBody) };
     socket.write(
       `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\n${Object.entries(slowHeaders)
@@ -394,14 +402,14 @@ function openClients(port: number, count: number, slow: SlowMode): Clients {
     },
     close() {
       for (const req of requests) req.destroy();
-      slowSocket?.destroy();
+      extraSocket?.destroy();
     },
   };
 }
 
 /** The clients in a child process, driven over IPC. */
-function forkClients(port: number, count: number, slow: SlowMode): Clients {
-  const child = fork(SELF, ['--role=clients', String(port), String(count), String(slow)], {
+function forkClients(port: number, count: number, slow: SlowMode, extraReads: boolean): Clients {
+  const child = fork(SELF, ['--role=clients', String(port), String(count), slow, String(extraReads)], {
     stdio: 'inherit',
   });
   const reply = <T>(type: string): Promise<T> =>
@@ -433,8 +441,8 @@ function forkClients(port: number, count: number, slow: SlowMode): Clients {
 }
 
 async function clientsRole(args: string[]): Promise<void> {
-  const [port, count, slow] = args;
-  const clients = openClients(Number(port), Number(count), slow as SlowMode);
+  const [port, count, slow, extraReads] = args;
+  const clients = openClients(Number(port), Number(count), slow as SlowMode, extraReads === 'true');
   clients.ready.then(
     () => process.send?.({ type: 'ready' }),
     (error: unknown) => process.send?.({ type: 'ready', error: String(error) }),
@@ -477,8 +485,8 @@ async function serverRole(spec: RunSpec): Promise<RunResult> {
   const total = spec.clients + (spec.slow === 'none' ? 0 : 1);
   const clients =
     spec.placement === 'child'
-      ? forkClients(server.port, spec.clients, spec.slow)
-      : openClients(server.port, spec.clients, spec.slow);
+      ? forkClients(server.port, spec.clients, spec.slow, spec.extraReads === true)
+      : openClients(server.port, spec.clients, spec.slow, spec.extraReads === true);
   await clients.ready;
   while (server.subscribers() < total) await sleep(5);
   await sleep(200);
@@ -493,7 +501,7 @@ async function serverRole(spec: RunSpec): Promise<RunResult> {
   let slowCutAfterS: number | null = null;
   const sampler = setInterval(() => {
     rssMaxMb = Math.max(rssMaxMb, rssMb());
-    if (spec.slow !== 'none' && slowCutAfterS === null && server.subscribers() < total)
+    if (spec.slow !== 'none' && !spec.extraReads && slowCutAfterS === null && server.subscribers() < total)
       slowCutAfterS = (now() - start) / 1000;
   }, 100);
   let cpuAtMeasure: NodeJS.CpuUsage | null = null;
@@ -668,12 +676,12 @@ async function main(): Promise<void> {
       );
     }
     if (only === 'pairs') continue;
-    // The same duration without and with the slow client, back to back: the others' figures in
-    // the two runs are what to compare.
-    const slowBase = { ...base, seconds: slowSeconds, peer: 'kairos' as const };
-    const alone = await run(slowBase);
-    line('kairos, same duration', alone);
-    const slow = await run({ ...slowBase, slow: slowMode });
+    // Back to back, the same run twice: once with the extra client reading (the control), once
+    // with it stalled. The others' figures in the two runs are what to compare.
+    const slowBase = { ...base, seconds: slowSeconds, peer: 'kairos' as const, slow: slowMode };
+    const alone = await run({ ...slowBase, extraReads: true });
+    line('kairos + 1 reading', alone);
+    const slow = await run(slowBase);
     line('kairos + 1 slow client', slow);
     const cut = slow.slowCutAfterS === null ? 'never' : `after ${f(slow.slowCutAfterS)} s`;
     const tail = slow.stats.slow;
@@ -681,8 +689,8 @@ async function main(): Promise<void> {
       `slow consumer (${slowMode === 'large' ? 'a 12x larger subscription' : 'the same subscription'}, never reads): ` +
         `cut off ${cut}; then it read ${f((tail?.bytes ?? 0) / 1024, 0)} KiB, ` +
         `SLOW_CONSUMER ${tail?.sawSlowConsumer ? 'seen' : 'not seen'}, stream ${tail?.ended ? 'ended' : 'open'}; ` +
-        `the others: p50 ${f(slow.stats.p50)} / p99 ${f(slow.stats.p99)} ms vs ${f(alone.stats.p50)} / ${f(alone.stats.p99)} ms without; ` +
-        `server rss max ${f(slow.rssMaxMb, 0)} MB vs ${f(alone.rssMaxMb, 0)} MB without, ${f(slow.rssEndMb, 0)} MB at the end`,
+        `the others: p50 ${f(slow.stats.p50)} / p99 ${f(slow.stats.p99)} ms vs ${f(alone.stats.p50)} / ${f(alone.stats.p99)} ms when it reads; ` +
+        `server rss max ${f(slow.rssMaxMb, 0)} MB vs ${f(alone.rssMaxMb, 0)} MB, ${f(slow.rssEndMb, 0)} MB at the end`,
     );
   }
 }
