@@ -175,12 +175,14 @@ describe('the SSE stream of a shared subscription', () => {
 describe('a client that does not read', () => {
   // Yoga's fetch API on Node is @whatwg-node's ponyfill (a Node Readable inside); Bun and Deno use
   // web streams, as Node's globals are.
-  const apis = {
-    ponyfill: () => createTestApp({ start: false }).yoga.fetchAPI,
-    'web streams': () => globalThis as unknown as ReturnType<typeof createTestApp>['yoga']['fetchAPI'],
+  type FetchAPI = ReturnType<typeof createTestApp>['yoga']['fetchAPI'];
+  const apis: Record<string, (app: ReturnType<typeof createTestApp>) => FetchAPI> = {
+    ponyfill: (app) => app.yoga.fetchAPI,
+    'web streams': () => globalThis as unknown as FetchAPI,
   };
   for (const [name, api] of Object.entries(apis)) {
     test(`is handed at most the write-ahead budget, then cut off with SLOW_CONSUMER (${name})`, async () => {
+      await using app = createTestApp({ start: false });
       const limit = 100;
       const frameBytes = 1_000;
       let detachedAfter = 0;
@@ -188,7 +190,7 @@ describe('a client that does not read', () => {
       const queue = new BoundedQueue<ExecutionResult>(limit, () => {
         detachedAfter = pushes;
       });
-      const response = sseResponse(queue, api(), () => slowConsumerResult(limit));
+      const response = sseResponse(queue, api(app), () => slowConsumerResult(limit));
       const reader = response.body!.getReader();
       const first = await reader.read(); // the ping; then this consumer stops reading
       expect(new TextDecoder().decode(first.value)).toBe(':\n\n');
