@@ -20,25 +20,9 @@ import { uuidv7 } from '../src/core/ids.ts';
 import { JobService } from '../src/core/job-service.ts';
 import { Scheduler } from '../src/core/scheduler.ts';
 import { TaskRegistry } from '../src/tasks/registry.ts';
+import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
 
 const FIRES = Number(process.argv[2] ?? 50_000);
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function withDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
-  const name = `kairos_bench_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await run(url.toString());
-  } finally {
-    await admin.unsafe(`drop database ${name} with (force)`);
-    await admin.end();
-  }
-}
-
 async function floor(): Promise<number> {
   return withDatabase(async (url) => {
     const connection = openPostgres(url);
@@ -142,8 +126,7 @@ async function kairos(): Promise<{ runRate: number; recordedRate: number; ok: nu
     const sql = postgres(url, { max: 1 });
     const [row] = await sql`select count(*) filter (where status = 'success')::int as ok from job_executions`;
     await sql.end();
-    const keys = await redis.keys(`{${prefix}}*`);
-    for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+    await clearPrefix(redis, prefix);
     redis.disconnect();
     await connection.close();
     return { runRate: FIRES / runSeconds, recordedRate: FIRES / recordedSeconds, ok: row?.ok ?? 0 };

@@ -17,11 +17,10 @@ import { createRedisJobStore } from '../src/adapters/redis/job-store.ts';
 import { JobService } from '../src/core/job-service.ts';
 import { Scheduler } from '../src/core/scheduler.ts';
 import { TaskRegistry } from '../src/tasks/registry.ts';
+import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
 
 const JOBS = Number(process.argv[2] ?? 1000);
 const SECONDS = Number(process.argv[3] ?? 20);
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function summary(name: string, lateness: number[], expected: number, duplicates: number) {
   const sorted = [...lateness].sort((a, b) => a - b);
@@ -74,13 +73,12 @@ async function bareTimers(start: number): Promise<ReturnType<typeof summary>> {
   return summary('bare setTimeout loop', lateness, JOBS * SECONDS, duplicates);
 }
 
-async function kairos(start: number): Promise<ReturnType<typeof summary>> {
-  const dbName = `kairos_bench_${Date.now()}`;
-  const admin = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${dbName}`);
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${dbName}`;
-  const connection = openPostgres(url.toString());
+function kairos(start: number): Promise<ReturnType<typeof summary>> {
+  return withDatabase((url) => kairosOn(url, start));
+}
+
+async function kairosOn(url: string, start: number): Promise<ReturnType<typeof summary>> {
+  const connection = openPostgres(url);
   await migrate(connection);
   const redis = new Redis(REDIS_URL);
   const prefix = `kairos-bench:${crypto.randomUUID()}`;
@@ -117,24 +115,14 @@ async function kairos(start: number): Promise<ReturnType<typeof summary>> {
   scheduler.start();
   await new Promise((resolve) => setTimeout(resolve, start + SECONDS * 1000 + 2_000 - Date.now()));
   await scheduler.stop();
-  const rows = await admin
-    .unsafe(
-      `select count(*)::int as n, count(*) filter (where status = 'success')::int as ok from ${dbName}.public.job_executions`,
-    )
-    .catch(async () => {
-      const sql = postgres(url.toString(), { max: 1 });
-      const r =
-        await sql`select count(*)::int as n, count(*) filter (where status = 'success')::int as ok from job_executions`;
-      await sql.end();
-      return r;
-    });
+  const sql = postgres(url, { max: 1 });
+  const rows =
+    await sql`select count(*)::int as n, count(*) filter (where status = 'success')::int as ok from job_executions`;
+  await sql.end();
   console.log(`  execution rows in PostgreSQL: ${rows[0]?.n} (success ${rows[0]?.ok})`);
-  const keys = await redis.keys(`{${prefix}}*`);
-  if (keys.length) await redis.del(...keys);
+  await clearPrefix(redis, prefix);
   redis.disconnect();
   await connection.close();
-  await admin.unsafe(`drop database ${dbName} with (force)`);
-  await admin.end();
   return summary('kairos (redis + postgres)', lateness, JOBS * SECONDS, duplicates);
 }
 
