@@ -1,6 +1,7 @@
 import type { JsonValue } from './json.ts';
 
 export type ExecutionStatus =
+  | 'pending'
   | 'running'
   | 'success'
   | 'failed'
@@ -8,10 +9,12 @@ export type ExecutionStatus =
   | 'missed'
   | 'skipped'
   | 'abandoned';
-export type FinalStatus = Exclude<ExecutionStatus, 'running'>;
+/** Terminal statuses: a row in one of them never changes again. */
+export type FinalStatus = Exclude<ExecutionStatus, 'pending' | 'running'>;
 export type TriggerKind = 'scheduled' | 'manual' | 'retry';
 
 export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
+  'pending',
   'running',
   'success',
   'failed',
@@ -26,7 +29,18 @@ export interface ExecutionError {
   stack: string | null;
 }
 
-/** One attempt of one fire, or a fire that did not run (missed, skipped). Times are epoch ms. */
+/**
+ * One attempt of one fire, or fires that did not run (missed, skipped). Times are epoch ms.
+ *
+ * The accounting invariant (docs/design.md): every nominal fire of a job ends in exactly one
+ * terminal record. A record usually covers one fire; a record of fires that did not run (a
+ * coalesced backlog, a backlog past the per-claim cap) may cover a range: `scheduledFor` is the
+ * first fire covered, `coversUntil` the last, `coveredFires` how many.
+ *
+ * `pending`: a retry attempt waiting for `dueAt` (stored, so it survives stop, crash and replica
+ * death). `running`: claimed by a replica; `startedAt` is null until the handler really started
+ * (it is written with the result).
+ */
 export interface Execution {
   id: string;
   jobId: string;
@@ -41,8 +55,14 @@ export interface Execution {
   durationMs: number | null;
   /** 1-based. */
   attempt: number;
-  /** The replica that decided this row. */
+  /** The replica that decided this row (for a pending retry: the one that scheduled it). */
   instance: string;
+  /** When this attempt is due to start: a retry's backoff end; the fire's due time otherwise. */
+  dueAt: number | null;
+  /** The last nominal fire this record covers; null when it covers only `scheduledFor`. */
+  coversUntil: number | null;
+  /** How many nominal fires this record accounts for (1 unless it covers a range). */
+  coveredFires: number;
   error: ExecutionError | null;
   result: JsonValue | null;
 }

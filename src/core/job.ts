@@ -25,6 +25,10 @@ export interface Job {
   args: JsonValue;
   trigger: Trigger;
   paused: boolean;
+  /** When the job was paused; null when it is not paused. */
+  pausedAt: number | null;
+  /** Why it was paused (an operator's note, or the scheduler's when it quarantined a poison job). */
+  pauseReason: string | null;
   nextRunTime: number | null;
   dueAt: number | null;
   coalesce: boolean;

@@ -31,10 +31,27 @@ export interface Claim {
   token: string;
 }
 
+/** A claimed job the store could not decode: it is handed out so the claimer can quarantine it. */
+export interface PoisonedClaim {
+  jobId: string;
+  token: string;
+  error: string;
+}
+
 export interface ClaimBatch {
   /** The store's clock at claim time (Redis TIME for Redis), so every replica judges lateness alike. */
   now: number;
   claims: Claim[];
+  /** Claimed jobs whose stored form could not be decoded; never mixed into `claims`. */
+  poisoned: PoisonedClaim[];
+}
+
+/** Pause a claimed job that cannot be planned (a poison job), ending its claim. */
+export interface QuarantineRequest {
+  jobId: string;
+  token: string;
+  reason: string;
+  at: number;
 }
 
 export interface CommitRequest {
@@ -103,6 +120,12 @@ export interface JobStore {
   claimDue(limit: number, leaseMs: number, lookaheadMs?: number): Promise<ClaimBatch>;
   /** Finish claims: see CommitOutcome. One outcome per request, in order. */
   commit(requests: CommitRequest[]): Promise<CommitOutcome[]>;
+  /**
+   * Pause claimed jobs with a reason (pausedAt = at, pauseReason = reason) and end their claims, so
+   * a job that cannot be planned or decoded never blocks the others. A request whose claim is no
+   * longer the job's current one, or whose job is gone, changes nothing. The version is bumped.
+   */
+  quarantine(requests: QuarantineRequest[]): Promise<void>;
   /** Earliest instant something may become claimable (a dueAt or a claim lease expiry); null = nothing. */
   nextWakeAt(): Promise<number | null>;
   /** The store's clock (see ClaimBatch.now). */
@@ -118,6 +141,8 @@ export interface JobStore {
   /** Extend the leases of slots this replica holds (a heartbeat while executions run). */
   renewSlots(slots: Slot[], leaseMs: number): Promise<void>;
   releaseSlot(slot: Slot): Promise<void>;
+  /** For each slot, whether it is held under an unexpired lease (the reconciliation sweep asks). */
+  heldSlots(slots: Slot[]): Promise<boolean[]>;
   /** Remove and return up to `limit` slots whose lease expired: their holder died. */
   reapExpiredSlots(limit: number): Promise<Slot[]>;
 
@@ -140,6 +165,8 @@ export interface ExecutionQuery {
 export interface ExecutionFinish {
   id: string;
   status: FinalStatus;
+  /** When the handler really started; null when it never started (skipped at its due time). */
+  startedAt: number | null;
   finishedAt: number;
   durationMs: number | null;
   error: ExecutionError | null;
@@ -152,26 +179,47 @@ export interface ExecutionFinish {
  */
 export interface ExecutionLog {
   /**
-   * Insert rows. A row whose (jobId, scheduledFor, attempt) already exists is not inserted: that key
-   * is the last gate against running a fire twice. Returns the ids that were inserted.
+   * Insert rows. A row whose (jobId, scheduledFor, attempt) already exists under another id is not
+   * inserted: that key is the last gate against running a fire twice. Returns the ids of the given
+   * rows that are stored under their id: inserted now, or by an earlier call with the same row (so
+   * a call whose reply was lost can be repeated safely).
    * Error text is bounded (message 8 KiB, stack 32 KiB) whatever the caller passes.
    */
   insert(rows: Execution[]): Promise<Set<string>>;
-  /** Move rows out of `running`. A row already final is left as it is (a late result never wins). */
+  /**
+   * Move rows out of `running` or `pending` into a final status (startedAt set from the update).
+   * A row already final is left as it is (a late result never wins). Idempotent.
+   */
   finish(updates: ExecutionFinish[]): Promise<void>;
+  /**
+   * Atomically take up to `limit` pending rows with dueAt <= now (earliest first) and move them to
+   * `running` under `instance`; two callers never get the same row. Returns them as now stored.
+   */
+  claimPending(now: number, limit: number, instance: string): Promise<Execution[]>;
+  /** The earliest dueAt of a pending row; null when there is none. */
+  nextPendingAt(): Promise<number | null>;
+  /**
+   * Up to `limit` running rows whose (dueAt ?? scheduledFor) < olderThan, oldest first: the
+   * candidates of the reconciliation sweep (rows no live run may hold any more).
+   */
+  listRunning(olderThan: number, limit: number): Promise<Execution[]>;
   get(id: string): Promise<Execution | null>;
   /** Newest first: scheduledFor descending, then attempt descending, then id descending. */
   list(query: ExecutionQuery): Promise<Page<Execution>>;
   /** The newest row of each job (same order as list), for `lastExecution`. */
   latestByJob(jobIds: string[]): Promise<Map<string, Execution>>;
-  /** Mark these running rows abandoned. Returns how many changed. */
-  abandon(ids: string[], at: number): Promise<number>;
+  /**
+   * Mark these running (or pending) rows abandoned at `at`, with `reason` as their error message.
+   * Returns the rows that changed, as now stored.
+   */
+  abandon(ids: string[], at: number, reason: string): Promise<Execution[]>;
   /** Delete final rows finished before `before` (retention). Returns how many. */
   deleteFinishedBefore(before: number): Promise<number>;
   close(): Promise<void>;
 }
 
 export type ExecutionEventType =
+  | 'scheduled'
   | 'started'
   | 'succeeded'
   | 'failed'

@@ -39,3 +39,14 @@ export interface TaskResolver {
   get(name: string): TaskDefinition | undefined;
   list(): TaskDefinition[];
 }
+
+/**
+ * Thrown by a task to fail its execution without further retries, whatever the job's retry policy
+ * (BullMQ's UnrecoverableError): for errors a retry cannot fix, such as bad arguments or a 4xx.
+ */
+export class UnrecoverableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnrecoverableError';
+  }
+}
