@@ -18,7 +18,7 @@ import { systemClock } from '../src/core/clock.ts';
 import type { Execution } from '../src/core/execution.ts';
 import { uuidv7 } from '../src/core/ids.ts';
 import { JobService } from '../src/core/job-service.ts';
-import { Scheduler } from '../src/core/scheduler.ts';
+import { Scheduler } from '../src/core/scheduler/scheduler.ts';
 import { TaskRegistry } from '../src/tasks/registry.ts';
 import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
 
@@ -99,7 +99,7 @@ async function kairos(): Promise<{ runRate: number; recordedRate: number; ok: nu
       tasks,
       clock: past,
     });
-    const service = new JobService(adder);
+    const service = JobService.of(adder);
     const runDate = Date.now() - 60_000;
     for (let i = 0; i < FIRES; i += 1000) {
       await Promise.all(

@@ -15,7 +15,7 @@ import { createPostgresExecutionLog } from '../src/adapters/postgres/execution-l
 import { migrate } from '../src/adapters/postgres/migrate.ts';
 import { createRedisJobStore } from '../src/adapters/redis/job-store.ts';
 import { JobService } from '../src/core/job-service.ts';
-import { Scheduler } from '../src/core/scheduler.ts';
+import { Scheduler } from '../src/core/scheduler/scheduler.ts';
 import { TaskRegistry } from '../src/tasks/registry.ts';
 import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
 
@@ -100,7 +100,7 @@ async function kairosOn(url: string, start: number): Promise<ReturnType<typeof s
     instance: 'bench',
   });
   scheduler.events.on('error', ({ error, during }) => console.error('scheduler error during', during, error));
-  const service = new JobService(scheduler);
+  const service = JobService.of(scheduler);
   for (let i = 0; i < JOBS; i += 100) {
     await Promise.all(
       Array.from({ length: Math.min(100, JOBS - i) }, (_, j) =>

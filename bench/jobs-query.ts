@@ -27,7 +27,7 @@ import type { AddJobInput, Job } from '../src/core/job.ts';
 import { buildJob } from '../src/core/job-factory.ts';
 import { JobService } from '../src/core/job-service.ts';
 import type { JobStore } from '../src/core/ports.ts';
-import { Scheduler } from '../src/core/scheduler.ts';
+import { Scheduler } from '../src/core/scheduler/scheduler.ts';
 import type { Trigger } from '../src/core/trigger.ts';
 import { decodeCursor, encodeCursor } from '../src/graphql/connection.ts';
 import { createKairosYoga } from '../src/graphql/yoga.ts';
@@ -136,7 +136,8 @@ function graphqlServer(store: JobStore): Server {
   // Not started: nothing is due in the bench window, and the read path is what is measured.
   const scheduler = new Scheduler({ store, log, bus, tasks, instance: 'bench' });
   const yoga = createKairosYoga({
-    service: new JobService(scheduler),
+    service: JobService.of(scheduler),
+    bus,
     tokens: new Map([[TOKEN, 'read']]),
     anonymousScope: null,
     logger: createLogger({ level: 'info' }),

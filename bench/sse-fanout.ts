@@ -35,7 +35,7 @@ import { createMemoryJobStore } from '../src/adapters/memory/job-store.ts';
 import { systemClock } from '../src/core/clock.ts';
 import type { Execution } from '../src/core/execution.ts';
 import { JobService } from '../src/core/job-service.ts';
-import { Scheduler } from '../src/core/scheduler.ts';
+import { Scheduler } from '../src/core/scheduler/scheduler.ts';
 import { createKairosYoga } from '../src/graphql/yoga.ts';
 import { createBuiltinRegistry } from '../src/tasks/registry.ts';
 
@@ -205,7 +205,8 @@ async function kairosServer(): Promise<BenchServer> {
   const scheduler = new Scheduler({ store, log, bus, tasks, instance: 'bench' });
   scheduler.start();
   const yoga = createKairosYoga({
-    service: new JobService(scheduler),
+    service: JobService.of(scheduler),
+    bus,
     tokens: new Map([[TOKEN, 'read']]),
     anonymousScope: null,
   });

@@ -19,7 +19,7 @@ import type { Config } from './config.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { JobService } from './core/job-service.ts';
 import type { EventBus, ExecutionLog, JobStore } from './core/ports.ts';
-import { Scheduler } from './core/scheduler.ts';
+import { Scheduler } from './core/scheduler/scheduler.ts';
 import type { TaskResolver } from './core/task.ts';
 import { createKairosYoga, type KairosYoga } from './graphql/yoga.ts';
 import { declareJobs, parseJobsFile } from './jobs-file.ts';
@@ -244,9 +244,16 @@ function wire(config: Config, stores: Stores, tasks: TaskResolver, clock: Clock,
     defaultTimezone: config.timezone,
   });
   watchScheduler(scheduler, logger);
-  const service = new JobService(scheduler);
+  const service = new JobService({
+    store: stores.store,
+    log: stores.log,
+    tasks,
+    defaultTimezone: config.timezone,
+    scheduler,
+  });
   const yoga: KairosYoga = createKairosYoga({
     service,
+    bus: stores.bus,
     tokens: config.tokens,
     anonymousScope: config.anonymousScope,
     logger,

@@ -6,12 +6,14 @@ import type { Clock } from './clock.ts';
 import type { ExecutionError } from './execution.ts';
 import { boundResult, toExecutionError } from './execution.ts';
 import type { JsonValue } from './json.ts';
-import type { TaskContext, TaskHandler } from './task.ts';
+import { type TaskContext, type TaskHandler, UnrecoverableError } from './task.ts';
 
 export interface RunOutcome {
   status: 'success' | 'failed' | 'timed_out';
   error: ExecutionError | null;
   result: JsonValue | null;
+  /** False when the task threw UnrecoverableError: no further attempt, whatever the retry policy. */
+  retryable: boolean;
 }
 
 export interface RunOptions {
@@ -45,7 +47,7 @@ export function runHandler(options: RunOptions): Promise<RunOutcome> {
     if (timeoutMs !== null) {
       timer = clock.setTimeout(() => {
         const error = new TimeoutError(timeoutMs);
-        settle({ status: 'timed_out', error: toExecutionError(error), result: null });
+        settle({ status: 'timed_out', error: toExecutionError(error), result: null, retryable: true });
         controller.abort(error);
       }, timeoutMs);
     }
@@ -57,8 +59,20 @@ export function runHandler(options: RunOptions): Promise<RunOutcome> {
     }
     pending.then(
       (result) =>
-        settle({ status: 'success', error: null, result: boundResult(result as JsonValue | undefined) }),
-      (error: unknown) => settle({ status: 'failed', error: toExecutionError(error), result: null }),
+        settle({
+          status: 'success',
+          error: null,
+          result: boundResult(result as JsonValue | undefined),
+          retryable: false,
+        }),
+      (error: unknown) =>
+        settle({
+          status: 'failed',
+          error: toExecutionError(error),
+          result: null,
+          // By name too: a task bundled with its own copy of the class still means it.
+          retryable: !(error instanceof UnrecoverableError || (error as Error | null)?.name === 'UnrecoverableError'),
+        }),
     );
   });
 }

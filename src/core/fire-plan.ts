@@ -1,10 +1,13 @@
 /**
- * What to do with a claimed job: which fires run, which are recorded as missed, and where the
- * schedule goes next. Pure: the same claim, `now` and horizon always give the same plan.
+ * What to do with a claimed job: which fires run, which are recorded as missed, which a covering
+ * record accounts for, and where the schedule goes next. Pure: the same claim, `now` and horizon
+ * always give the same plan. Every nominal fire up to the new nextRunTime is in exactly one of
+ * `fires` or `covered` (the accounting invariant, docs/design.md).
  */
 
 import type { Job } from './job.ts';
 import { dueAtFor } from './job-factory.ts';
+import { intervalPeriodMs } from './triggers/interval.ts';
 import { nextFireTime } from './triggers/next-fire.ts';
 
 export interface PlannedFire {
@@ -15,21 +18,28 @@ export interface PlannedFire {
   decision: 'run' | 'missed';
 }
 
+/** Fires that did not run, accounted for by one record. */
+export interface CoveredRange {
+  first: number;
+  last: number;
+  count: number;
+  reason: 'coalesced' | 'backlog';
+}
+
 export interface FirePlan {
   fires: PlannedFire[];
-  /** Overdue fires collapsed into the latest one by coalescing (not recorded one by one). */
-  coalesced: number;
-  /** The backlog exceeded the cap: the schedule jumped past the horizon, skipping the rest unrecorded. */
-  truncated: boolean;
+  covered: CoveredRange[];
   nextRunTime: number | null;
   dueAt: number | null;
 }
 
 /**
  * Bounds the work one claim can cause: a job down for a day at one fire per second has 86,400 due
- * fires; we decide at most this many and jump the schedule past the rest.
+ * fires; we decide at most this many one by one and cover the rest with one record.
  */
 export const MAX_FIRES_PER_CLAIM = 1_000;
+/** Fires counted one by one into a covering record (cron); the next claim continues past them. */
+const MAX_COUNTED = 1_000_000;
 
 /**
  * `now` is the store's clock at claim time; fires due up to `horizon` (>= now, the claim's lookahead)
@@ -39,14 +49,15 @@ export const MAX_FIRES_PER_CLAIM = 1_000;
 export function planFires(job: Job, now: number, horizon = now, cap = MAX_FIRES_PER_CLAIM): FirePlan {
   const overdue: { scheduledFor: number; dueAt: number }[] = [];
   const upcoming: { scheduledFor: number; dueAt: number }[] = [];
+  const covered: CoveredRange[] = [];
   let nominal = job.nextRunTime;
   let dueAt = job.dueAt;
-  let truncated = false;
   // Each next run time is computed from the previous *scheduled* time, never from the clock.
   while (nominal !== null && dueAt !== null && dueAt <= horizon) {
     if (overdue.length + upcoming.length === cap) {
-      truncated = true;
-      nominal = nextFireTime(job.trigger, horizon);
+      const backlog = coverBacklog(job, nominal, horizon);
+      covered.push({ first: nominal, last: backlog.last, count: backlog.count, reason: 'backlog' });
+      nominal = nextFireTime(job.trigger, backlog.last);
       dueAt = dueAtFor(job.id, job.trigger, nominal);
       break;
     }
@@ -58,14 +69,48 @@ export function planFires(job: Job, now: number, horizon = now, cap = MAX_FIRES_
     ...fire,
     decision: job.misfireGraceTimeMs !== null && now - fire.dueAt > job.misfireGraceTimeMs ? 'missed' : 'run',
   });
+  let decided: PlannedFire[];
   const latest = overdue.at(-1);
-  const coalesce = job.coalesce && latest !== undefined;
-  const decided = coalesce ? [decide(latest)] : overdue.map(decide);
+  if (job.coalesce && latest !== undefined && overdue.length > 1) {
+    const first = overdue[0] as { scheduledFor: number };
+    const beforeLatest = overdue[overdue.length - 2] as { scheduledFor: number };
+    covered.unshift({
+      first: first.scheduledFor,
+      last: beforeLatest.scheduledFor,
+      count: overdue.length - 1,
+      reason: 'coalesced',
+    });
+    decided = [decide(latest)];
+  } else {
+    decided = overdue.map(decide);
+  }
   return {
     fires: [...decided, ...upcoming.map((fire) => ({ ...fire, decision: 'run' as const }))],
-    coalesced: coalesce ? overdue.length - 1 : 0,
-    truncated,
+    covered,
     nextRunTime: nominal,
     dueAt,
   };
+}
+
+/**
+ * The fires from `first` (a fire) up to the last one due by `horizon`, counted. Interval fires are
+ * counted by arithmetic; others one by one, at most MAX_COUNTED (the next claim goes on from there).
+ */
+function coverBacklog(job: Job, first: number, horizon: number): { last: number; count: number } {
+  const { trigger } = job;
+  if (trigger.kind === 'interval' && trigger.jitterMs === 0) {
+    const period = intervalPeriodMs(trigger);
+    const end = trigger.endDate === null ? horizon : Math.min(horizon, trigger.endDate);
+    const steps = Math.max(0, Math.floor((end - first) / period));
+    return { last: first + steps * period, count: steps + 1 };
+  }
+  let last = first;
+  let count = 1;
+  for (let next = nextFireTime(trigger, last); next !== null && count < MAX_COUNTED; ) {
+    if ((dueAtFor(job.id, trigger, next) ?? next) > horizon) break;
+    last = next;
+    count++;
+    next = nextFireTime(trigger, last);
+  }
+  return { last, count };
 }

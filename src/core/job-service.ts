@@ -8,8 +8,16 @@ import type { Execution } from './execution.ts';
 import type { AddJobInput, Job, UpdateJobInput } from './job.ts';
 import type { JobFactoryContext } from './job-factory.ts';
 import { applyUpdate, buildJob, withSchedule } from './job-factory.ts';
-import type { JobEventType } from './ports.ts';
-import type { Scheduler } from './scheduler.ts';
+import type {
+  BusEvent,
+  ExecutionLog,
+  ExecutionQuery,
+  JobEventType,
+  JobQuery,
+  JobStore,
+  Page,
+} from './ports.ts';
+import type { TaskDefinition, TaskResolver } from './task.ts';
 import type { TriggerInput } from './trigger.ts';
 import { compileTrigger } from './triggers/compile.ts';
 import { upcomingFireTimes } from './triggers/next-fire.ts';
@@ -22,18 +30,96 @@ interface Change {
   schedule: 'keep' | 'replace';
 }
 
-export class JobService {
-  readonly scheduler: Scheduler;
+/** What the service needs of a running scheduler, and nothing more. */
+export interface SchedulerControl {
+  readonly running: boolean;
+  readonly instance: string;
+  /** The store's clock as the scheduler knows it. */
+  now(): number;
+  /** Re-examine the schedule now (a job was added, rescheduled or resumed). */
+  wake(): void;
+  publish(event: BusEvent): void;
+  /** Runs the job once now; null when a row for this instant exists already. */
+  runNow(job: Job): Promise<Execution | null>;
+}
 
-  constructor(scheduler: Scheduler) {
-    this.scheduler = scheduler;
+export interface JobServiceOptions {
+  store: JobStore;
+  log: ExecutionLog;
+  tasks: TaskResolver;
+  defaultTimezone: string;
+  scheduler: SchedulerControl;
+}
+
+export class JobService {
+  private readonly store: JobStore;
+  private readonly log: ExecutionLog;
+  private readonly tasks: TaskResolver;
+  readonly defaultTimezone: string;
+  private readonly scheduler: SchedulerControl;
+
+  constructor(options: JobServiceOptions) {
+    this.store = options.store;
+    this.log = options.log;
+    this.tasks = options.tasks;
+    this.defaultTimezone = options.defaultTimezone;
+    this.scheduler = options.scheduler;
+  }
+
+  /** A service over a scheduler that exposes its own ports (tests and benches wire it this way). */
+  static of(
+    scheduler: SchedulerControl & Pick<JobServiceOptions, 'store' | 'log' | 'tasks' | 'defaultTimezone'>,
+  ): JobService {
+    const { store, log, tasks, defaultTimezone } = scheduler;
+    return new JobService({ store, log, tasks, defaultTimezone, scheduler });
+  }
+
+  get instance(): string {
+    return this.scheduler.instance;
+  }
+
+  get running(): boolean {
+    return this.scheduler.running;
+  }
+
+  now(): number {
+    return this.scheduler.now();
+  }
+
+  // Reads, for the API.
+  findJob(id: string): Promise<Job | null> {
+    return this.store.get(id);
+  }
+
+  listJobs(query: JobQuery): Promise<Page<Job>> {
+    return this.store.list(query);
+  }
+
+  countJobs(): Promise<number> {
+    return this.store.count();
+  }
+
+  findExecution(id: string): Promise<Execution | null> {
+    return this.log.get(id);
+  }
+
+  listExecutions(query: ExecutionQuery): Promise<Page<Execution>> {
+    return this.log.list(query);
+  }
+
+  latestExecutions(jobIds: string[]): Promise<Map<string, Execution>> {
+    return this.log.latestByJob(jobIds);
+  }
+
+  listTasks(): TaskDefinition[] {
+    return this.tasks.list();
   }
 
   private context(): JobFactoryContext {
     return {
       now: this.scheduler.now(),
-      defaultTimezone: this.scheduler.defaultTimezone,
-      tasks: this.scheduler.tasks,
+      defaultTimezone: this.defaultTimezone,
+      tasks: this.tasks,
       newId: () => crypto.randomUUID(),
     };
   }
@@ -41,7 +127,7 @@ export class JobService {
   async addJob(input: AddJobInput, options: { replaceExisting?: boolean } = {}): Promise<Job> {
     const job = buildJob(input, this.context());
     try {
-      await this.scheduler.store.add(job);
+      await this.store.add(job);
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       if (!options.replaceExisting) throw new ConflictError(`job "${job.id}" already exists`);
@@ -59,7 +145,9 @@ export class JobService {
   private replace(declared: Job): Promise<Job> {
     return this.mutate(declared.id, 'updated', (current) => {
       if (sameDefinition(current, declared)) return null;
-      const job = { ...declared, createdAt: current.createdAt, version: current.version + 1 };
+      // Run-time state is the operator's: a declaration never pauses, resumes or clears a note.
+      const runtime = { paused: current.paused, pausedAt: current.pausedAt, pauseReason: current.pauseReason };
+      const job = { ...declared, ...runtime, createdAt: current.createdAt, version: current.version + 1 };
       return { job, schedule: 'replace' };
     });
   }
@@ -71,17 +159,20 @@ export class JobService {
     });
   }
 
-  pauseJob(id: string): Promise<Job> {
-    return this.mutate(id, 'paused', (current) =>
-      current.paused ? null : { job: this.touched({ ...current, paused: true }), schedule: 'keep' },
-    );
+  pauseJob(id: string, reason: string | null = null): Promise<Job> {
+    return this.mutate(id, 'paused', (current) => {
+      if (current.paused) return null;
+      const job = this.touched({ ...current, paused: true, pausedAt: this.scheduler.now(), pauseReason: reason });
+      return { job, schedule: 'keep' };
+    });
   }
 
   /** Resuming recomputes the next fire from now: fires that passed while paused are not made up. */
   resumeJob(id: string): Promise<Job> {
     return this.mutate(id, 'resumed', (current) => {
       if (!current.paused) return null;
-      const job = withSchedule(this.touched({ ...current, paused: false }), this.scheduler.now());
+      const resumed = { ...current, paused: false, pausedAt: null, pauseReason: null };
+      const job = withSchedule(this.touched(resumed), this.scheduler.now());
       return { job, schedule: 'replace' };
     });
   }
@@ -94,7 +185,7 @@ export class JobService {
   }
 
   async removeJob(id: string): Promise<Job> {
-    const removed = await this.scheduler.store.remove(id);
+    const removed = await this.store.remove(id);
     if (!removed) throw new NotFoundError('job', id);
     this.emitJob('removed', removed);
     return removed;
@@ -104,13 +195,13 @@ export class JobService {
   async runJobNow(id: string): Promise<Execution> {
     if (!this.scheduler.running) throw new UnavailableError('the scheduler (it is not running)');
     const job = await this.getJob(id);
-    const execution = await this.scheduler.runExtra(job, this.scheduler.now(), 'manual', 1);
+    const execution = await this.scheduler.runNow(job);
     if (!execution) throw new ConflictError(`job "${id}" was just run manually; try again`);
     return execution;
   }
 
   async getJob(id: string): Promise<Job> {
-    const job = await this.scheduler.store.get(id);
+    const job = await this.store.get(id);
     if (!job) throw new NotFoundError('job', id);
     return job;
   }
@@ -124,7 +215,7 @@ export class JobService {
       );
     }
     const now = this.scheduler.now();
-    const compiled = compileTrigger(trigger, { now, defaultTimezone: this.scheduler.defaultTimezone });
+    const compiled = compileTrigger(trigger, { now, defaultTimezone: this.defaultTimezone });
     return upcomingFireTimes(compiled, after ?? now, count);
   }
 
@@ -154,13 +245,13 @@ export class JobService {
       const next = change(current);
       if (!next) return current;
       try {
-        await this.scheduler.store.update(next.job, current.version, next.schedule);
+        await this.store.update(next.job, current.version, next.schedule);
       } catch (error) {
         if (error instanceof ConflictError) continue; // changed under us: re-read and re-apply
         throw error;
       }
       // With 'keep' a claim in flight may have moved the schedule; report what is stored.
-      const stored = next.schedule === 'keep' ? ((await this.scheduler.store.get(id)) ?? next.job) : next.job;
+      const stored = next.schedule === 'keep' ? ((await this.store.get(id)) ?? next.job) : next.job;
       this.emitJob(type, stored);
       if (next.schedule === 'replace') this.scheduler.wake();
       return stored;
@@ -173,7 +264,7 @@ export class JobService {
   }
 }
 
-/** Same definition as declared, ignoring runtime state and an interval's creation-time anchor. */
+/** Same definition as declared, ignoring run-time state (pause) and an interval's creation-time anchor. */
 function sameDefinition(current: Job, declared: Job): boolean {
   const strip = (job: Job) => {
     const trigger =

@@ -36,15 +36,15 @@ export interface GraphQLContext {
 export function createContext(
   parts: Pick<GraphQLContext, 'service' | 'auth' | 'hub' | 'info'>,
 ): GraphQLContext {
-  const { scheduler } = parts.service;
+  const { service } = parts;
   return {
     ...parts,
     lastExecution: createBatch<string, Execution | null>(
-      (ids) => scheduler.log.latestByJob(ids) as Promise<Map<string, Execution | null>>,
+      (ids) => service.latestExecutions(ids) as Promise<Map<string, Execution | null>>,
       null,
     ),
     job: createBatch<string, Job | null>(async (ids) => {
-      const jobs = await Promise.all(ids.map((id) => scheduler.store.get(id)));
+      const jobs = await Promise.all(ids.map((id) => service.findJob(id)));
       return new Map(ids.map((id, i) => [id, jobs[i] ?? null]));
     }, null),
   };

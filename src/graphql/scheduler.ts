@@ -15,15 +15,15 @@ const SchedulerRef = builder.objectRef<GraphQLContext>('Scheduler').implement({
   fields: (t) => ({
     instance: t.string({
       description: 'This replica’s name, recorded on every execution it decides.',
-      resolve: (ctx) => ctx.service.scheduler.instance,
+      resolve: (ctx) => ctx.service.instance,
     }),
     running: t.boolean({
       description: 'Whether this replica is firing jobs (false while starting or stopping).',
-      resolve: (ctx) => ctx.service.scheduler.running,
+      resolve: (ctx) => ctx.service.running,
     }),
     timezone: t.string({
       description: 'Zone of cron triggers that name none.',
-      resolve: (ctx) => ctx.service.scheduler.defaultTimezone,
+      resolve: (ctx) => ctx.service.defaultTimezone,
     }),
     version: t.string({ resolve: (ctx) => ctx.info.version }),
     stores: t.field({ type: StoresRef, resolve: (ctx) => ctx.info.stores }),

@@ -16,7 +16,7 @@ builder.queryField('tasks', (t) =>
     description: 'The tasks a job can run, by name.',
     resolve: (_root, _args, ctx) => {
       requireScope(ctx, 'read', 'tasks');
-      return ctx.service.scheduler.tasks.list();
+      return ctx.service.listTasks();
     },
   }),
 );

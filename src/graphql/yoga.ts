@@ -4,6 +4,7 @@
  */
 import { createYoga, type YogaLogger } from 'graphql-yoga';
 import type { JobService } from '../core/job-service.ts';
+import type { EventBus } from '../core/ports.ts';
 import type { Logger } from '../core/task.ts';
 import { type Auth, createTokenTable, type Scope } from './auth.ts';
 import { createContext, type GraphQLContext, type StoreNames } from './context.ts';
@@ -17,6 +18,8 @@ import { SharedSubscriptions } from './shared-subscriptions.ts';
 
 export interface KairosYogaOptions {
   service: JobService;
+  /** Where execution and job events come from (subscriptions). */
+  bus: EventBus;
   /** token -> scope. */
   tokens: ReadonlyMap<string, Scope>;
   /** The scope of a request without a token; null = such requests are UNAUTHENTICATED. */
@@ -70,7 +73,7 @@ export function createKairosYoga(options: KairosYogaOptions) {
   // The hub feeds the shared executions (our own pump, not a client): give it room for a burst
   // (a claim batch starting 1,000 jobs at once) so a burst cuts off slow clients, not everyone.
   // Queues hold references to shared events, so the room costs pointers, not copies.
-  const hub = new EventHub(options.service.scheduler.bus, { queueLimit: queueLimit * 10 });
+  const hub = new EventHub(options.bus, { queueLimit: queueLimit * 10 });
   const maskError = createMaskError(logger);
   const yogaLog = yogaLogger(logger);
   const subscriptions = new SharedSubscriptions({

@@ -8,7 +8,7 @@ import { createMemoryJobStore } from '../../src/adapters/memory/job-store.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { JobService } from '../../src/core/job-service.ts';
 import type { ExecutionLog, JobStore, SequencedEvent } from '../../src/core/ports.ts';
-import { Scheduler } from '../../src/core/scheduler.ts';
+import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import type { TaskHandler } from '../../src/core/task.ts';
 import type { Scope } from '../../src/graphql/auth.ts';
 import { createKairosYoga, type KairosYogaOptions } from '../../src/graphql/yoga.ts';
@@ -49,10 +49,11 @@ export function createTestApp(options: HarnessOptions = {}) {
   const busEvents: SequencedEvent[] = [];
   bus.subscribe((event) => busEvents.push(event));
   const scheduler = new Scheduler({ store, log, bus, tasks, instance: 'gql-test' });
-  const service = new JobService(scheduler);
+  const service = JobService.of(scheduler);
   if (options.start !== false) scheduler.start();
   const yoga = createKairosYoga({
     service,
+    bus,
     tokens: new Map<string, Scope>([
       [TOKENS.read, 'read'],
       [TOKENS.operate, 'operate'],

@@ -10,7 +10,7 @@ import { migrate } from '../../src/adapters/postgres/migrate.ts';
 import { createRedisEventBus } from '../../src/adapters/redis/event-bus.ts';
 import { createRedisJobStore } from '../../src/adapters/redis/job-store.ts';
 import { JobService } from '../../src/core/job-service.ts';
-import { Scheduler } from '../../src/core/scheduler.ts';
+import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import { TaskRegistry } from '../../src/tasks/registry.ts';
 import {
   createTestDatabase,
@@ -65,7 +65,7 @@ describe.skipIf(!redisUp.available || !postgresUp.available)('two replicas on on
         // Small claim batches make the replicas interleave within each second, racing for the same jobs.
         claimBatchSize: 25,
       });
-      return { scheduler, service: new JobService(scheduler) };
+      return { scheduler, service: JobService.of(scheduler) };
     };
     const a = replica('a');
     const b = replica('b');

@@ -9,7 +9,7 @@ import type { Execution } from '../../src/core/execution.ts';
 import type { AddJobInput } from '../../src/core/job.ts';
 import { JobService } from '../../src/core/job-service.ts';
 import type { SequencedEvent } from '../../src/core/ports.ts';
-import { Scheduler, type SchedulerOptions } from '../../src/core/scheduler.ts';
+import { Scheduler, type SchedulerOptions } from '../../src/core/scheduler/scheduler.ts';
 import type { TaskContext, TaskHandler } from '../../src/core/task.ts';
 import { TaskRegistry } from '../../src/tasks/registry.ts';
 import { FakeClock, settle } from './fake-clock.ts';
@@ -61,7 +61,7 @@ export function createHarness(
   });
   const errors: unknown[] = [];
   scheduler.events.on('error', ({ error }) => errors.push(error));
-  const service = new JobService(scheduler);
+  const service = JobService.of(scheduler);
   if (options.autoStart !== false) scheduler.start();
   return {
     clock,

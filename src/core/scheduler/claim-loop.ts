@@ -1,0 +1,190 @@
+/**
+ * The claim loop: sleeps until the earliest due time (capped at maxSleepMs, woken early by schedule
+ * changes), claims due jobs and due retries, and hands each batch to the fire pipeline.
+ *
+ * Bookkeeping (claim, insert, commit) for 1,000 fires takes tens of milliseconds, so fires are
+ * claimed a little ahead of their due time (an adaptive lookahead, twice the recent bookkeeping
+ * time) and started by the runner's timers at their due time. A full batch means more is waiting:
+ * the next claim goes out while the previous batch is still being recorded (up to
+ * MAX_ROUNDS_IN_FLIGHT), so a burst drains at the rate of the stores, not of one round trip after
+ * another. A failed round backs off exponentially; its fires were handed back by the pipeline.
+ */
+import type { TimerHandle } from '../clock.ts';
+import type { SchedulerEvents } from '../events.ts';
+import type { ClaimBatch, JobStore } from '../ports.ts';
+import type { Logger } from '../task.ts';
+import type { ExtraRuns } from './extra-runs.ts';
+import type { FirePipeline } from './fire-pipeline.ts';
+import type { Outbox } from './outbox.ts';
+import type { StoreClock } from './store-clock.ts';
+
+export interface ClaimLoopOptions {
+  store: JobStore;
+  clock: StoreClock;
+  pipeline: FirePipeline;
+  extra: ExtraRuns;
+  outbox: Outbox;
+  events: SchedulerEvents;
+  logger: Logger;
+  claimBatchSize: number;
+  claimLeaseMs: number;
+  maxSleepMs: number;
+  maxLookaheadMs: number;
+}
+
+const MIN_LOOKAHEAD_MS = 5;
+const MAX_ROUNDS_IN_FLIGHT = 4;
+/** While the outbox is full, look again this often instead of claiming more. */
+const BACKPRESSURE_MS = 100;
+
+export class ClaimLoop {
+  private readonly o: ClaimLoopOptions;
+  private active = false;
+  private timer: TimerHandle | undefined;
+  private target = 0;
+  private armSeq = 0;
+  private ticking: Promise<void> | null = null;
+  private tickAgain = false;
+  private failures = 0;
+  private lastClaimEmpty = false;
+  /** Recent bookkeeping time of a claim round (decaying maximum), ms. */
+  private bookkeepingMs = 100;
+
+  constructor(options: ClaimLoopOptions) {
+    this.o = options;
+  }
+
+  start(): void {
+    this.active = true;
+    this.wake();
+  }
+
+  /** Claim nothing more; resolves when the rounds in flight are done. */
+  async stop(): Promise<void> {
+    this.active = false;
+    this.clearTimer();
+    await this.ticking;
+  }
+
+  /** Re-examine the schedule now (a job was added or rescheduled). */
+  wake(): void {
+    if (!this.active) return;
+    this.clearTimer();
+    void this.tick();
+  }
+
+  lookaheadMs(): number {
+    return Math.min(this.o.maxLookaheadMs, Math.max(MIN_LOOKAHEAD_MS, Math.ceil(2 * this.bookkeepingMs)));
+  }
+
+  private clearTimer(): void {
+    this.armSeq++;
+    if (this.timer !== undefined) this.o.clock.local.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private tick(): Promise<void> {
+    if (this.ticking) {
+      this.tickAgain = true;
+      return this.ticking;
+    }
+    this.ticking = this.rounds().finally(() => {
+      this.ticking = null;
+      void this.arm();
+    });
+    return this.ticking;
+  }
+
+  private async rounds(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    let failed = false;
+    do {
+      this.tickAgain = false;
+      if (!this.active || failed || this.o.outbox.full) break;
+      const began = this.o.clock.local.now();
+      const lookahead = this.lookaheadMs();
+      let batch: ClaimBatch;
+      try {
+        batch = await this.o.store.claimDue(this.o.claimBatchSize, this.o.claimLeaseMs, lookahead);
+      } catch (error) {
+        this.failed(error, 'claim');
+        break;
+      }
+      const claimed = batch.claims.length + batch.poisoned.length;
+      this.lastClaimEmpty = claimed === 0;
+      const round = this.o.pipeline.process(batch, batch.now + lookahead).then(
+        (started) => {
+          if (claimed > 0) {
+            this.bookkeepingMs = Math.max(this.o.clock.local.now() - began, this.bookkeepingMs * 0.8);
+          }
+          this.failures = 0;
+          this.o.events.emit('tick', { claimed, started, at: batch.now });
+        },
+        (error: unknown) => {
+          failed = true;
+          this.failed(error, 'fire round');
+        },
+      );
+      inFlight.add(round);
+      void round.finally(() => inFlight.delete(round));
+      try {
+        await this.o.extra.claimDue(batch.now, batch.now + lookahead);
+      } catch (error) {
+        // Pending retries stay stored; the next round looks again.
+        this.o.events.emit('error', { error, during: 'claim retries' });
+      }
+      if (claimed >= this.o.claimBatchSize) {
+        this.tickAgain = true;
+        if (inFlight.size >= MAX_ROUNDS_IN_FLIGHT) await Promise.race(inFlight);
+      } else {
+        await round;
+      }
+    } while (this.tickAgain);
+    await Promise.all(inFlight);
+  }
+
+  private failed(error: unknown, during: string): void {
+    this.failures++;
+    this.o.events.emit('error', { error, during });
+    this.o.logger.error(`${during} failed`, { error, failures: this.failures });
+  }
+
+  /** Sleep until the earliest due time (capped); a timer that wakes early re-arms for the rest. */
+  private async arm(): Promise<void> {
+    if (!this.active) return;
+    this.clearTimer();
+    const seq = this.armSeq;
+    let delay = this.o.maxSleepMs;
+    if (this.failures > 0) {
+      delay = Math.min(this.o.maxSleepMs * 5, 50 * 2 ** Math.min(this.failures, 10));
+    } else if (this.o.outbox.full) {
+      delay = BACKPRESSURE_MS;
+    } else {
+      try {
+        const wake = await this.o.store.nextWakeAt();
+        const earliest = Math.min(wake ?? Number.POSITIVE_INFINITY, this.o.extra.wakeAt());
+        if (earliest !== Number.POSITIVE_INFINITY)
+          delay = Math.min(this.o.maxSleepMs, Math.max(0, earliest - this.lookaheadMs() - this.o.clock.now()));
+      } catch (error) {
+        this.o.events.emit('error', { error, during: 'sleep' });
+      }
+    }
+    if (seq !== this.armSeq || !this.active) return; // woken meanwhile
+    // Nothing was claimable yet something is "due": our skew estimate is off by a hair; don't spin.
+    if (delay === 0 && this.lastClaimEmpty) delay = 1;
+    this.target = this.o.clock.local.now() + delay;
+    this.timer = this.o.clock.local.setTimeout(() => this.onTimer(seq), delay);
+  }
+
+  private onTimer(seq: number): void {
+    if (seq !== this.armSeq) return;
+    this.timer = undefined;
+    const early = this.target - this.o.clock.local.now();
+    if (early > 0) {
+      // Timers may fire a little early; firing now would claim nothing and re-arm from the wrong slot.
+      this.timer = this.o.clock.local.setTimeout(() => this.onTimer(seq), early);
+      return;
+    }
+    void this.tick();
+  }
+}

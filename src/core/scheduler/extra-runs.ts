@@ -1,0 +1,112 @@
+/**
+ * Fires outside the schedule: manual runs (runJobNow) and retries. A retry is a stored `pending`
+ * row (see the outbox), so it survives stop, crash and replica death: any replica claims it when
+ * it is due, and a retry whose slot is busy waits for it (runner) instead of ending its chain.
+ */
+import type { SchedulerEvents } from '../events.ts';
+import type { Execution } from '../execution.ts';
+import type { Job } from '../job.ts';
+import type { ExecutionEventType, ExecutionLog, JobStore } from '../ports.ts';
+import { finishedRow, notRunRow, runRow } from './execution-rows.ts';
+import type { Outbox } from './outbox.ts';
+import type { Runner } from './runner.ts';
+import type { StoreClock } from './store-clock.ts';
+
+export interface ExtraRunsOptions {
+  store: JobStore;
+  log: ExecutionLog;
+  clock: StoreClock;
+  runner: Runner;
+  outbox: Outbox;
+  instance: string;
+  slotLeaseMs: number;
+  /** Longest time between two looks for pending retries written by another replica. */
+  pollMs: number;
+  events: SchedulerEvents;
+  publishExecution: (type: ExecutionEventType, execution: Execution) => void;
+}
+
+const CLAIM_LIMIT = 500;
+
+export class ExtraRuns {
+  private readonly o: ExtraRunsOptions;
+  /** Store time of the next look at the pending retries. */
+  private nextLook = Number.NEGATIVE_INFINITY;
+
+  constructor(options: ExtraRunsOptions) {
+    this.o = options;
+  }
+
+  /** A retry was stored here: look for it when it is due rather than at the next poll. */
+  noteRetry(dueAt: number): void {
+    this.nextLook = Math.min(this.nextLook, dueAt);
+  }
+
+  /** When the claim loop should look next (store time). */
+  wakeAt(): number {
+    return this.nextLook;
+  }
+
+  /** Claims the retries due by `horizon` and dispatches them. Returns how many. */
+  async claimDue(now: number, horizon: number): Promise<number> {
+    if (this.nextLook > horizon) return 0;
+    // Until this look succeeds, the next one waits a poll interval (no hammering of a log that is down).
+    this.nextLook = now + this.o.pollMs;
+    const rows = await this.o.log.claimPending(horizon, CLAIM_LIMIT, this.o.instance);
+    if (rows.length === CLAIM_LIMIT) this.nextLook = now;
+    else {
+      const next = await this.o.log.nextPendingAt();
+      this.nextLook = Math.min(next ?? Number.POSITIVE_INFINITY, now + this.o.pollMs);
+    }
+    if (rows.length === 0) return 0;
+    const ids = [...new Set(rows.map((row) => row.jobId))];
+    const jobs = new Map<string, Job | null>();
+    await Promise.all(ids.map(async (id) => jobs.set(id, await this.o.store.get(id))));
+    const runs: { job: Job; execution: Execution }[] = [];
+    for (const row of rows) {
+      const job = jobs.get(row.jobId) ?? null;
+      // A job removed during the backoff is not retried; a changed one retries with its new definition.
+      const reason = job === null ? 'the job was removed before its retry' : job.paused ? 'the job was paused before its retry' : null;
+      if (reason === null && job) runs.push({ job, execution: { ...row, dueAt: row.dueAt ?? now } });
+      else {
+        const skipped = finishedRow(row, 'skipped', now, { error: { message: reason ?? '', stack: null }, result: null });
+        this.o.outbox.push({ row: skipped, retry: null, slot: null });
+      }
+    }
+    this.o.runner.schedule(runs);
+    return runs.length;
+  }
+
+  /**
+   * Runs the job once now. Returns its row: `running`, or `skipped` (with finishedAt) when its
+   * maxInstances are all busy; null when a row for this instant exists already.
+   */
+  async runNow(job: Job): Promise<Execution | null> {
+    const now = this.o.clock.now();
+    const ctx = { instance: this.o.instance, now };
+    const execution = runRow(job, { scheduledFor: now, dueAt: now }, 'manual', 1, ctx);
+    const slot = { jobId: job.id, executionId: execution.id };
+    const held = await this.o.store.acquireSlot(slot, job.maxInstances, this.o.slotLeaseMs);
+    const row = held
+      ? execution
+      : notRunRow(job, now, 'skipped', `maxInstances (${job.maxInstances}) were all busy`, 'manual', 1, {
+          ...ctx,
+          id: execution.id,
+        });
+    let stored: Set<string>;
+    try {
+      stored = await this.o.log.insert([row]);
+    } catch (error) {
+      if (held) await this.o.runner.release(slot);
+      throw error;
+    }
+    if (!stored.has(row.id)) {
+      if (held) await this.o.runner.release(slot);
+      this.o.events.emit('duplicate', { jobId: job.id, scheduledFor: now, attempt: 1 });
+      return null;
+    }
+    if (held) this.o.runner.startHeld(job, execution);
+    else this.o.publishExecution('skipped', row);
+    return row;
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * Active runs: each run is registered before any timer can start it, takes its maxInstances slot
+ * at its due time (a fire claimed ahead holds none before), starts its handler, and hands its
+ * result to the outbox. The slot is released only once the result is stored, so a run whose
+ * record is not final still counts against maxInstances.
+ */
+import type { SchedulerEvents } from '../events.ts';
+import type { Execution, ExecutionError } from '../execution.ts';
+import type { RunOutcome } from '../executor.ts';
+import { runHandler } from '../executor.ts';
+import type { Job } from '../job.ts';
+import { retryDelay } from '../job-factory.ts';
+import type { ExecutionEventType, JobStore, Slot } from '../ports.ts';
+import type { Logger, TaskResolver } from '../task.ts';
+import { finishedRow, retryRow } from './execution-rows.ts';
+import type { Outbox } from './outbox.ts';
+import type { Cancel, StoreClock } from './store-clock.ts';
+
+export interface RunnerOptions {
+  store: JobStore;
+  clock: StoreClock;
+  tasks: TaskResolver;
+  logger: Logger;
+  instance: string;
+  slotLeaseMs: number;
+  outbox: Outbox;
+  events: SchedulerEvents;
+  random: () => number;
+  publish: (type: ExecutionEventType, execution: Execution) => void;
+}
+
+interface Run {
+  job: Job;
+  execution: Execution;
+  slot: Slot;
+  controller: AbortController;
+  phase: 'waiting' | 'running' | 'ended';
+  cancelStart: Cancel | null;
+  /** Failed slot acquisitions in a row (the store was unavailable). */
+  slotErrors: number;
+  done: Promise<void>;
+  settle: () => void;
+}
+
+/** A retry whose slot is busy waits this long before trying again (it never turns into SKIPPED). */
+const RETRY_SLOT_POLL_MS = 500;
+const SLOT_ERROR_LIMIT = 5;
+
+export class Runner {
+  private readonly o: RunnerOptions;
+  private readonly runs = new Map<string, Run>();
+  private readonly groups = new Map<number, Run[]>();
+
+  constructor(options: RunnerOptions) {
+    this.o = options;
+  }
+
+  get size(): number {
+    return this.runs.size;
+  }
+
+  get started(): number {
+    let n = 0;
+    for (const run of this.runs.values()) if (run.phase === 'running') n++;
+    return n;
+  }
+
+  has(executionId: string): boolean {
+    return this.runs.has(executionId);
+  }
+
+  /** Slots held by started runs (renewed by the slot keeper). */
+  heldSlots(): Slot[] {
+    const slots: Slot[] = [];
+    for (const run of this.runs.values()) if (run.phase === 'running') slots.push(run.slot);
+    return slots;
+  }
+
+  /** Runs start at their row's dueAt (store time). Rows must be stored already. */
+  schedule(items: { job: Job; execution: Execution }[]): void {
+    for (const { job, execution } of items) {
+      const run = this.register(job, execution);
+      this.enqueue(run, execution.dueAt ?? this.o.clock.now());
+    }
+  }
+
+  /** A manual run whose slot is already held and whose row is stored: start it now. */
+  startHeld(job: Job, execution: Execution): void {
+    const run = this.register(job, execution);
+    this.begin(run)();
+  }
+
+  /** Resolves when every run ended or `deadlineMs` passed. */
+  async waitIdle(deadlineMs: number, onlyStarted = false): Promise<void> {
+    const pending = [...this.runs.values()].filter((run) => !onlyStarted || run.phase === 'running');
+    if (pending.length === 0 || deadlineMs <= 0) return;
+    const sleep = this.o.clock.sleep(deadlineMs);
+    await Promise.race([Promise.all(pending.map((run) => run.done)), sleep.done]);
+    sleep.cancel();
+  }
+
+  /** Abort every run left and record it abandoned (graceful stop past its deadline). */
+  abandonAll(reason: string): number {
+    const left = [...this.runs.values()];
+    for (const run of left) this.abandon(run, reason);
+    return left.length;
+  }
+
+  private register(job: Job, execution: Execution): Run {
+    let settle: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const run: Run = {
+      job,
+      execution,
+      slot: { jobId: job.id, executionId: execution.id },
+      controller: new AbortController(),
+      phase: 'waiting',
+      cancelStart: null,
+      slotErrors: 0,
+      done,
+      settle,
+    };
+    this.runs.set(execution.id, run);
+    return run;
+  }
+
+  /** One timer per due instant: that instant's runs take their slots in one call and start together. */
+  private enqueue(run: Run, startAt: number): void {
+    let group = this.groups.get(startAt);
+    if (!group) {
+      const members: Run[] = [];
+      group = members;
+      this.groups.set(startAt, members);
+      // Never synchronous (StoreClock.at), so the run below is in the group before it can start.
+      this.o.clock.at(startAt, () => {
+        this.groups.delete(startAt);
+        void this.startGroup(members);
+      });
+    }
+    const members = group;
+    members.push(run);
+    run.cancelStart = () => {
+      const at = members.indexOf(run);
+      if (at >= 0) members.splice(at, 1);
+    };
+  }
+
+  private async startGroup(group: Run[]): Promise<void> {
+    const runs = group.filter((run) => run.phase === 'waiting');
+    if (runs.length === 0) return;
+    for (const run of runs) run.cancelStart = null;
+    let acquired: boolean[];
+    try {
+      acquired = await this.o.store.acquireSlots(
+        runs.map((run) => ({ slot: run.slot, maxInstances: run.job.maxInstances })),
+        this.o.slotLeaseMs,
+      );
+    } catch (error) {
+      this.o.events.emit('error', { error, during: 'acquire slots' });
+      for (const run of runs) this.slotUnavailable(run, error);
+      return;
+    }
+    const followUps: (() => void)[] = [];
+    runs.forEach((run, i) => {
+      if (run.phase !== 'waiting') {
+        // Abandoned while the slot request was out: give the slot back.
+        if (acquired[i]) void this.release(run.slot);
+      } else if (acquired[i]) {
+        followUps.push(this.begin(run));
+      } else if (run.execution.triggerKind === 'retry') {
+        // A retry waits for a slot instead of ending its chain.
+        this.enqueue(run, this.o.clock.now() + RETRY_SLOT_POLL_MS);
+      } else {
+        this.skip(run, `maxInstances (${run.job.maxInstances}) were all busy at the due time`);
+      }
+    });
+    // Handlers of one instant start back to back; their events and bookkeeping come after.
+    for (const followUp of followUps) followUp();
+  }
+
+  private slotUnavailable(run: Run, error: unknown): void {
+    if (run.phase !== 'waiting') return;
+    run.slotErrors++;
+    if (run.slotErrors < SLOT_ERROR_LIMIT) {
+      this.enqueue(run, this.o.clock.now() + 100 * 2 ** run.slotErrors);
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    this.skip(run, `could not take a maxInstances slot: the job store failed (${message})`);
+  }
+
+  /** Calls the handler now; returns the follow-up (event, result wiring) to run after the instant's starts. */
+  private begin(run: Run): () => void {
+    run.phase = 'running';
+    const { job, execution } = run;
+    execution.startedAt = this.o.clock.now();
+    const task = this.o.tasks.get(job.task);
+    const outcome: Promise<RunOutcome> = task
+      ? runHandler({
+          handler: task.handler,
+          args: job.args,
+          context: {
+            logger: this.o.logger,
+            executionId: execution.id,
+            jobId: job.id,
+            scheduledFor: execution.scheduledFor,
+            attempt: execution.attempt,
+          },
+          timeoutMs: job.timeoutMs,
+          clock: this.o.clock.local,
+          controller: run.controller,
+        })
+      : Promise.resolve(notRegistered(job, this.o.instance));
+    return () => {
+      this.o.publish('started', execution);
+      void outcome.then((result) => this.finish(run, result));
+    };
+  }
+
+  private finish(run: Run, outcome: RunOutcome): void {
+    if (run.phase === 'ended') return;
+    this.end(run);
+    const now = this.o.clock.now();
+    const row = finishedRow(run.execution, outcome.status, now, outcome);
+    const policy = run.job.retry;
+    const retry =
+      outcome.status !== 'success' && outcome.retryable && run.execution.attempt < policy.attempts
+        ? retryRow(row, now + retryDelay(policy, run.execution.attempt, this.o.random), {
+            instance: this.o.instance,
+            now,
+          })
+        : null;
+    this.o.outbox.push({ row, retry, slot: run.slot });
+  }
+
+  private skip(run: Run, message: string): void {
+    this.end(run);
+    const row = finishedRow(run.execution, 'skipped', this.o.clock.now(), {
+      error: { message, stack: null } satisfies ExecutionError,
+      result: null,
+    });
+    this.o.outbox.push({ row: { ...row, startedAt: null, durationMs: null }, retry: null, slot: null });
+  }
+
+  private abandon(run: Run, reason: string): void {
+    const held = run.phase === 'running';
+    run.cancelStart?.();
+    this.end(run);
+    run.controller.abort(new Error(reason));
+    const row = finishedRow(run.execution, 'abandoned', this.o.clock.now(), {
+      error: { message: reason, stack: null },
+      result: null,
+    });
+    this.o.outbox.push({ row, retry: null, slot: held ? run.slot : null });
+  }
+
+  private end(run: Run): void {
+    run.phase = 'ended';
+    run.cancelStart = null;
+    this.runs.delete(run.execution.id);
+    run.settle();
+  }
+
+  async release(slot: Slot): Promise<void> {
+    try {
+      await this.o.store.releaseSlot(slot);
+    } catch (error) {
+      // The lease runs out on its own; the slot comes back then.
+      this.o.events.emit('error', { error, during: 'release slot' });
+    }
+  }
+}
+
+function notRegistered(job: Job, instance: string): RunOutcome {
+  return {
+    status: 'failed',
+    error: { message: `task "${job.task}" is not registered on instance ${instance}`, stack: null },
+    result: null,
+    retryable: true,
+  };
+}

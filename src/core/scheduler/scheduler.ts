@@ -1,0 +1,259 @@
+/**
+ * The scheduler: a small façade that wires the fire path and owns its state machine.
+ *
+ *   claim loop -> fire pipeline (plan, record, commit, dispatch) -> runner -> outbox
+ *                 extra runs (manual, retries)      slot keeper (renew, reap, sweep)
+ *
+ * The path of one fire is one-way: claim -> record rows -> commit next run time -> take a slot at
+ * the due time -> run -> record the result -> release the slot. Committing before the handler runs
+ * lets the next fire of a long-running job be claimed (and skipped by maxInstances) while it runs;
+ * the unique key on the rows keeps a retaken claim from running a fire twice. docs/design.md has
+ * the accounting invariant every step keeps.
+ */
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+import { SchedulerEvents } from '../events.ts';
+import type { Execution, ExecutionStatus } from '../execution.ts';
+import type { Job } from '../job.ts';
+import type { BusEvent, EventBus, ExecutionEventType, ExecutionLog, JobStore } from '../ports.ts';
+import type { Logger, TaskResolver } from '../task.ts';
+import { ClaimLoop } from './claim-loop.ts';
+import { ExtraRuns } from './extra-runs.ts';
+import { FirePipeline } from './fire-pipeline.ts';
+import { Outbox, type OutboxItem } from './outbox.ts';
+import { Runner } from './runner.ts';
+import { SlotKeeper } from './slot-keeper.ts';
+import { StoreClock } from './store-clock.ts';
+
+export interface SchedulerOptions {
+  store: JobStore;
+  log: ExecutionLog;
+  bus: EventBus;
+  tasks: TaskResolver;
+  clock?: Clock;
+  logger?: Logger;
+  /** This replica's name, recorded on every row it decides. */
+  instance?: string;
+  defaultTimezone?: string;
+  /** Longest sleep between claims: bounds how late a change made by another replica is seen without a wake-up. */
+  maxSleepMs?: number;
+  claimBatchSize?: number;
+  claimLeaseMs?: number;
+  slotLeaseMs?: number;
+  reapIntervalMs?: number;
+  /** A running row this long past its due time that no live run holds is settled as abandoned. */
+  staleRunningMs?: number;
+  /** Upper bound of the adaptive lookahead. */
+  maxLookaheadMs?: number;
+  /** Results waiting to be written before the loop stops claiming (back-pressure). */
+  outboxCapacity?: number;
+  random?: () => number;
+}
+
+type State = 'idle' | 'running' | 'stopping' | 'stopped';
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+const EVENT_OF: Record<ExecutionStatus, ExecutionEventType> = {
+  pending: 'scheduled',
+  running: 'started',
+  success: 'succeeded',
+  failed: 'failed',
+  timed_out: 'timed_out',
+  missed: 'missed',
+  skipped: 'skipped',
+  abandoned: 'abandoned',
+};
+
+export class Scheduler {
+  readonly events = new SchedulerEvents();
+  readonly instance: string;
+  readonly store: JobStore;
+  readonly log: ExecutionLog;
+  readonly bus: EventBus;
+  readonly tasks: TaskResolver;
+  readonly logger: Logger;
+  readonly defaultTimezone: string;
+  private readonly clock: StoreClock;
+  private readonly runner: Runner;
+  private readonly outbox: Outbox;
+  private readonly extra: ExtraRuns;
+  private readonly loop: ClaimLoop;
+  private readonly keeper: SlotKeeper;
+  private readonly unsubscribe: (() => void)[] = [];
+  private state: State = 'idle';
+
+  constructor(options: SchedulerOptions) {
+    this.store = options.store;
+    this.log = options.log;
+    this.bus = options.bus;
+    this.tasks = options.tasks;
+    this.logger = options.logger ?? silent;
+    this.instance = options.instance ?? `kairos-${crypto.randomUUID().slice(0, 8)}`;
+    this.defaultTimezone = options.defaultTimezone ?? 'UTC';
+    const slotLeaseMs = options.slotLeaseMs ?? 30_000;
+    const maxSleepMs = options.maxSleepMs ?? 1_000;
+    const local = options.clock ?? systemClock;
+    this.clock = new StoreClock(local, () => this.store.now());
+    const publishExecution = (type: ExecutionEventType, execution: Execution) =>
+      this.publish({ stream: 'execution', type, at: this.clock.now(), execution });
+    this.outbox = new Outbox({
+      log: this.log,
+      clock: local,
+      capacity: options.outboxCapacity,
+      onWritten: (items) => this.written(items),
+      onError: (error) => this.events.emit('error', { error, during: 'record results' }),
+    });
+    this.runner = new Runner({
+      store: this.store,
+      clock: this.clock,
+      tasks: this.tasks,
+      logger: this.logger,
+      instance: this.instance,
+      slotLeaseMs,
+      outbox: this.outbox,
+      events: this.events,
+      random: options.random ?? Math.random,
+      publish: publishExecution,
+    });
+    this.extra = new ExtraRuns({
+      store: this.store,
+      log: this.log,
+      clock: this.clock,
+      runner: this.runner,
+      outbox: this.outbox,
+      instance: this.instance,
+      slotLeaseMs,
+      pollMs: maxSleepMs,
+      events: this.events,
+      publishExecution,
+    });
+    const pipeline = new FirePipeline({
+      store: this.store,
+      log: this.log,
+      clock: this.clock,
+      runner: this.runner,
+      instance: this.instance,
+      logger: this.logger,
+      events: this.events,
+      publish: (event) => this.publish(event),
+      publishExecution,
+    });
+    this.loop = new ClaimLoop({
+      store: this.store,
+      clock: this.clock,
+      pipeline,
+      extra: this.extra,
+      outbox: this.outbox,
+      events: this.events,
+      logger: this.logger,
+      claimBatchSize: options.claimBatchSize ?? 1_000,
+      claimLeaseMs: options.claimLeaseMs ?? 30_000,
+      maxSleepMs,
+      maxLookaheadMs: options.maxLookaheadMs ?? 1_000,
+    });
+    this.keeper = new SlotKeeper({
+      store: this.store,
+      log: this.log,
+      clock: this.clock,
+      runner: this.runner,
+      outbox: this.outbox,
+      slotLeaseMs,
+      reapIntervalMs: options.reapIntervalMs ?? 5_000,
+      staleRunningMs: options.staleRunningMs ?? slotLeaseMs,
+      events: this.events,
+      publishExecution,
+    });
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Runs registered here and not finished (waiting for their due time or running). */
+  get runningExecutions(): number {
+    return this.runner.size;
+  }
+
+  /** The store's clock as this replica best knows it. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  start(): void {
+    if (this.state !== 'idle') throw new Error(`scheduler cannot start from state ${this.state}`);
+    this.state = 'running';
+    const off = this.store.onScheduleChange?.(() => this.wake());
+    if (off) this.unsubscribe.push(off);
+    this.events.emit('started', { instance: this.instance });
+    // Learn the store's clock before the first claim, so the first fires start on time too.
+    void this.clock
+      .sync(3)
+      .catch((error: unknown) => this.events.emit('error', { error, during: 'clock sync' }))
+      .finally(() => {
+        if (this.state !== 'running') return;
+        this.keeper.start();
+        this.loop.start();
+      });
+  }
+
+  wake(): void {
+    if (this.state === 'running') this.loop.wake();
+  }
+
+  /** Runs a job once now, outside its schedule (see ExtraRuns.runNow). */
+  runNow(job: Job): Promise<Execution | null> {
+    return this.extra.runNow(job);
+  }
+
+  /**
+   * Graceful stop: claim nothing more; fires already claimed start at their due time (at most the
+   * lookahead away); running executions get until the deadline, then are aborted and recorded
+   * `abandoned`; results are written before it resolves (or left `running` for the sweep when the
+   * log does not answer within the deadline).
+   */
+  async stop(options: { deadlineMs?: number } = {}): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    for (const off of this.unsubscribe.splice(0)) off();
+    const deadlineMs = options.deadlineMs ?? 10_000;
+    await this.loop.stop();
+    // Claimed-ahead fires are due within the lookahead: let them start rather than drop them.
+    await this.runner.waitIdle(Math.min(deadlineMs, this.loop.lookaheadMs() + 50), false);
+    await this.runner.waitIdle(deadlineMs, true);
+    const abandoned = this.runner.abandonAll('the scheduler stopped before the execution finished');
+    const flushed = await this.outbox.flush(Math.max(1_000, deadlineMs));
+    if (!flushed) this.logger.warn('results not yet recorded at stop; the sweep settles them', { left: this.outbox.size });
+    await this.keeper.stop();
+    this.state = 'stopped';
+    this.events.emit('stopped', { instance: this.instance, abandoned });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /** Publish to the bus and to local listeners; never throws. */
+  publish(event: BusEvent): void {
+    try {
+      this.bus.publish(event);
+    } catch (error) {
+      this.events.emit('error', { error, during: 'publish' });
+    }
+    if (event.stream === 'execution') this.events.emit('execution', event);
+    else this.events.emit('job', event);
+  }
+
+  /** Results are stored: free their slots, tell the world, note the retries. */
+  private written(items: OutboxItem[]): void {
+    for (const { row, retry, slot } of items) {
+      if (slot) void this.runner.release(slot);
+      this.publish({ stream: 'execution', type: EVENT_OF[row.status], at: this.clock.now(), execution: row });
+      if (retry) {
+        this.extra.noteRetry(retry.dueAt ?? this.clock.now());
+        this.publish({ stream: 'execution', type: 'scheduled', at: this.clock.now(), execution: retry });
+      }
+    }
+    if (items.some((item) => item.retry)) this.wake();
+  }
+}
