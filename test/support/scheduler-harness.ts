@@ -8,7 +8,7 @@ import { createMemoryJobStore } from '../../src/adapters/memory/job-store.ts';
 import type { Execution } from '../../src/core/execution.ts';
 import type { AddJobInput } from '../../src/core/job.ts';
 import { JobService } from '../../src/core/job-service.ts';
-import type { SequencedEvent } from '../../src/core/ports.ts';
+import type { ExecutionLog, JobStore, SequencedEvent } from '../../src/core/ports.ts';
 import { Scheduler, type SchedulerOptions } from '../../src/core/scheduler/scheduler.ts';
 import type { TaskContext, TaskHandler } from '../../src/core/task.ts';
 import { TaskRegistry } from '../../src/tasks/registry.ts';
@@ -17,6 +17,8 @@ import { FakeClock, settle } from './fake-clock.ts';
 export interface Harness {
   clock: FakeClock;
   scheduler: Scheduler;
+  store: JobStore;
+  log: ExecutionLog;
   service: JobService;
   tasks: TaskRegistry;
   calls: { args: unknown; context: TaskContext; at: number }[];
@@ -33,6 +35,8 @@ export function createHarness(
     handler?: TaskHandler;
     scheduler?: Partial<SchedulerOptions>;
     autoStart?: boolean;
+    /** Wraps the ports the scheduler sees (fault injection); the service and reads use the real ones. */
+    wrap?: <P extends object>(port: 'store' | 'log', adapter: P) => P;
   } = {},
 ): Harness {
   const clock = new FakeClock(options.start ?? '2026-01-01T00:00:00.000Z');
@@ -49,9 +53,10 @@ export function createHarness(
   const events: SequencedEvent[] = [];
   bus.subscribe((event) => events.push(event));
   // One process, so nothing changes the schedule behind its back: no need to poll every second.
+  const wrap = options.wrap ?? (<P>(_port: string, adapter: P) => adapter);
   const scheduler = new Scheduler({
-    store,
-    log,
+    store: wrap('store', store),
+    log: wrap('log', log),
     bus,
     tasks,
     clock,
@@ -61,11 +66,13 @@ export function createHarness(
   });
   const errors: unknown[] = [];
   scheduler.events.on('error', ({ error }) => errors.push(error));
-  const service = JobService.of(scheduler);
+  const service = new JobService({ store, log, tasks, defaultTimezone: 'UTC', scheduler });
   if (options.autoStart !== false) scheduler.start();
   return {
     clock,
     scheduler,
+    store,
+    log,
     service,
     tasks,
     calls,
