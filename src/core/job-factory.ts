@@ -37,13 +37,17 @@ export function buildJob(input: AddJobInput, ctx: JobFactoryContext): Job {
   const task = requireTask(input.task, ctx.tasks);
   const args = requireArgs(input.args, task, ctx.tasks);
   const trigger = requireTrigger(input.trigger, ctx);
+  const name = input.name == null ? id : requireString('name', input.name, MAX_NAME_LENGTH);
+  const paused = input.paused == null ? false : requireBoolean('paused', input.paused);
   const job: Job = {
     id,
-    name: input.name == null ? id : requireString('name', input.name, MAX_NAME_LENGTH),
+    name,
     task,
     args,
     trigger,
-    paused: input.paused == null ? false : requireBoolean('paused', input.paused),
+    paused,
+    pausedAt: paused ? ctx.now : null,
+    pauseReason: null,
     nextRunTime: null,
     dueAt: null,
     coalesce: input.coalesce == null ? JOB_DEFAULTS.coalesce : requireBoolean('coalesce', input.coalesce),

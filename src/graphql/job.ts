@@ -30,10 +30,21 @@ export const JobRef = builder.objectRef<Job>('Job').implement({
     args: t.expose('args', { type: 'JSON' }),
     trigger: t.field({ type: TriggerRef, resolve: (job) => job.trigger }),
     paused: t.exposeBoolean('paused'),
-    nextRunTime: t.expose('nextRunTime', {
+    pausedAt: t.expose('pausedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the job was paused; null when it is not paused.',
+    }),
+    pauseReason: t.exposeString('pauseReason', {
+      nullable: true,
+      description:
+        'Why it was paused: an operator’s note, or the scheduler’s when it quarantined a job it could not read or plan.',
+    }),
+    nextRunTime: t.field({
       type: 'DateTime',
       nullable: true,
       description: 'The nominal next fire (before jitter); null when paused or finished.',
+      resolve: (job) => (job.paused ? null : job.nextRunTime),
     }),
     coalesce: t.exposeBoolean('coalesce', { description: 'Run missed fires once instead of each.' }),
     maxInstances: t.exposeInt('maxInstances'),

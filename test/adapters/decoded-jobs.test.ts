@@ -29,6 +29,20 @@ describe('DecodedJobs', () => {
     expect(cache.decode('a', json, '5:7', '2', false)).not.toBe(first);
   });
 
+  it('the pause info is part of what must be unchanged', () => {
+    const cache = new DecodedJobs(1_000_000);
+    const info = JSON.stringify({ pausedAt: 5, pauseReason: 'note' });
+    const paused = cache.decode('a', json, '5:7', '2', true, info);
+    expect(paused).toMatchObject({ paused: true, pausedAt: 5, pauseReason: 'note' });
+    expect(cache.decode('a', json, '5:7', '2', true, [...info].join(''))).toBe(paused);
+    const other = JSON.stringify({ pausedAt: 5, pauseReason: 'another note' });
+    expect(cache.decode('a', json, '5:7', '2', true, other).pauseReason).toBe('another note');
+    expect(cache.decode('a', json, '5:7', '2', true, null)).toMatchObject({
+      pausedAt: null,
+      pauseReason: null,
+    });
+  });
+
   it('holds at most its size in JSON, dropping the oldest first', () => {
     const cache = new DecodedJobs(json.length * 2);
     const a = cache.decode('a', json, null, '1', false);

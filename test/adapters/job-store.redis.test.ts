@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisJobStore } from '../../src/adapters/redis/job-store.ts';
+import { jobStoreKeys } from '../../src/adapters/redis/keys.ts';
 import { UnavailableError } from '../../src/core/errors.ts';
 import type { JobStore } from '../../src/core/ports.ts';
 import { jobStoreContract, makeJob } from '../contract/job-store.contract.ts';
@@ -84,6 +85,71 @@ describe.skipIf(!redis.available)('redis JobStore', () => {
     await expect(store.add(makeJob('a'))).rejects.toBeInstanceOf(UnavailableError);
     await store.close();
     client.disconnect();
+  });
+
+  it('hands out a claimed job it cannot decode as poisoned; quarantine pauses it', async () => {
+    const prefix = uniquePrefix('job-store');
+    const { store, client } = open(prefix);
+    const keys = jobStoreKeys(prefix);
+    const at = (await store.now()) - 1000;
+    for (const id of ['bad', 'good', 'shapeless', 'wrong-id'])
+      await store.add(makeJob(id, { nextRunTime: at, dueAt: at }));
+    // Corrupt definitions written straight into Redis: not JSON, JSON of the wrong shape, another id.
+    await client.hset(keys.jobs, 'bad', '{"id":"bad","name":');
+    const shapeless = { ...makeJob('shapeless'), trigger: { kind: 'cron', timezone: 'UTC' } };
+    await client.hset(keys.jobs, 'shapeless', JSON.stringify(shapeless));
+    await client.hset(keys.jobs, 'wrong-id', JSON.stringify(makeJob('someone-else')));
+
+    const batch = await store.claimDue(10, 60_000);
+    expect(batch.claims.map((c) => c.job)).toEqual([makeJob('good', { nextRunTime: at, dueAt: at })]);
+    expect(batch.poisoned).toEqual([
+      { jobId: 'bad', token: expect.any(String), error: expect.stringMatching(/JSON/) },
+      { jobId: 'shapeless', token: expect.any(String), error: expect.stringContaining('trigger (cron)') },
+      { jobId: 'wrong-id', token: expect.any(String), error: expect.stringContaining('someone-else') },
+    ]);
+    expect(new Set([...batch.claims, ...batch.poisoned].map((c) => c.token)).size).toBe(4);
+
+    const reason = 'the stored job could not be read';
+    await store.quarantine(
+      batch.poisoned.map((p) => ({ jobId: p.jobId, token: p.token, reason, at: batch.now })),
+    );
+    for (const id of ['bad', 'shapeless', 'wrong-id']) {
+      expect(await client.sismember(keys.paused, id)).toBe(1);
+      expect(await client.hget(keys.ver, id)).toBe('2');
+      expect(JSON.parse((await client.hget(keys.pauseinfo, id)) as string)).toEqual({
+        pausedAt: batch.now,
+        pauseReason: reason,
+      });
+      expect(await client.hget(keys.claimed, id)).toBeNull();
+    }
+    // The definition itself is left as it was; a job that decodes shows the pause.
+    expect(await client.hget(keys.jobs, 'bad')).toBe('{"id":"bad","name":');
+    expect(await store.get('shapeless')).toMatchObject({
+      paused: true,
+      pausedAt: batch.now,
+      pauseReason: reason,
+    });
+    // Only the good job's claim is left to wake up for; nothing else is due.
+    expect(await client.zcard(keys.claims)).toBe(1);
+    expect(await store.nextWakeAt()).toBe(batch.now + 60_000);
+    expect((await store.claimDue(10, 60_000)).claims).toEqual([]);
+  });
+
+  it('a corrupt version does not stop quarantine', async () => {
+    const prefix = uniquePrefix('job-store');
+    const { store, client } = open(prefix);
+    const keys = jobStoreKeys(prefix);
+    const at = (await store.now()) - 1000;
+    await store.add(makeJob('v', { nextRunTime: at, dueAt: at }));
+    await client.hset(keys.ver, 'v', 'not-a-number');
+    const batch = await store.claimDue(10, 60_000);
+    expect(batch.poisoned).toEqual([
+      { jobId: 'v', token: expect.any(String), error: expect.stringContaining('version') },
+    ]);
+    await store.quarantine([
+      { jobId: 'v', token: batch.poisoned[0]!.token, reason: 'bad version', at: batch.now },
+    ]);
+    expect(await store.get('v')).toMatchObject({ paused: true, pauseReason: 'bad version', version: 1 });
   });
 
   it('runs again after Redis forgot its scripts (SCRIPT FLUSH)', async () => {

@@ -41,6 +41,8 @@ export function makeJob(id: string, overrides: Partial<Job> = {}): Job {
       jitterMs: 0,
     },
     paused: false,
+    pausedAt: null,
+    pauseReason: null,
     nextRunTime: null,
     dueAt: null,
     coalesce: true,
@@ -113,6 +115,55 @@ export function jobStoreContract(
         await store.add(makeJob('a'));
         await store.add(makeJob('b'));
         expect(await store.count()).toBe(2);
+      });
+    });
+
+    describe('pause info', () => {
+      const pausedJob = (id: string, overrides: Partial<Job> = {}) =>
+        dueJob(id, base + HOUR, {
+          paused: true,
+          pausedAt: base - 5,
+          pauseReason: 'maintenance',
+          ...overrides,
+        });
+
+      it('round-trips through add, get, list, update and remove', async () => {
+        const job = pausedJob('a');
+        await store.add(job);
+        await store.add(makeJob('b'));
+        expect(await store.get('a')).toEqual(job);
+        expect((await store.list({ first: 10 })).items).toEqual([job, makeJob('b')]);
+        expect((await store.list({ first: 10, paused: true })).items).toEqual([job]);
+
+        // Only the pause info changes: a page read again must not serve the old job.
+        const moved = { ...job, pausedAt: base - 1, pauseReason: 'a new note', version: 2 };
+        await store.update(moved, 1, 'keep');
+        expect(await store.get('a')).toEqual(moved);
+        expect((await store.list({ first: 1 })).items).toEqual([moved]);
+        const noReason = { ...moved, pauseReason: null, version: 3 };
+        await store.update(noReason, 2, 'keep');
+        expect(await store.get('a')).toEqual(noReason);
+        expect((await store.list({ first: 1 })).items).toEqual([noReason]);
+
+        expect(await store.remove('a')).toEqual(noReason);
+        await store.add(makeJob('a'));
+        expect(await store.get('a')).toMatchObject({ paused: false, pausedAt: null, pauseReason: null });
+      });
+
+      it('a resume clears it, and the job is due again', async () => {
+        await store.add(pausedJob('a', { nextRunTime: base - 1000, dueAt: base - 1000 }));
+        expect((await store.list({ first: 1 })).items[0]).toMatchObject({ pauseReason: 'maintenance' });
+        expect(await claimedIds(store)).toEqual([]);
+        await store.update(
+          dueJob('a', base - 1000, { paused: false, pausedAt: null, pauseReason: null, version: 2 }),
+          1,
+          'keep',
+        );
+        const expected = { paused: false, pausedAt: null, pauseReason: null, version: 2 };
+        expect(await store.get('a')).toMatchObject(expected);
+        expect((await store.list({ first: 1 })).items[0]).toMatchObject(expected);
+        const [claim] = (await store.claimDue(10, LEASE)).claims;
+        expect(claim?.job).toMatchObject({ id: 'a', ...expected });
       });
     });
 
@@ -469,6 +520,105 @@ export function jobStoreContract(
       });
     });
 
+    describe('quarantine', () => {
+      const reason = 'its trigger could not be planned: boom';
+
+      it('pauses the job with its reason, bumps the version and ends the claim', async () => {
+        await store.add(dueJob('a', base - 1000));
+        await store.add(dueJob('b', base - 1000));
+        const batch = await store.claimDue(10, LEASE);
+        expect(batch.poisoned).toEqual([]);
+        const token = (id: string) => batch.claims.find((c) => c.job.id === id)!.token;
+        const at = batch.now;
+        await store.quarantine([{ jobId: 'a', token: token('a'), reason, at }]);
+        const expected = {
+          paused: true,
+          pausedAt: at,
+          pauseReason: reason,
+          version: 2,
+          nextRunTime: base - 1000,
+        };
+        expect(await store.get('a')).toMatchObject(expected);
+        expect((await store.list({ first: 1 })).items[0]).toMatchObject(expected);
+        // Its claim is over: a commit of it is stale, and its lease is no longer a wake-up.
+        expect(
+          await store.commit([
+            {
+              jobId: 'a',
+              token: token('a'),
+              claimedNextRunTime: base - 1000,
+              nextRunTime: base,
+              dueAt: base,
+            },
+          ]),
+        ).toEqual(['stale']);
+        expect(await store.get('a')).toMatchObject(expected);
+        // Not claimable afterwards, not even once the other claim's lease expired.
+        await h.reach(batch.now + LEASE);
+        expect(await claimedIds(h.other)).toEqual(['b']);
+        expect(await claimedIds(store)).toEqual([]);
+        // A resume clears it and the fire is owed again.
+        await store.update(
+          dueJob('a', base - 1000, { paused: false, pausedAt: null, pauseReason: null, version: 3 }),
+          2,
+          'keep',
+        );
+        const [again] = (await store.claimDue(10, LEASE)).claims;
+        expect(again?.job).toMatchObject({ id: 'a', paused: false, pausedAt: null, pauseReason: null });
+      });
+
+      it('a token that is not the current claim changes nothing', async () => {
+        await store.add(dueJob('wrong', base - 1000));
+        await store.add(dueJob('moved', base - 1000));
+        await store.add(dueJob('expired', base - 1000));
+        const first = await store.claimDue(10, LEASE);
+        const token = (id: string) => first.claims.find((c) => c.job.id === id)!.token;
+        // Rescheduled meanwhile: the claim no longer holds the job's fire.
+        await store.update(dueJob('moved', base + HOUR, { version: 2 }), 1, 'replace');
+        // Expired and taken back under a new token.
+        await h.reach(first.now + LEASE);
+        const retaken = (await h.other.claimDue(10, LEASE)).claims;
+        expect(retaken.map((c) => c.job.id)).toEqual(['expired', 'wrong']);
+        const at = first.now;
+        await store.quarantine([
+          { jobId: 'wrong', token: 'no-such-token', reason, at },
+          { jobId: 'wrong', token: token('expired'), reason, at },
+          { jobId: 'moved', token: token('moved'), reason, at },
+          { jobId: 'expired', token: token('expired'), reason, at },
+        ]);
+        for (const id of ['wrong', 'expired']) {
+          expect(await store.get(id)).toMatchObject({
+            paused: false,
+            pausedAt: null,
+            pauseReason: null,
+            version: 1,
+          });
+        }
+        expect(await store.get('moved')).toMatchObject({
+          paused: false,
+          version: 2,
+          nextRunTime: base + HOUR,
+        });
+        const next = { claimedNextRunTime: base - 1000, nextRunTime: base + HOUR, dueAt: base + HOUR };
+        expect(
+          await h.other.commit(retaken.map((c) => ({ jobId: c.job.id, token: c.token, ...next }))),
+        ).toEqual(['committed', 'committed']);
+        await store.quarantine([]);
+      });
+
+      it('a removed job stays removed', async () => {
+        await store.add(dueJob('a', base - 1000));
+        const batch = await store.claimDue(10, LEASE);
+        await store.remove('a');
+        await store.quarantine([{ jobId: 'a', token: batch.claims[0]!.token, reason, at: batch.now }]);
+        expect(await store.get('a')).toBeNull();
+        expect(await store.count()).toBe(0);
+        await store.add(dueJob('a', base - 1000));
+        expect(await store.get('a')).toMatchObject({ paused: false, pausedAt: null, pauseReason: null });
+        expect(await claimedIds(store)).toEqual(['a']);
+      });
+    });
+
     describe('leases', () => {
       it('an expired claim is taken back with a new token; the old token is stale', async () => {
         await store.add(dueJob('a', base - 1000));
@@ -601,6 +751,27 @@ export function jobStoreContract(
         expect(first).toHaveLength(2);
         expect(second).toHaveLength(1);
         expect([...first, ...second].map((s) => s.executionId).sort()).toEqual(['e1', 'e2', 'e3']);
+      });
+
+      it('heldSlots: held under an unexpired lease, not once released or expired', async () => {
+        expect(await store.heldSlots([])).toEqual([]);
+        expect(await store.acquireSlot(slot('held'), 5, 60_000)).toBe(true);
+        expect(await store.acquireSlot(slot('released'), 5, 60_000)).toBe(true);
+        expect(await store.acquireSlot(slot('expires'), 5, LEASE)).toBe(true);
+        const start = await store.now();
+        await store.releaseSlot(slot('released'));
+        const asked = [slot('held'), slot('released'), slot('expires'), slot('never'), slot('held', 'b')];
+        expect(await store.heldSlots(asked)).toEqual([true, false, true, false, false]);
+        expect(await h.other.heldSlots(asked)).toEqual([true, false, true, false, false]);
+        await h.reach(start + LEASE + 1);
+        expect(await store.heldSlots(asked)).toEqual([true, false, false, false, false]);
+      });
+
+      it('heldSlots: a slot stays held when its job is removed', async () => {
+        await store.add(makeJob('a'));
+        expect(await store.acquireSlot(slot('e1'), 1, 60_000)).toBe(true);
+        await store.remove('a');
+        expect(await store.heldSlots([slot('e1')])).toEqual([true]);
       });
 
       it('renewSlots extends the lease of a held slot', async () => {

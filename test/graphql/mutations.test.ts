@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { createTestApp, firstError, YEARLY } from './harness.ts';
 
 const ADD = `mutation($input: AddJobInput!) { addJob(input: $input) {
-  id name task args paused nextRunTime coalesce maxInstances misfireGraceTimeMs timeoutMs
+  id name task args paused pausedAt pauseReason nextRunTime coalesce maxInstances misfireGraceTimeMs timeoutMs
   retry { attempts backoffMs factor maxBackoffMs jitter } trigger { __typename } } }`;
 
 describe('addJob', () => {
@@ -30,7 +30,10 @@ describe('addJob', () => {
       task: 'test',
       args: { to: ['a@example.com'], n: 2 },
       paused: true,
-      nextRunTime: expect.any(String),
+      pausedAt: expect.stringMatching(/Z$/),
+      pauseReason: null,
+      // The schema promises null while paused; the store keeps the schedule for the resume.
+      nextRunTime: null,
       coalesce: false,
       maxInstances: 3,
       misfireGraceTimeMs: null,
@@ -40,6 +43,8 @@ describe('addJob', () => {
     });
     const stored = await app.store.get('report');
     expect(stored).toMatchObject({ name: 'Daily report', paused: true, misfireGraceTimeMs: null });
+    expect(stored?.nextRunTime).toEqual(expect.any(Number));
+    expect(stored?.pausedAt).toBe(Date.parse(data.addJob.pausedAt as string));
     await app.busEvent((e) => e.stream === 'job' && e.type === 'added' && e.jobId === 'report');
   });
 
@@ -103,19 +108,28 @@ describe('the other mutations', () => {
   test('pauseJob and resumeJob', async () => {
     await using app = createTestApp();
     await app.service.addJob({ id: 'p', task: 'test', trigger: { interval: { minutes: 1 } } });
-    const paused = await app.data<{ pauseJob: { paused: boolean } }>(
-      'mutation { pauseJob(id: "p") { paused } }',
-    );
-    expect(paused.pauseJob.paused).toBe(true);
+    const paused = await app.data<{
+      pauseJob: { paused: boolean; pausedAt: string | null; nextRunTime: string | null };
+    }>('mutation { pauseJob(id: "p") { paused pausedAt nextRunTime } }');
+    expect(paused.pauseJob).toEqual({
+      paused: true,
+      pausedAt: expect.stringMatching(/Z$/),
+      nextRunTime: null,
+    });
     expect((await app.store.get('p'))?.paused).toBe(true);
     const again = await app.data<{ pauseJob: { paused: boolean } }>(
       'mutation { pauseJob(id: "p") { paused } }',
     );
     expect(again.pauseJob.paused).toBe(true);
-    const resumed = await app.data<{ resumeJob: { paused: boolean; nextRunTime: string } }>(
-      'mutation { resumeJob(id: "p") { paused nextRunTime } }',
-    );
-    expect(resumed.resumeJob.paused).toBe(false);
+    const resumed = await app.data<{
+      resumeJob: {
+        paused: boolean;
+        pausedAt: string | null;
+        pauseReason: string | null;
+        nextRunTime: string;
+      };
+    }>('mutation { resumeJob(id: "p") { paused pausedAt pauseReason nextRunTime } }');
+    expect(resumed.resumeJob).toMatchObject({ paused: false, pausedAt: null, pauseReason: null });
     expect(Date.parse(resumed.resumeJob.nextRunTime)).toBeGreaterThan(Date.now());
     await app.busEvent((e) => e.stream === 'job' && e.type === 'paused');
     await app.busEvent((e) => e.stream === 'job' && e.type === 'resumed');

@@ -20,6 +20,7 @@ import type {
   JobQuery,
   JobStore,
   Page,
+  QuarantineRequest,
   Slot,
   SlotRequest,
 } from '../../core/ports.ts';
@@ -153,11 +154,34 @@ class MemoryJobStore implements JobStore {
       claims.push(this.issue(this.jobs.get(top.key) as Job, now, leaseMs));
       top = this.due.peek();
     }
-    return { now, claims };
+    // Jobs are stored as objects, never as a form that could fail to decode: nothing is poisoned.
+    return { now, claims, poisoned: [] };
   }
 
   async commit(requests: CommitRequest[]): Promise<CommitOutcome[]> {
     return requests.map((request) => this.commitOne(request));
+  }
+
+  async quarantine(requests: QuarantineRequest[]): Promise<void> {
+    for (const request of requests) {
+      const record = this.claims.get(request.token);
+      if (!record || record.jobId !== request.jobId) continue;
+      if (this.current.get(request.jobId) !== request.token) continue;
+      const job = this.jobs.get(request.jobId);
+      if (!job) continue;
+      this.claims.delete(request.token);
+      this.claimLeases.delete(request.token);
+      this.current.delete(request.jobId);
+      const next: Job = Object.freeze({
+        ...job,
+        paused: true,
+        pausedAt: request.at,
+        pauseReason: request.reason,
+        version: job.version + 1,
+      });
+      this.jobs.set(request.jobId, next);
+      this.syncDue(next);
+    }
   }
 
   async nextWakeAt(): Promise<number | null> {
@@ -212,6 +236,12 @@ class MemoryJobStore implements JobStore {
     const held = this.running.get(slot.jobId);
     held?.delete(slot.executionId);
     if (held?.size === 0) this.running.delete(slot.jobId);
+  }
+
+  async heldSlots(slots: Slot[]): Promise<boolean[]> {
+    const now = this.clock.now();
+    // The reap index, not `running`: it outlives a removal of the job, as the Redis store's does.
+    return slots.map((slot) => (this.slotLeases.score(slotKey(slot)) ?? Number.NEGATIVE_INFINITY) > now);
   }
 
   async reapExpiredSlots(limit: number): Promise<Slot[]> {

@@ -1,8 +1,9 @@
 /**
  * Decoded jobs kept for list(): clients paging through the same jobs read the same stored strings
  * again and again, so a page reuses the frozen job it decoded last time when every stored string
- * is unchanged, instead of parsing the JSON (and allocating the job) again. Only exact equality of
- * what Redis returned counts, so a hit is what decoding would have produced.
+ * (definition, schedule, version, paused flag, pause info) is unchanged, instead of parsing the
+ * JSON (and allocating the job) again. Only exact equality of what Redis returned counts, so a hit
+ * is what decoding would have produced.
  * Bounded by the JSON characters held; the oldest entries leave first.
  */
 import type { Job } from '../../core/job.ts';
@@ -14,6 +15,7 @@ interface Entry {
   next: string | null;
   version: string | null;
   paused: boolean;
+  pauseInfo: string | null;
   job: Job;
 }
 
@@ -27,28 +29,41 @@ export class DecodedJobs {
   }
 
   /** decodeJob, frozen, from the cache when the stored strings are the ones seen last time. */
-  decode(id: string, json: string, next: string | null, version: string | null, paused: boolean): Job {
+  decode(
+    id: string,
+    json: string,
+    next: string | null,
+    version: string | null,
+    paused: boolean,
+    pauseInfo: string | null = null,
+  ): Job {
     const known = this.entries.get(id);
     if (
       known &&
       known.json === json &&
       known.next === next &&
       known.version === version &&
-      known.paused === paused
+      known.paused === paused &&
+      known.pauseInfo === pauseInfo
     )
       return known.job;
-    const job = deepFreeze(decodeJob(json, next, version, paused));
+    const job = deepFreeze(decodeJob(json, next, version, paused, pauseInfo));
     if (known) {
       this.entries.delete(id);
-      this.chars -= known.json.length;
+      this.chars -= size(known);
     }
-    this.entries.set(id, { json, next, version, paused, job });
-    this.chars += json.length;
-    for (const [oldest, entry] of this.entries) {
+    const entry = { json, next, version, paused, pauseInfo, job };
+    this.entries.set(id, entry);
+    this.chars += size(entry);
+    for (const [oldest, old] of this.entries) {
       if (this.chars <= this.maxChars) break;
       this.entries.delete(oldest);
-      this.chars -= entry.json.length;
+      this.chars -= size(old);
     }
     return job;
   }
+}
+
+function size(entry: Entry): number {
+  return entry.json.length + (entry.pauseInfo?.length ?? 0);
 }

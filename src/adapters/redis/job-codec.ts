@@ -1,11 +1,21 @@
 /**
  * How a job is split across keys: the definition as JSON (decoded only here, never in Lua, where
- * cjson would turn [] into {}), and the fields scripts must read kept apart as plain strings.
+ * cjson would turn [] into {}), and the fields scripts must read or write kept apart: the schedule,
+ * version and paused flag as plain strings, the pause info (pausedAt, pauseReason) as its own JSON
+ * so a script can set it (quarantine) without editing the definition.
  */
 import type { Job } from '../../core/job.ts';
 
 export function encodeDefinition(job: Job): string {
-  const { nextRunTime: _n, dueAt: _d, paused: _p, version: _v, ...definition } = job;
+  const {
+    nextRunTime: _n,
+    dueAt: _d,
+    paused: _p,
+    pausedAt: _pa,
+    pauseReason: _pr,
+    version: _v,
+    ...definition
+  } = job;
   return JSON.stringify(definition);
 }
 
@@ -19,11 +29,35 @@ export function encodeDueAt(job: Pick<Job, 'nextRunTime' | 'dueAt'>): string {
   return job.nextRunTime === null || job.dueAt === null ? '' : String(job.dueAt);
 }
 
-export function decodeJob(json: string, next: string | null, version: string | null, paused: boolean): Job {
+/** `{"pausedAt":…,"pauseReason":…}`; "" when both are null (nothing is stored then). */
+export function encodePauseInfo(job: Pick<Job, 'pausedAt' | 'pauseReason'>): string {
+  const pausedAt = job.pausedAt ?? null;
+  const pauseReason = job.pauseReason ?? null;
+  return pausedAt === null && pauseReason === null ? '' : JSON.stringify({ pausedAt, pauseReason });
+}
+
+/**
+ * The stored strings back into a job. Throws when the definition or pause info is not JSON; does
+ * not check the shape (see checkDecoded), so the hot read path pays only for the parse.
+ */
+export function decodeJob(
+  json: string,
+  next: string | null,
+  version: string | null,
+  paused: boolean,
+  pauseInfo: string | null = null,
+): Job {
   // Fields are set on the parsed object rather than spread into a new one: V8 copies a JSON.parse
   // result through its slow path, which made a spread 7 times the cost of the parse itself.
   const job = JSON.parse(json) as Job;
   job.paused = paused;
+  job.pausedAt = null;
+  job.pauseReason = null;
+  if (pauseInfo) {
+    const info = JSON.parse(pauseInfo) as Partial<Pick<Job, 'pausedAt' | 'pauseReason'>> | null;
+    job.pausedAt = info?.pausedAt ?? null;
+    job.pauseReason = info?.pauseReason ?? null;
+  }
   job.nextRunTime = null;
   job.dueAt = null;
   if (next) {
@@ -33,4 +67,81 @@ export function decodeJob(json: string, next: string | null, version: string | n
   }
   job.version = Number(version ?? 0);
   return job;
+}
+
+/**
+ * Why a decoded job cannot be used (a missing or mistyped field, a malformed trigger, a schedule
+ * that is not a number), or null when it is well formed. Checked on claimed jobs only: a job that
+ * fails it is handed out as poisoned instead of being planned.
+ */
+export function checkDecoded(job: unknown, id: string): string | null {
+  if (!isObject(job)) return 'the definition is not an object';
+  if (job.id !== id) return `its id is ${JSON.stringify(job.id)}, not "${id}"`;
+  const problems: string[] = [];
+  const need = (field: string, ok: boolean) => {
+    if (!ok) problems.push(field);
+  };
+  need('name', typeof job.name === 'string');
+  need('task', typeof job.task === 'string');
+  need('args', job.args !== undefined);
+  need('paused', typeof job.paused === 'boolean');
+  need('pausedAt', isNullableNumber(job.pausedAt));
+  need('pauseReason', job.pauseReason === null || typeof job.pauseReason === 'string');
+  need('nextRunTime', isNullableNumber(job.nextRunTime));
+  need('dueAt', isNullableNumber(job.dueAt));
+  need('coalesce', typeof job.coalesce === 'boolean');
+  need('maxInstances', Number.isInteger(job.maxInstances) && (job.maxInstances as number) >= 1);
+  need('misfireGraceTimeMs', isNullableNumber(job.misfireGraceTimeMs));
+  need('timeoutMs', isNullableNumber(job.timeoutMs));
+  need('createdAt', isNumber(job.createdAt));
+  need('updatedAt', isNumber(job.updatedAt));
+  need('version', Number.isInteger(job.version));
+  const retry = job.retry;
+  need(
+    'retry',
+    isObject(retry) &&
+      isNumber(retry.attempts) &&
+      isNumber(retry.backoffMs) &&
+      isNumber(retry.factor) &&
+      isNumber(retry.maxBackoffMs) &&
+      typeof retry.jitter === 'boolean',
+  );
+  const trigger = checkTrigger(job.trigger);
+  if (trigger) problems.push(trigger);
+  return problems.length === 0 ? null : `malformed field(s): ${problems.join(', ')}`;
+}
+
+function checkTrigger(trigger: unknown): string | null {
+  if (!isObject(trigger)) return 'trigger';
+  const window =
+    isNullableNumber(trigger.startDate) && isNullableNumber(trigger.endDate) && isNumber(trigger.jitterMs);
+  switch (trigger.kind) {
+    case 'cron':
+      return window && typeof trigger.expression === 'string' && typeof trigger.timezone === 'string'
+        ? null
+        : 'trigger (cron)';
+    case 'interval':
+      return window &&
+        ['weeks', 'days', 'hours', 'minutes', 'seconds', 'milliseconds', 'anchor'].every((field) =>
+          isNumber(trigger[field]),
+        )
+        ? null
+        : 'trigger (interval)';
+    case 'date':
+      return window && isNumber(trigger.runDate) ? null : 'trigger (date)';
+    default:
+      return `trigger (unknown kind ${JSON.stringify(trigger.kind)})`;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isNullableNumber(value: unknown): boolean {
+  return value === null || isNumber(value);
 }

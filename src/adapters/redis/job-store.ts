@@ -18,12 +18,21 @@ import type {
   JobQuery,
   JobStore,
   Page,
+  PoisonedClaim,
+  QuarantineRequest,
   Slot,
   SlotRequest,
 } from '../../core/ports.ts';
 import { DecodedJobs } from './decoded-jobs.ts';
 import { guard } from './errors.ts';
-import { decodeJob, encodeDefinition, encodeDueAt, encodeNext } from './job-codec.ts';
+import {
+  checkDecoded,
+  decodeJob,
+  encodeDefinition,
+  encodeDueAt,
+  encodeNext,
+  encodePauseInfo,
+} from './job-codec.ts';
 import { type JobStoreKeys, jobStoreKeys } from './keys.ts';
 import { type LuaScript, runScript } from './run-script.ts';
 import { addJobScript } from './scripts/add-job.ts';
@@ -31,8 +40,15 @@ import { claimDueScript } from './scripts/claim-due.ts';
 import { commitScript } from './scripts/commit.ts';
 import { getJobsScript } from './scripts/get-jobs.ts';
 import { listJobsScript } from './scripts/list-jobs.ts';
+import { quarantineScript } from './scripts/quarantine.ts';
 import { removeJobScript } from './scripts/remove-job.ts';
-import { acquireSlotScript, acquireSlotsScript, reapSlotsScript, renewSlotsScript } from './scripts/slots.ts';
+import {
+  acquireSlotScript,
+  acquireSlotsScript,
+  heldSlotsScript,
+  reapSlotsScript,
+  renewSlotsScript,
+} from './scripts/slots.ts';
 import { updateJobScript } from './scripts/update-job.ts';
 
 export interface RedisJobStoreOptions {
@@ -73,7 +89,7 @@ class RedisJobStore implements JobStore {
     const k = this.keys;
     const added = await this.run(
       addJobScript,
-      [k.jobs, k.next, k.ver, k.paused, k.due, k.ids, k.claimed],
+      [k.jobs, k.next, k.ver, k.paused, k.due, k.ids, k.claimed, k.pauseinfo],
       [
         job.id,
         encodeDefinition(job),
@@ -83,6 +99,7 @@ class RedisJobStore implements JobStore {
         job.paused ? '1' : '0',
         k.changed,
         this.instance,
+        encodePauseInfo(job),
       ],
     );
     if (added !== 1) throw new ConflictError(`job "${job.id}" already exists`);
@@ -104,11 +121,11 @@ class RedisJobStore implements JobStore {
     const k = this.keys;
     for (;;) {
       const start = cursor === null ? '-' : `(${cursor}`;
-      const [ids, jsons, nexts, versions, paused] = (await this.run(
+      const [ids, jsons, nexts, versions, paused, infos] = (await this.run(
         listJobsScript,
-        [k.ids, k.jobs, k.next, k.ver, k.paused],
+        [k.ids, k.jobs, k.next, k.ver, k.paused, k.pauseinfo],
         [start, batch],
-      )) as [string[], (string | null)[], (string | null)[], (string | null)[], number[]];
+      )) as [string[], (string | null)[], (string | null)[], (string | null)[], number[], (string | null)[]];
       for (let i = 0; i < ids.length; i++) {
         const json = jsons[i];
         if (typeof json !== 'string') continue;
@@ -119,6 +136,7 @@ class RedisJobStore implements JobStore {
           nexts[i] ?? null,
           versions[i] ?? null,
           paused[i] === 1,
+          infos[i] ?? null,
         );
         if (query.paused != null && job.paused !== query.paused) continue;
         if (query.task != null && job.task !== query.task) continue;
@@ -138,7 +156,7 @@ class RedisJobStore implements JobStore {
     const k = this.keys;
     const result = await this.run(
       updateJobScript,
-      [k.jobs, k.next, k.ver, k.paused, k.due, k.claimed],
+      [k.jobs, k.next, k.ver, k.paused, k.due, k.claimed, k.pauseinfo],
       [
         job.id,
         encodeDefinition(job),
@@ -150,6 +168,7 @@ class RedisJobStore implements JobStore {
         encodeDueAt(job),
         k.changed,
         this.instance,
+        encodePauseInfo(job),
       ],
     );
     if (result === -1) throw new NotFoundError('job', job.id);
@@ -160,19 +179,19 @@ class RedisJobStore implements JobStore {
     const k = this.keys;
     const result = (await this.run(
       removeJobScript,
-      [k.jobs, k.next, k.ver, k.paused, k.due, k.ids, k.claimed, k.running(id)],
+      [k.jobs, k.next, k.ver, k.paused, k.due, k.ids, k.claimed, k.running(id), k.pauseinfo],
       [id, k.changed, this.instance],
-    )) as [string, string | null, string | null, number] | null;
+    )) as [string, string | null, string | null, number, string | null] | null;
     if (!result) return null;
-    const [json, next, version, paused] = result;
-    return decodeJob(json, next, version, paused === 1);
+    const [json, next, version, paused, info] = result;
+    return decodeJob(json, next ?? null, version ?? null, paused === 1, info ?? null);
   }
 
   async claimDue(limit: number, leaseMs: number, lookaheadMs = 0): Promise<ClaimBatch> {
     const k = this.keys;
     const reply = (await this.run(
       claimDueScript,
-      [k.due, k.claims, k.claimed, k.fence, k.jobs, k.next, k.ver, k.paused],
+      [k.due, k.claims, k.claimed, k.fence, k.jobs, k.next, k.ver, k.paused, k.pauseinfo],
       [
         Math.max(0, Math.floor(limit)),
         Math.max(0, Math.floor(leaseMs)),
@@ -181,12 +200,24 @@ class RedisJobStore implements JobStore {
     )) as [number, ...(string | null)[]];
     const [now, ...rest] = reply;
     const claims: Claim[] = [];
-    for (let i = 0; i + 4 < rest.length; i += 5) {
-      const [id, token, json, next, version] = rest.slice(i, i + 5);
-      if (!id || !token || !json) continue;
-      claims.push({ job: decodeJob(json, next ?? null, version ?? null, false), token });
+    const poisoned: PoisonedClaim[] = [];
+    for (let i = 0; i + 5 < rest.length; i += 6) {
+      const [id, token, json, next, version, info] = rest.slice(i, i + 6);
+      if (!id || !token) continue;
+      // One job that cannot be read must not stop the others: it is handed out to be quarantined.
+      let job: Job;
+      try {
+        if (typeof json !== 'string') throw new Error('the definition is missing');
+        job = decodeJob(json, next ?? null, version ?? null, false, info ?? null);
+      } catch (error) {
+        poisoned.push({ jobId: id, token, error: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
+      const problem = checkDecoded(job, id);
+      if (problem) poisoned.push({ jobId: id, token, error: problem });
+      else claims.push({ job, token });
     }
-    return { now: Number(now), claims };
+    return { now: Number(now), claims, poisoned };
   }
 
   async commit(requests: CommitRequest[]): Promise<CommitOutcome[]> {
@@ -198,6 +229,24 @@ class RedisJobStore implements JobStore {
       [k.claims, k.claimed, k.jobs, k.next, k.due, k.paused],
       args,
     )) as CommitOutcome[];
+  }
+
+  async quarantine(requests: QuarantineRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    const k = this.keys;
+    await this.run(
+      quarantineScript,
+      [k.claims, k.claimed, k.jobs, k.ver, k.paused, k.due, k.pauseinfo],
+      [
+        k.changed,
+        this.instance,
+        ...requests.flatMap((r) => [
+          r.jobId,
+          r.token,
+          encodePauseInfo({ pausedAt: r.at, pauseReason: r.reason }),
+        ]),
+      ],
+    );
   }
 
   async nextWakeAt(): Promise<number | null> {
@@ -260,6 +309,12 @@ class RedisJobStore implements JobStore {
     );
   }
 
+  async heldSlots(slots: Slot[]): Promise<boolean[]> {
+    if (slots.length === 0) return [];
+    const replies = (await this.run(heldSlotsScript, [this.keys.slots], slots.map(slotMember))) as number[];
+    return replies.map((reply) => reply === 1);
+  }
+
   async reapExpiredSlots(limit: number): Promise<Slot[]> {
     const members = (await this.run(reapSlotsScript, [this.keys.slots], [limit])) as string[];
     const slots = members.map(parseSlotMember);
@@ -309,19 +364,20 @@ class RedisJobStore implements JobStore {
   private async fetch(ids: string[]): Promise<(Job | null)[]> {
     if (ids.length === 0) return [];
     const k = this.keys;
-    const reply = (await this.run(getJobsScript, [k.jobs, k.next, k.ver, k.paused], ids)) as (
+    const reply = (await this.run(getJobsScript, [k.jobs, k.next, k.ver, k.paused, k.pauseinfo], ids)) as (
       | string
       | number
       | null
     )[];
     return ids.map((_, i) => {
-      const [json, next, version, paused] = reply.slice(4 * i, 4 * i + 4);
+      const [json, next, version, paused, info] = reply.slice(5 * i, 5 * i + 5);
       if (typeof json !== 'string') return null;
       return decodeJob(
         json,
         (next as string | null) ?? null,
         (version as string | null) ?? null,
         paused === 1,
+        (info as string | null) ?? null,
       );
     });
   }

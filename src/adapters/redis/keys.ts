@@ -3,7 +3,7 @@
  * single slot and runs on Redis Cluster too.
  */
 export interface JobStoreKeys {
-  /** hash id -> definition JSON without the schedule fields (nextRunTime, dueAt, paused, version) */
+  /** hash id -> definition JSON without the fields kept apart (nextRunTime, dueAt, paused, pause info, version) */
   jobs: string;
   /** hash id -> "nextRunTime:dueAt", or "" when finished */
   next: string;
@@ -11,6 +11,8 @@ export interface JobStoreKeys {
   ver: string;
   /** set of paused ids */
   paused: string;
+  /** hash id -> JSON {pausedAt, pauseReason}; absent when both are null */
+  pauseinfo: string;
   /** zset id -> dueAt, for unpaused jobs with a dueAt and no current claim */
   due: string;
   /** zset id -> 0, for ZRANGEBYLEX cursor pagination */
@@ -43,6 +45,7 @@ export function jobStoreKeys(prefix: string): JobStoreKeys {
     next: `${tag}:next`,
     ver: `${tag}:ver`,
     paused: `${tag}:paused`,
+    pauseinfo: `${tag}:pauseinfo`,
     due: `${tag}:due`,
     ids: `${tag}:ids`,
     claims: `${tag}:claims`,

@@ -13,10 +13,11 @@ import { LUA_NOW } from './now.ts';
  * KEYS[6] next     hash id -> "nextRunTime:dueAt"
  * KEYS[7] ver      hash id -> version
  * KEYS[8] paused   set of paused ids
+ * KEYS[9] pauseinfo  hash id -> pause info JSON
  * ARGV[1] limit    max claims returned
  * ARGV[2] leaseMs  lease of each new claim
  * ARGV[3] lookaheadMs  also take jobs due up to now + lookaheadMs
- * Returns {now, id, token, json, next, version, id, token, ...}.
+ * Returns {now, id, token, json, next, version, pause info, id, token, ...}: 6 per claim.
  */
 export const claimDueScript: LuaScript = {
   name: 'claimDue',
@@ -60,6 +61,7 @@ for i, id in ipairs(ids) do
   out[#out + 1] = redis.call('HGET', KEYS[5], id)
   out[#out + 1] = redis.call('HGET', KEYS[6], id)
   out[#out + 1] = redis.call('HGET', KEYS[7], id)
+  out[#out + 1] = redis.call('HGET', KEYS[9], id)
 end
 return out
 `,

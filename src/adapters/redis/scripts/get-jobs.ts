@@ -3,9 +3,9 @@ import type { LuaScript } from '../run-script.ts';
 /**
  * getJobs: read jobs with their schedule in one consistent snapshot.
  *
- * KEYS[1] jobs, KEYS[2] next, KEYS[3] ver, KEYS[4] paused
+ * KEYS[1] jobs, KEYS[2] next, KEYS[3] ver, KEYS[4] paused, KEYS[5] pauseinfo
  * ARGV    ids
- * Returns 4 entries per id: json (nil when missing), next, version, paused 0|1.
+ * Returns 5 entries per id: json (nil when missing), next, version, paused 0|1, pause info.
  */
 export const getJobsScript: LuaScript = {
   name: 'getJobs',
@@ -15,6 +15,7 @@ for _, id in ipairs(ARGV) do
   out[#out + 1] = redis.call('HGET', KEYS[2], id)
   out[#out + 1] = redis.call('HGET', KEYS[3], id)
   out[#out + 1] = redis.call('SISMEMBER', KEYS[4], id)
+  out[#out + 1] = redis.call('HGET', KEYS[5], id)
 end
 return out
 `,

@@ -2,18 +2,18 @@ import type { LuaScript } from '../run-script.ts';
 
 /**
  * listJobs: one page of ids in id order and their jobs, in one round trip and one consistent
- * snapshot. HMGET/SMISMEMBER per key rather than four calls per id: a page of 100 is 4 calls,
- * not 400 (SMISMEMBER needs Redis 6.2). Ids go to HMGET in chunks: Lua's unpack has a stack limit.
+ * snapshot. HMGET/SMISMEMBER per key rather than five calls per id: a page of 100 is 5 calls,
+ * not 500 (SMISMEMBER needs Redis 6.2). Ids go to HMGET in chunks: Lua's unpack has a stack limit.
  *
- * KEYS[1] ids, KEYS[2] jobs, KEYS[3] next, KEYS[4] ver, KEYS[5] paused
+ * KEYS[1] ids, KEYS[2] jobs, KEYS[3] next, KEYS[4] ver, KEYS[5] paused, KEYS[6] pauseinfo
  * ARGV[1] ZRANGEBYLEX start ('-' or '(<id>'), ARGV[2] how many ids
- * Returns {ids, jsons, nexts, versions, paused 0|1}: five lists of the same length (a json is nil
- * when the job is gone).
+ * Returns {ids, jsons, nexts, versions, paused 0|1, pause infos}: six lists of the same length
+ * (a json is nil when the job is gone, a pause info when there is none).
  */
 export const listJobsScript: LuaScript = {
   name: 'listJobs',
   lua: `local ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], '+', 'LIMIT', 0, tonumber(ARGV[2]))
-local jsons, nexts, versions, paused = {}, {}, {}, {}
+local jsons, nexts, versions, paused, infos = {}, {}, {}, {}, {}
 local function append(target, values)
   for i = 1, #values do target[#target + 1] = values[i] end
 end
@@ -23,7 +23,8 @@ for first = 1, #ids, 1000 do
   append(nexts, redis.call('HMGET', KEYS[3], unpack(chunk)))
   append(versions, redis.call('HMGET', KEYS[4], unpack(chunk)))
   append(paused, redis.call('SMISMEMBER', KEYS[5], unpack(chunk)))
+  append(infos, redis.call('HMGET', KEYS[6], unpack(chunk)))
 end
-return { ids, jsons, nexts, versions, paused }
+return { ids, jsons, nexts, versions, paused, infos }
 `,
 };

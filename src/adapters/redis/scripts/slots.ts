@@ -86,3 +86,23 @@ for _, member in ipairs(members) do redis.call('ZREM', KEYS[1], member) end
 return members
 `,
 };
+
+/**
+ * heldSlots: for each slot, whether it is held under an unexpired lease (its entry in slots, which
+ * stays until released or reaped, even when the job was removed meanwhile).
+ *
+ * KEYS[1] slots
+ * ARGV    slot members
+ * Returns one 1/0 per member.
+ */
+export const heldSlotsScript: LuaScript = {
+  name: 'heldSlots',
+  lua: `${LUA_NOW}
+local out = {}
+for i = 1, #ARGV do
+  local expiry = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if expiry and tonumber(expiry) > now then out[i] = 1 else out[i] = 0 end
+end
+return out
+`,
+};

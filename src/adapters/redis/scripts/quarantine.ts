@@ -1,0 +1,37 @@
+import type { LuaScript } from '../run-script.ts';
+
+/**
+ * quarantine: pause claimed jobs that cannot be fired (a poison job), ending their claims. Only a
+ * request whose token is still the job's current claim changes anything: the job is paused, its
+ * pause info set, its version bumped, its claim dropped and it leaves due. The definition JSON is
+ * not touched (it may be the very thing that cannot be read), and the version is read leniently so
+ * a corrupt one cannot make the whole batch fail.
+ *
+ * KEYS[1] claims, KEYS[2] claimed, KEYS[3] jobs, KEYS[4] ver, KEYS[5] paused, KEYS[6] due,
+ * KEYS[7] pauseinfo
+ * ARGV[1] change channel, ARGV[2] change message, then 3 per request: id, token, pause info JSON
+ * Returns how many jobs were paused.
+ */
+export const quarantineScript: LuaScript = {
+  name: 'quarantine',
+  lua: `local paused = 0
+for i = 3, #ARGV, 3 do
+  local id, token, info = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local member = id .. '|' .. token
+  if redis.call('HGET', KEYS[2], id) == token and redis.call('ZSCORE', KEYS[1], member)
+    and redis.call('HEXISTS', KEYS[3], id) == 1 then
+    redis.call('ZREM', KEYS[1], member)
+    redis.call('HDEL', KEYS[2], id)
+    redis.call('SADD', KEYS[5], id)
+    redis.call('ZREM', KEYS[6], id)
+    redis.call('HSET', KEYS[7], id, info)
+    local version = tonumber(redis.call('HGET', KEYS[4], id) or '0') or 0
+    if version ~= version or math.abs(version) > 9007199254740991 then version = 0 end
+    redis.call('HSET', KEYS[4], id, string.format('%d', math.floor(version) + 1))
+    paused = paused + 1
+  end
+end
+if paused > 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+return paused
+`,
+};
