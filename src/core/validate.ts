@@ -55,37 +55,88 @@ export function requireId(field: string, value: unknown): string {
 }
 
 /**
+ * The deepest nesting of objects and arrays accepted in JSON input (a job's `args`, the GraphQL
+ * JSON scalar): `{}` is one level, `{"a": []}` two. Real task arguments need a handful; the limit
+ * is there so that a hostile 10,000-level value is refused with a clear error instead of
+ * overflowing the stack of whatever walks it next (JSON.stringify, a store's codec, a copy).
+ * Every check below walks values with an explicit stack, never by recursion.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
  * Accepts only values that survive JSON unchanged: no undefined, functions, symbols, bigints,
- * NaN/Infinity, class instances or cycles. Returns the byte size of its JSON text.
+ * NaN/Infinity, class instances or cycles, nested at most MAX_JSON_DEPTH levels and at most
+ * `maxBytes` of JSON text.
  */
 export function requireJson(field: string, value: unknown, maxBytes: number): JsonValue {
-  checkJson(field, value, new Set());
+  checkJson(field, value);
+  // Safe to stringify now: the value is bounded in depth and has no cycles.
   const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
   if (bytes > maxBytes)
     throw new ValidationError(field, `is ${bytes} bytes of JSON, the limit is ${maxBytes}`);
   return value as JsonValue;
 }
 
-function checkJson(path: string, value: unknown, seen: Set<object>): void {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new ValidationError(path, `is not JSON (${value})`);
-    return;
+/** What a client is told when JSON input is nested deeper than MAX_JSON_DEPTH. */
+export const JSON_DEPTH_LIMIT = `JSON input may nest objects and arrays at most ${MAX_JSON_DEPTH} levels deep`;
+
+/** Whether `value` nests objects and arrays deeper than `maxDepth`. A cycle counts as too deep. */
+export function exceedsJsonDepth(value: unknown, maxDepth = MAX_JSON_DEPTH): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let frame = stack.pop(); frame; frame = stack.pop()) {
+    if (typeof frame.value !== 'object' || frame.value === null) continue;
+    const depth = frame.depth + 1;
+    if (depth > maxDepth) return true;
+    for (const item of Object.values(frame.value)) stack.push({ value: item, depth });
   }
-  if (typeof value !== 'object') throw new ValidationError(path, `is not JSON (a ${typeof value})`);
-  if (seen.has(value)) throw new ValidationError(path, 'is not JSON (a circular reference)');
-  seen.add(value);
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => {
-      checkJson(`${path}[${index}]`, item, seen);
-    });
-  } else {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null)
-      throw new ValidationError(path, 'is not JSON (not a plain object)');
-    for (const [key, item] of Object.entries(value)) checkJson(`${path}.${key}`, item, seen);
+  return false;
+}
+
+function children(value: object): [string | number, unknown][] {
+  if (!Array.isArray(value)) return Object.entries(value);
+  const items: [number, unknown][] = [];
+  // A hole is skipped, as forEach did (JSON.stringify writes it as null).
+  for (let index = 0; index < value.length; index++) if (index in value) items.push([index, value[index]]);
+  return items;
+}
+
+function childPath(path: string, key: string | number): string {
+  return typeof key === 'number' ? `${path}[${key}]` : `${path}.${key}`;
+}
+
+type JsonFrame = { value: unknown; depth: number; path: string } | { leave: object };
+
+/** Depth-first in document order, like the recursive walk it replaces, so the first problem is reported. */
+function checkJson(field: string, root: unknown): void {
+  // The objects on the path from the root to the current value: meeting one again is a cycle.
+  const ancestors = new Set<object>();
+  const stack: JsonFrame[] = [{ value: root, depth: 0, path: field }];
+  for (let frame = stack.pop(); frame; frame = stack.pop()) {
+    if ('leave' in frame) {
+      ancestors.delete(frame.leave);
+      continue;
+    }
+    const { value, path } = frame;
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') continue;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new ValidationError(path, `is not JSON (${value})`);
+      continue;
+    }
+    if (typeof value !== 'object') throw new ValidationError(path, `is not JSON (a ${typeof value})`);
+    if (ancestors.has(value)) throw new ValidationError(path, 'is not JSON (a circular reference)');
+    if (!Array.isArray(value)) {
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null)
+        throw new ValidationError(path, 'is not JSON (not a plain object)');
+    }
+    const depth = frame.depth + 1;
+    if (depth > MAX_JSON_DEPTH) throw new ValidationError(path, `is nested too deeply: ${JSON_DEPTH_LIMIT}`);
+    ancestors.add(value);
+    stack.push({ leave: value });
+    const items = children(value);
+    // Pushed last to first, so they are checked first to last.
+    for (const [key, item] of items.reverse()) stack.push({ value: item, depth, path: childPath(path, key) });
   }
-  seen.delete(value);
 }
 
 export function describe(value: unknown): string {

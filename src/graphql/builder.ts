@@ -8,6 +8,7 @@ import { Kind, type ValueNode } from 'graphql';
 import { ValidationError } from '../core/errors.ts';
 import type { JsonValue } from '../core/json.ts';
 import { parseInstant } from '../core/triggers/compile.ts';
+import { exceedsJsonDepth, JSON_DEPTH_LIMIT, MAX_JSON_DEPTH } from '../core/validate.ts';
 import type { GraphQLContext } from './context.ts';
 import { clientError } from './errors.ts';
 
@@ -49,6 +50,31 @@ builder.scalarType('DateTime', {
   },
 });
 
+/**
+ * JSON input nests at most MAX_JSON_DEPTH levels. Checked here, before anything walks the value
+ * recursively (jsonLiteral below, the core's checks, a store's codec), and without recursion, so
+ * a 10,000-level variable or literal is a BAD_USER_INPUT naming the limit, not a stack overflow.
+ * (graphql-js's parser recurses too: a literal that deep is refused before parsing, limits.ts.)
+ */
+function tooDeep() {
+  return badInput(`JSON value nested too deeply: ${JSON_DEPTH_LIMIT}`);
+}
+
+/** Whether a literal nests lists and objects deeper than MAX_JSON_DEPTH, counted with an explicit stack. */
+function literalTooDeep(root: ValueNode): boolean {
+  const stack: { node: ValueNode; depth: number }[] = [{ node: root, depth: 0 }];
+  for (let frame = stack.pop(); frame; frame = stack.pop()) {
+    const { node } = frame;
+    if (node.kind !== Kind.LIST && node.kind !== Kind.OBJECT) continue;
+    const depth = frame.depth + 1;
+    if (depth > MAX_JSON_DEPTH) return true;
+    if (node.kind === Kind.LIST) for (const item of node.values) stack.push({ node: item, depth });
+    else for (const field of node.fields) stack.push({ node: field.value, depth });
+  }
+  return false;
+}
+
+/** Recursive, so only called on a literal literalTooDeep has bounded. */
 function jsonLiteral(node: ValueNode, variables: Record<string, unknown> | null | undefined): JsonValue {
   switch (node.kind) {
     case Kind.STRING:
@@ -76,8 +102,18 @@ function jsonLiteral(node: ValueNode, variables: Record<string, unknown> | null 
 builder.scalarType('JSON', {
   description: 'Any JSON value.',
   serialize: (value) => value,
-  parseValue: (value) => value as JsonValue,
-  parseLiteral: (node, variables) => jsonLiteral(node, variables),
+  parseValue: (value) => {
+    if (exceedsJsonDepth(value)) throw tooDeep();
+    return value as JsonValue;
+  },
+  parseLiteral: (node, variables) => {
+    // Thrown while the document is validated (the literal alone), so the client sees this message.
+    if (literalTooDeep(node)) throw tooDeep();
+    // Variables inside the literal add their own depth (each at most the limit, so this stays
+    // walkable); the core's requireJson refuses the sum: an error thrown here at execution time
+    // would be replaced by graphql-js's bare "Argument has invalid value".
+    return jsonLiteral(node, variables);
+  },
 });
 
 builder.queryType({});

@@ -11,7 +11,7 @@ import { createContext, type GraphQLContext, type StoreNames } from './context.t
 import { createMaskError, requestErrorCodes } from './errors.ts';
 import { DEFAULT_QUEUE_LIMIT, EventHub } from './event-hub.ts';
 import { bundledGraphiQL, GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
-import { armorPlugin, DEFAULT_LIMITS, type GraphQLLimits } from './limits.ts';
+import { armorPlugin, DEFAULT_LIMITS, documentNestingLimit, type GraphQLLimits } from './limits.ts';
 import { authorizeOperation } from './operation-auth.ts';
 import { schema } from './schema.ts';
 import { SharedSubscriptions } from './shared-subscriptions.ts';
@@ -110,6 +110,7 @@ export function createKairosYoga(options: KairosYogaOptions) {
     maxRequestBodySize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     plugins: [
       armorPlugin(limits),
+      documentNestingLimit, // after armor: it wraps armor's parser
       authorizeOperation, // before sharing: every client is checked before it joins a shared stream
       requestErrorCodes,
       subscriptions.plugin,
