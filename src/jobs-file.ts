@@ -1,8 +1,9 @@
 /**
  * Jobs declared in a JSON file (KAIROS_JOBS_FILE): either an array of jobs or `{ "jobs": [...] }`,
  * each shaped like the addJob input. They are declared at every start with replace-existing
- * semantics, like the reference's register_jobs: a new id is added, a changed definition replaces
- * the stored one, an unchanged one keeps its schedule. Jobs missing from the file are left alone.
+ * semantics, like APScheduler's add_job(..., replace_existing=True) at start: a new id is added, a
+ * changed definition replaces the stored one, an unchanged one keeps its schedule. Jobs missing
+ * from the file are left alone.
  *
  * The whole file is checked before anything is stored, so a bad file changes nothing, and every
  * problem is reported at once with its path (`jobs[2].trigger.cron.expression`).

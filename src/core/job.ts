@@ -71,7 +71,7 @@ export interface UpdateJobInput {
   retry?: Partial<RetryPolicy> | null;
 }
 
-/** The reference's job_defaults: coalesce, one instance, 60 s grace. */
+/** APScheduler's usual job_defaults: coalesce, one instance, 60 s grace. */
 export const JOB_DEFAULTS = {
   coalesce: true,
   maxInstances: 1,

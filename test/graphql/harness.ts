@@ -122,7 +122,10 @@ export function createTestApp(options: HarnessOptions = {}) {
     return execution.id;
   }
 
-  /** Starts a subscription over SSE; read the first message before causing events (findings G5). */
+  /**
+   * Starts a subscription over SSE. Read the first message before causing events: Yoga's SSE body is
+   * pull-based, so the subscription only starts once the body is read.
+   */
   async function sse(
     query: string,
     variables: Record<string, unknown> = {},

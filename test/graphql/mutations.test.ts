@@ -48,7 +48,7 @@ describe('addJob', () => {
     await app.busEvent((e) => e.stream === 'job' && e.type === 'added' && e.jobId === 'report');
   });
 
-  test('defaults: a generated id, the reference job defaults, args {}', async () => {
+  test("defaults: a generated id, APScheduler's usual job defaults, args {}", async () => {
     await using app = createTestApp();
     const data = await app.data<{ addJob: Record<string, unknown> }>(ADD, {
       input: { task: 'test', trigger: { interval: { seconds: 90 } } },

@@ -52,8 +52,8 @@ async function exercise(service: ServiceProcess, jobId: string): Promise<void> {
   const query = await graphql<{ tasks: { name: string }[] }>(url, '{ tasks { name } }', TOKEN);
   expect(query.data?.tasks.map((t) => t.name)).toEqual(['http', 'log']);
 
-  // SSE: Yoga starts the subscription when the body is first read (findings G5), so read the
-  // keep-alive before anything is published.
+  // SSE: Yoga's body is pull-based, so the subscription starts when the body is first read: read
+  // the keep-alive before anything is published.
   const sse = await fetch(url, {
     method: 'POST',
     headers: {

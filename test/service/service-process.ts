@@ -1,7 +1,7 @@
 /**
  * Starts the real service process (any runtime) and reads its JSON log lines, for the end-to-end
  * and runtime suites. Spawns the runtime binary itself, never through npm/npx, so the pid we
- * signal is the service's (findings G13).
+ * signal is the service's (killing an `npm exec` wrapper's pid leaves the real server running).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

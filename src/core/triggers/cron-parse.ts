@@ -1,6 +1,6 @@
 /**
- * The cron grammar of cron-spec.md, checked by us before croner sees an expression: croner is more
- * lenient than cronie in places (sloppy ranges, `?` anywhere, a `+` AND marker, Quartz forms), and
+ * The cron grammar of docs/cron-spec.md, checked by us before croner sees an expression: croner is
+ * more lenient than cronie in places (sloppy ranges, `?` anywhere, a `+` AND marker, Quartz forms), and
  * its messages name neither the field nor the value. The result is a pattern croner reads exactly
  * the way cronie would, with the two per-expression rules (day AND/OR, fixed-time DST) made explicit.
  */
@@ -11,7 +11,7 @@ export interface ParsedCron {
   pattern: string;
   /** Vixie rule: day-of-month or day-of-week starts with `*` (or `?`) => both must match. */
   domAndDow: boolean;
-  /** cron-spec.md: minute and hour do not start with `*` => fixed-time DST handling. */
+  /** docs/cron-spec.md: minute and hour do not start with `*` => fixed-time DST handling. */
   fixedTime: boolean;
 }
 

@@ -8,7 +8,7 @@ import { ValidationError } from '../errors.ts';
 import { parseCronExpression } from './cron-parse.ts';
 import { isValidTimeZone } from './timezone.ts';
 
-/** See cron-spec.md: fixed-time jobs are those whose minute and hour do not start with `*`. */
+/** See docs/cron-spec.md: fixed-time jobs are those whose minute and hour do not start with `*`. */
 const FIXED_TIME_RULE = 'no-wildcard';
 const CACHE_LIMIT = 1000;
 /** croner searches 400 years ahead; the Gregorian calendar repeats every 400, so null from here means never. */

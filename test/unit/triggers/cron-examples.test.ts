@@ -1,5 +1,5 @@
 /**
- * The worked examples of cron-spec.md (a copy of /work/shared/cron-examples.json, read at test
+ * The worked examples of docs/cron-spec.md (cron-examples.json beside this file, read at test
  * time): one test each. "invalid" means creation fails with a ValidationError, "never" means it
  * fails as "never fires"; a list is the next five fires, each strictly after the previous one.
  */

@@ -1,6 +1,7 @@
 /**
- * Every rule of cron-spec.md, in more zones and years than the shared examples. Expected times were
- * worked out by hand from the calendar and the zones' DST rules, then written as UTC.
+ * Every rule of docs/cron-spec.md, in more zones and years than its worked examples
+ * (cron-examples.json). Expected times were worked out by hand from the calendar and the zones' DST
+ * rules, then written as UTC.
  */
 import { describe, expect, test } from 'vitest';
 import { nextCronTime } from '../../../src/core/triggers/cron.ts';
