@@ -144,3 +144,88 @@ describe('declareJobs (replace-existing)', () => {
     expect(page.items.map((j) => j.id)).toEqual(['added-at-runtime', 'declared']);
   });
 });
+
+describe('declareJobs never overrides run-time state', () => {
+  const tick = { id: 'tick', task: 'record', trigger: { interval: { minutes: 5 } } };
+
+  async function declare(harness: Harness, jobs: unknown[]) {
+    return declareJobs(harness.service, check(harness, jobs), 'jobs.json');
+  }
+
+  it("keeps an operator's pause when the same definition is declared again, and rewrites nothing", async () => {
+    await using harness = createHarness();
+    await declare(harness, [tick]);
+    const paused = await harness.service.pauseJob('tick', 'maintenance window');
+
+    // A restart two minutes later with the same file.
+    await harness.clock.advance(120_000);
+    await declare(harness, [tick]);
+    const after = await harness.service.getJob('tick');
+    expect(after).toMatchObject({
+      paused: true,
+      pausedAt: paused.pausedAt,
+      pauseReason: 'maintenance window',
+    });
+    // Unchanged definition: the stored job is left exactly as the operator left it.
+    expect(after.version).toBe(paused.version);
+    expect(after.nextRunTime).toBe(paused.nextRunTime);
+    expect(after.updatedAt).toBe(paused.updatedAt);
+
+    // And it really stays paused: nothing fires while time passes.
+    await harness.clock.advance(30 * 60_000);
+    expect(harness.calls).toEqual([]);
+  });
+
+  it("keeps an operator's pause when a changed definition is declared", async () => {
+    await using harness = createHarness();
+    await declare(harness, [tick]);
+    const paused = await harness.service.pauseJob('tick', 'maintenance window');
+
+    await harness.clock.advance(120_000);
+    await declare(harness, [{ ...tick, trigger: { interval: { minutes: 10 } }, args: { v: 2 } }]);
+    const after = await harness.service.getJob('tick');
+    expect(after).toMatchObject({
+      paused: true,
+      pausedAt: paused.pausedAt,
+      pauseReason: 'maintenance window',
+    });
+    expect(after.args).toEqual({ v: 2 });
+    expect(after.trigger).toMatchObject({ kind: 'interval' });
+    expect(after.version).toBe(paused.version + 1);
+
+    await harness.clock.advance(30 * 60_000);
+    expect(harness.calls).toEqual([]);
+  });
+
+  it('keeps a pause through a declaration that says paused: false', async () => {
+    await using harness = createHarness();
+    await declare(harness, [{ ...tick, paused: false }]);
+    const paused = await harness.service.pauseJob('tick', 'maintenance window');
+    await declare(harness, [{ ...tick, paused: false }]);
+    const after = await harness.service.getJob('tick');
+    expect(after).toMatchObject({
+      paused: true,
+      pausedAt: paused.pausedAt,
+      pauseReason: 'maintenance window',
+    });
+    expect(after.version).toBe(paused.version);
+  });
+
+  it("keeps an operator's resume of a job the file declares paused, and its schedule", async () => {
+    await using harness = createHarness();
+    await declare(harness, [{ ...tick, paused: true }]);
+    const resumed = await harness.service.resumeJob('tick');
+    expect(resumed.paused).toBe(false);
+
+    await harness.clock.advance(120_000);
+    await declare(harness, [{ ...tick, paused: true }]);
+    const after = await harness.service.getJob('tick');
+    expect(after.paused).toBe(false);
+    // Unchanged definition: the interval keeps the anchor and next run the resume gave it.
+    expect(after.version).toBe(resumed.version);
+    expect(after.nextRunTime).toBe(resumed.nextRunTime);
+
+    await harness.clock.advance(5 * 60_000);
+    expect(harness.calls).toHaveLength(1);
+  });
+});
