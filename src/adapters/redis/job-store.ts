@@ -1,5 +1,5 @@
 /**
- * JobStore on Redis (DESIGN.md section 3). Every change is one Lua script, so replicas sharing the
+ * JobStore on Redis (docs/design.md, section 3). Every change is one Lua script, so replicas sharing the
  * Redis never see half an update, and claims use Redis TIME: one clock for the whole cluster.
  *
  * Claim bookkeeping: `claims` holds every claim with its lease; `claimed` names the one claim per
