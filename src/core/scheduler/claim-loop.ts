@@ -34,8 +34,9 @@ export interface ClaimLoopOptions {
 
 const MIN_LOOKAHEAD_MS = 5;
 const MAX_ROUNDS_IN_FLIGHT = 4;
-/** While the outbox is full, look again this often instead of claiming more. */
+/** While the outbox is full (or commits wait for a retry), look again this often. */
 const BACKPRESSURE_MS = 100;
+const SLEEP_ERROR_MS = 250;
 
 export class ClaimLoop {
   private readonly o: ClaimLoopOptions;
@@ -105,6 +106,7 @@ export class ClaimLoop {
       const lookahead = this.lookaheadMs();
       let batch: ClaimBatch;
       try {
+        await this.o.pipeline.retryCommits(this.o.clock.now());
         batch = await this.o.store.claimDue(this.o.claimBatchSize, this.o.claimLeaseMs, lookahead);
       } catch (error) {
         this.failed(error, 'claim');
@@ -157,7 +159,7 @@ export class ClaimLoop {
     let delay = this.o.maxSleepMs;
     if (this.failures > 0) {
       delay = Math.min(this.o.maxSleepMs * 5, 50 * 2 ** Math.min(this.failures, 10));
-    } else if (this.o.outbox.full) {
+    } else if (this.o.outbox.full || this.o.pipeline.pendingCommits > 0) {
       delay = BACKPRESSURE_MS;
     } else {
       try {
@@ -166,6 +168,8 @@ export class ClaimLoop {
         if (earliest !== Number.POSITIVE_INFINITY)
           delay = Math.min(this.o.maxSleepMs, Math.max(0, earliest - this.lookaheadMs() - this.o.clock.now()));
       } catch (error) {
+        // Not knowing when the next fire is due is no reason to sleep long: look again soon.
+        delay = Math.min(this.o.maxSleepMs, SLEEP_ERROR_MS);
         this.o.events.emit('error', { error, during: 'sleep' });
       }
     }

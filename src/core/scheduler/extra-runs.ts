@@ -32,6 +32,8 @@ export class ExtraRuns {
   private readonly o: ExtraRunsOptions;
   /** Store time of the next look at the pending retries. */
   private nextLook = Number.NEGATIVE_INFINITY;
+  /** Retries stored here since the last look began (kept apart so a look in flight cannot drop them). */
+  private noted = Number.POSITIVE_INFINITY;
 
   constructor(options: ExtraRunsOptions) {
     this.o = options;
@@ -39,24 +41,34 @@ export class ExtraRuns {
 
   /** A retry was stored here: look for it when it is due rather than at the next poll. */
   noteRetry(dueAt: number): void {
-    this.nextLook = Math.min(this.nextLook, dueAt);
+    this.noted = Math.min(this.noted, dueAt);
   }
 
   /** When the claim loop should look next (store time). */
   wakeAt(): number {
-    return this.nextLook;
+    return Math.min(this.nextLook, this.noted);
   }
 
   /** Claims the retries due by `horizon` and dispatches them. Returns how many. */
   async claimDue(now: number, horizon: number): Promise<number> {
-    if (this.nextLook > horizon) return 0;
+    if (this.wakeAt() > horizon) return 0;
     // Until this look succeeds, the next one waits a poll interval (no hammering of a log that is down).
+    // Notes so far are of rows already stored, so this look sees them; later ones stay noted.
+    const noted = this.noted;
     this.nextLook = now + this.o.pollMs;
-    const rows = await this.o.log.claimPending(horizon, CLAIM_LIMIT, this.o.instance);
-    if (rows.length === CLAIM_LIMIT) this.nextLook = now;
-    else {
-      const next = await this.o.log.nextPendingAt();
-      this.nextLook = Math.min(next ?? Number.POSITIVE_INFINITY, now + this.o.pollMs);
+    this.noted = Number.POSITIVE_INFINITY;
+    let rows: Execution[];
+    try {
+      rows = await this.o.log.claimPending(horizon, CLAIM_LIMIT, this.o.instance);
+      if (rows.length === CLAIM_LIMIT) this.nextLook = now;
+      else {
+        const next = await this.o.log.nextPendingAt();
+        this.nextLook = Math.min(next ?? Number.POSITIVE_INFINITY, now + this.o.pollMs);
+      }
+    } catch (error) {
+      // Look again at the next round for what was noted (a poll interval may be long).
+      this.noted = Math.min(this.noted, noted);
+      throw error;
     }
     if (rows.length === 0) return 0;
     const ids = [...new Set(rows.map((row) => row.jobId))];

@@ -4,8 +4,8 @@
  * - plan: a job whose trigger cannot be planned (or that the store could not decode) is
  *   quarantined, paused with a reason; the others go on.
  * - record: retried with the same row ids (insert is idempotent per id); if it still fails the
- *   claims are handed back unchanged and the ids kept, so a later round that retakes the same
- *   fires writes the same rows instead of orphaning the first ones.
+ *   claims are handed back unchanged and the rows carried, so the round that retakes the same
+ *   fires writes the same rows again instead of orphaning the first ones.
  * - commit: retried; if it still fails the fires are recorded already, so they are dispatched
  *   anyway, and the intended schedule is kept so that when the claim is retaken, planning goes on
  *   from it instead of meeting its own rows as duplicates.
@@ -27,7 +27,7 @@ import type {
   QuarantineRequest,
 } from '../ports.ts';
 import type { Logger } from '../task.ts';
-import { coveringRow, fireKey, notRunRow, runRow } from './execution-rows.ts';
+import { coveringRow, notRunRow, runRow } from './execution-rows.ts';
 import type { Runner } from './runner.ts';
 import type { StoreClock } from './store-clock.ts';
 
@@ -45,20 +45,37 @@ export interface PipelineOptions {
 
 /** Attempts of a store write within one round, and the pause before each further one. */
 const WRITE_BACKOFF_MS = [0, 50, 250];
-/** Ids of rows whose insert may have landed, kept for the round that retakes their fires. */
-const MAX_REMEMBERED_IDS = 100_000;
-
-interface Uncommitted {
+interface Carried {
   /** The nextRunTime the store still holds for the job. */
   from: number | null;
+  /** Rows decided from `from` that may be stored already, and the runs among them. */
+  rows: Execution[];
+  runs: Execution[];
+  /** The schedule after them. */
   nextRunTime: number | null;
   dueAt: number | null;
 }
 
+interface Decided {
+  claim: Claim;
+  /** The job as planned (its schedule moved on by a carried decision). */
+  job: Job;
+  rows: Execution[];
+  runs: Execution[];
+  commit: CommitRequest;
+}
+
 export class FirePipeline {
   private readonly o: PipelineOptions;
-  private readonly rememberedIds = new Map<string, string>();
-  private readonly uncommitted = new Map<string, Uncommitted>();
+  /**
+   * Per job, what an earlier round of its claim decided but could not finish: the rows it may or
+   * may not have stored (a write whose reply was lost) and the schedule it meant to commit. When
+   * the claim is taken again from the same point, those rows are written again as they were (the
+   * insert is idempotent per id) and planning goes on from that schedule, so a fire is never
+   * decided twice in two different ways.
+   */
+  private readonly carried = new Map<string, Carried>();
+  private failedCommits: { request: CommitRequest; claim: Claim }[] = [];
 
   constructor(options: PipelineOptions) {
     this.o = options;
@@ -67,21 +84,15 @@ export class FirePipeline {
   /** Decides, records and dispatches a claimed batch. Returns how many runs were dispatched. */
   async process(batch: ClaimBatch, horizon: number): Promise<number> {
     const now = batch.now;
-    const ctx = (jobId: string, scheduledFor: number, attempt: number) => ({
-      instance: this.o.instance,
-      now,
-      id: this.rememberedIds.get(fireKey(jobId, scheduledFor, attempt)),
-    });
+    const ctx = { instance: this.o.instance, now };
     const quarantine: { request: QuarantineRequest; job: Job | null }[] = batch.poisoned.map((p) => ({
       request: { jobId: p.jobId, token: p.token, reason: `the stored job could not be read: ${p.error}`, at: now },
       job: null,
     }));
-    const rows: Execution[] = [];
-    const runs: { job: Job; execution: Execution }[] = [];
-    const commits: CommitRequest[] = [];
-    const claims: Claim[] = [];
+    const decided: Decided[] = [];
     for (const claim of batch.claims) {
-      const job = this.continueFrom(claim.job);
+      const memo = this.takeCarried(claim.job);
+      const job = memo ? { ...claim.job, nextRunTime: memo.nextRunTime, dueAt: memo.dueAt } : claim.job;
       let plan: ReturnType<typeof planFires>;
       try {
         plan = planFires(job, now, horizon);
@@ -90,41 +101,47 @@ export class FirePipeline {
         quarantine.push({ request: { jobId: job.id, token: claim.token, reason, at: now }, job });
         continue;
       }
+      const rows: Execution[] = memo ? [...memo.rows] : [];
+      const runs: Execution[] = memo ? [...memo.runs] : [];
       const runAt = plan.fires.find((fire) => fire.decision === 'run')?.scheduledFor ?? null;
-      for (const range of plan.covered) rows.push(coveringRow(job, range, runAt, ctx(job.id, range.first, 1)));
+      for (const range of plan.covered) rows.push(coveringRow(job, range, runAt, ctx));
       for (const fire of plan.fires) {
-        const c = ctx(job.id, fire.scheduledFor, 1);
         if (fire.decision === 'missed') {
           const late = now - fire.dueAt;
-          rows.push(notRunRow(job, fire.scheduledFor, 'missed', lateMessage(late, job), 'scheduled', 1, c));
+          rows.push(notRunRow(job, fire.scheduledFor, 'missed', lateMessage(late, job), 'scheduled', 1, ctx));
         } else {
-          const execution = runRow(job, fire, 'scheduled', 1, c);
+          const execution = runRow(job, fire, 'scheduled', 1, ctx);
           rows.push(execution);
-          runs.push({ job, execution });
+          runs.push(execution);
         }
       }
-      claims.push(claim);
-      commits.push({
-        jobId: job.id,
-        token: claim.token,
-        claimedNextRunTime: claim.job.nextRunTime,
-        nextRunTime: plan.nextRunTime,
-        dueAt: plan.dueAt,
+      decided.push({
+        claim,
+        job,
+        rows,
+        runs,
+        commit: {
+          jobId: job.id,
+          token: claim.token,
+          claimedNextRunTime: claim.job.nextRunTime,
+          nextRunTime: plan.nextRunTime,
+          dueAt: plan.dueAt,
+        },
       });
     }
     if (quarantine.length > 0) await this.quarantine(quarantine);
-    if (commits.length === 0) return 0;
+    if (decided.length === 0) return 0;
 
+    const rows = decided.flatMap((d) => d.rows);
     let stored: Set<string>;
     try {
       stored = await this.retrying('record', () => this.o.log.insert(rows));
     } catch (error) {
-      this.remember(rows);
-      await this.handBack(claims);
+      for (const d of decided) this.carry(d, d.rows, d.runs);
+      await this.handBack(decided.map((d) => d.claim));
       throw error;
     }
-    for (const row of rows) this.rememberedIds.delete(fireKey(row.jobId, row.scheduledFor, row.attempt));
-    await this.commit(commits, claims, now);
+    await this.commit(decided, now);
 
     for (const row of rows) {
       if (!stored.has(row.id)) {
@@ -133,52 +150,73 @@ export class FirePipeline {
         this.o.publishExecution('missed', row);
       }
     }
-    const mine = runs.filter((run) => stored.has(run.execution.id));
+    const mine = decided.flatMap((d) => d.runs.filter((run) => stored.has(run.id)).map((execution) => ({ job: d.job, execution })));
     this.o.runner.schedule(mine);
     return mine.length;
   }
 
-  /** A claim retaken after our commit failed: plan from where the recorded fires left the schedule. */
-  private continueFrom(job: Job): Job {
-    const memo = this.uncommitted.get(job.id);
-    if (!memo) return job;
-    this.uncommitted.delete(job.id);
-    if (memo.from !== job.nextRunTime) return job; // the schedule moved since: the memo is stale
-    return { ...job, nextRunTime: memo.nextRunTime, dueAt: memo.dueAt };
+  /** The carried decision for a claim, if it was made from the schedule the store still holds. */
+  private takeCarried(job: Job): Carried | null {
+    const memo = this.carried.get(job.id);
+    if (!memo) return null;
+    this.carried.delete(job.id);
+    // The job was claimed again: a failed commit of its old claim can only be stale now.
+    this.failedCommits = this.failedCommits.filter((f) => f.request.jobId !== job.id);
+    return memo.from === job.nextRunTime ? memo : null; // else the schedule moved since
   }
 
-  private async commit(commits: CommitRequest[], claims: Claim[], now: number): Promise<void> {
+  private carry(d: Pick<Decided, 'claim' | 'commit'>, rows: Execution[], runs: Execution[]): void {
+    this.carried.set(d.commit.jobId, {
+      from: d.claim.job.nextRunTime,
+      rows,
+      runs,
+      nextRunTime: d.commit.nextRunTime,
+      dueAt: d.commit.dueAt,
+    });
+  }
+
+  /** Commits that failed, retried at the start of each round while their claims last. */
+  get pendingCommits(): number {
+    return this.failedCommits.length;
+  }
+
+  /** One more try of the commits that failed; the claim loop calls it every round. */
+  async retryCommits(now: number): Promise<void> {
+    if (this.failedCommits.length === 0) return;
+    const failed = this.failedCommits.splice(0);
+    await this.commit(
+      failed.map((f) => ({ claim: f.claim, commit: f.request })),
+      now,
+      [0],
+    );
+  }
+
+  private async commit(
+    decided: Pick<Decided, 'claim' | 'commit'>[],
+    now: number,
+    backoff = WRITE_BACKOFF_MS,
+  ): Promise<void> {
+    const commits = decided.map((d) => d.commit);
     let outcomes: CommitOutcome[];
     try {
-      outcomes = await this.retrying('commit', () => this.o.store.commit(commits));
+      outcomes = await this.retrying('commit', () => this.o.store.commit(commits), backoff);
     } catch {
-      for (const request of commits) {
-        const claim = claims[commits.indexOf(request)] as Claim;
-        this.uncommitted.set(request.jobId, {
-          from: claim.job.nextRunTime,
-          nextRunTime: request.nextRunTime,
-          dueAt: request.dueAt,
-        });
+      for (const d of decided) {
+        this.failedCommits.push({ request: d.commit, claim: d.claim });
+        // Should the claim expire and come back before a retry lands, planning goes on from here.
+        this.carry(d, [], []);
       }
-      this.o.logger.warn('committing the next run times failed; the claims will be retaken', {
-        jobs: commits.length,
-      });
       return;
     }
     outcomes.forEach((outcome, i) => {
-      const request = commits[i] as CommitRequest;
-      const claim = claims[i] as Claim;
-      if (outcome === 'stale') {
-        // Expired (or applied by a call whose reply was lost): if it comes back, go on from here.
-        this.uncommitted.set(request.jobId, {
-          from: claim.job.nextRunTime,
-          nextRunTime: request.nextRunTime,
-          dueAt: request.dueAt,
-        });
-      }
+      const d = decided[i] as Pick<Decided, 'claim' | 'commit'>;
+      const request = d.commit;
+      // Stale: expired (or applied by a call whose reply was lost); if it comes back, go on from here.
+      if (outcome === 'stale') this.carry(d, [], []);
+      else this.carried.delete(request.jobId);
       if (outcome !== 'committed') this.o.events.emit('commit', { jobId: request.jobId, outcome });
       if (outcome === 'committed' && request.nextRunTime === null) {
-        const job = { ...claim.job, nextRunTime: null, dueAt: null };
+        const job = { ...d.claim.job, nextRunTime: null, dueAt: null };
         this.o.publish({ stream: 'job', type: 'finished', at: now, jobId: request.jobId, job });
       }
     });
@@ -223,14 +261,9 @@ export class FirePipeline {
     }
   }
 
-  private remember(rows: Execution[]): void {
-    if (this.rememberedIds.size + rows.length > MAX_REMEMBERED_IDS) this.rememberedIds.clear();
-    for (const row of rows) this.rememberedIds.set(fireKey(row.jobId, row.scheduledFor, row.attempt), row.id);
-  }
-
-  private async retrying<T>(step: string, write: () => Promise<T>): Promise<T> {
+  private async retrying<T>(step: string, write: () => Promise<T>, backoff = WRITE_BACKOFF_MS): Promise<T> {
     let last: unknown;
-    for (const pause of WRITE_BACKOFF_MS) {
+    for (const pause of backoff) {
       if (pause > 0) await this.o.clock.sleep(pause).done;
       try {
         return await write();

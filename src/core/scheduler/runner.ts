@@ -148,7 +148,18 @@ export class Runner {
   }
 
   private async startGroup(group: Run[]): Promise<void> {
-    const runs = group.filter((run) => run.phase === 'waiting');
+    const now = this.o.clock.now();
+    const runs: Run[] = [];
+    for (const run of group) {
+      if (run.phase !== 'waiting') continue;
+      // Started this late (a write that took several rounds, a stalled process): the grace rule
+      // that decided the fire at claim time decides it again now.
+      const grace = run.job.misfireGraceTimeMs;
+      const late = now - (run.execution.dueAt ?? now);
+      if (run.execution.triggerKind === 'scheduled' && grace !== null && late > grace) {
+        this.notRun(run, 'missed', `missed: started ${late} ms after its due time, past the misfire grace time of ${grace} ms`);
+      } else runs.push(run);
+    }
     if (runs.length === 0) return;
     for (const run of runs) run.cancelStart = null;
     let acquired: boolean[];
@@ -236,8 +247,12 @@ export class Runner {
   }
 
   private skip(run: Run, message: string): void {
+    this.notRun(run, 'skipped', message);
+  }
+
+  private notRun(run: Run, status: 'skipped' | 'missed', message: string): void {
     this.end(run);
-    const row = finishedRow(run.execution, 'skipped', this.o.clock.now(), {
+    const row = finishedRow(run.execution, status, this.o.clock.now(), {
       error: { message, stack: null } satisfies ExecutionError,
       result: null,
     });

@@ -217,10 +217,12 @@ export class Scheduler {
     this.state = 'stopping';
     for (const off of this.unsubscribe.splice(0)) off();
     const deadlineMs = options.deadlineMs ?? 10_000;
+    const local = this.clock.local;
+    const deadline = local.now() + deadlineMs;
     await this.loop.stop();
     // Claimed-ahead fires are due within the lookahead: let them start rather than drop them.
     await this.runner.waitIdle(Math.min(deadlineMs, this.loop.lookaheadMs() + 50), false);
-    await this.runner.waitIdle(deadlineMs, true);
+    await this.runner.waitIdle(deadline - local.now(), true);
     const abandoned = this.runner.abandonAll('the scheduler stopped before the execution finished');
     const flushed = await this.outbox.flush(Math.max(1_000, deadlineMs));
     if (!flushed) this.logger.warn('results not yet recorded at stop; the sweep settles them', { left: this.outbox.size });
