@@ -21,8 +21,10 @@ import type { TaskDefinition, TaskResolver } from './task.ts';
 import type { TriggerInput } from './trigger.ts';
 import { compileTrigger } from './triggers/compile.ts';
 import { upcomingFireTimes } from './triggers/next-fire.ts';
+import { requireString } from './validate.ts';
 
 const CAS_ATTEMPTS = 8;
+const MAX_PAUSE_REASON_LENGTH = 500;
 export const MAX_PREVIEW_COUNT = 100;
 
 interface Change {
@@ -160,6 +162,7 @@ export class JobService {
   }
 
   pauseJob(id: string, reason: string | null = null): Promise<Job> {
+    if (reason !== null) requireString('reason', reason, MAX_PAUSE_REASON_LENGTH);
     return this.mutate(id, 'paused', (current) => {
       if (current.paused) return null;
       const job = this.touched({ ...current, paused: true, pausedAt: this.scheduler.now(), pauseReason: reason });
@@ -276,7 +279,6 @@ function sameDefinition(current: Job, declared: Job): boolean {
       job.task,
       job.args,
       trigger,
-      job.paused,
       job.coalesce,
       job.maxInstances,
       job.misfireGraceTimeMs,

@@ -76,8 +76,7 @@ export const JobRef = builder.objectRef<Job>('Job').implement({
         first: t.arg.int({ description: 'Default 10, at most 100.' }),
         after: t.arg.string(),
       },
-      resolve: (job, args, ctx) =>
-        listExecutions(ctx.service.scheduler.log, { ...args, jobId: job.id }, NESTED_PAGE_SIZE),
+      resolve: (job, args, ctx) => listExecutions(ctx.service, { ...args, jobId: job.id }, NESTED_PAGE_SIZE),
     }),
   }),
 });
@@ -110,7 +109,7 @@ const JobConnection = builder.objectRef<JobConnectionShape>('JobConnection').imp
     totalCount: t.int({
       nullable: true,
       description: 'How many jobs exist; null when a filter is set (that count is not cheap).',
-      resolve: (connection, _args, ctx) => (connection.filtered ? null : ctx.service.scheduler.store.count()),
+      resolve: (connection, _args, ctx) => (connection.filtered ? null : ctx.service.countJobs()),
     }),
   }),
 });
@@ -129,7 +128,7 @@ builder.queryField('job', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => {
       requireScope(ctx, 'read', 'job');
-      return ctx.service.scheduler.store.get(args.id);
+      return ctx.service.findJob(args.id);
     },
   }),
 );
@@ -147,7 +146,7 @@ builder.queryField('jobs', (t) =>
       const paused = args.filter?.paused ?? null;
       const task = args.filter?.task ?? null;
       const connection = await paginate(
-        (after, first) => ctx.service.scheduler.store.list({ first, after, paused, task }),
+        (after, first) => ctx.service.listJobs({ first, after, paused, task }),
         args.first,
         args.after,
       );
@@ -239,11 +238,14 @@ builder.mutationField('updateJob', (t) =>
 builder.mutationField('pauseJob', (t) =>
   t.field({
     type: JobRef,
-    description: 'Needs operate. Pausing a paused job changes nothing.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => {
+    description: 'Needs operate. Pausing a paused job changes nothing (its first reason stays).',
+    args: {
+      id: t.arg.id({ required: true }),
+      reason: t.arg.string({ description: 'A note shown as `pauseReason` (at most 500 characters).' }),
+    },
+    resolve: (_root, { id, reason }, ctx) => {
       requireScope(ctx, 'operate', 'pauseJob');
-      return ctx.service.pauseJob(id);
+      return ctx.service.pauseJob(id, reason ?? null);
     },
   }),
 );
