@@ -42,6 +42,9 @@ async function floor(): Promise<number> {
       durationMs: null,
       attempt: 1,
       instance: 'floor',
+      dueAt: null,
+      coversUntil: null,
+      coveredFires: 1,
       error: null,
       result: null,
     }));
@@ -53,6 +56,7 @@ async function floor(): Promise<number> {
         batch.map((r) => ({
           id: r.id,
           status: 'success',
+          startedAt: r.startedAt,
           finishedAt: now,
           durationMs: 0,
           error: null,

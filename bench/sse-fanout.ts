@@ -119,6 +119,9 @@ function execution(sequence: number, t: number): Execution {
     durationMs: 3,
     attempt: 1,
     instance: 'bench',
+    dueAt: null,
+    coversUntil: null,
+    coveredFires: 1,
     error: null,
     result: { t },
   };

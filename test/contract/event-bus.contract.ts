@@ -36,6 +36,9 @@ export function executionEvent(id: string, type: ExecutionEvent['type'] = 'start
     durationMs: null,
     attempt: 1,
     instance: 'replica-1',
+    dueAt: null,
+    coversUntil: null,
+    coveredFires: 1,
     error: null,
     result: { list: [], object: {} },
   };

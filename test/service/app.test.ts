@@ -189,6 +189,9 @@ describe('retention', () => {
           durationMs: 0,
           attempt: 1,
           instance: 'test',
+          dueAt: null,
+          coversUntil: null,
+          coveredFires: 1,
           error: null,
           result: null,
         };
