@@ -71,7 +71,9 @@ export function runHandler(options: RunOptions): Promise<RunOutcome> {
           error: toExecutionError(error),
           result: null,
           // By name too: a task bundled with its own copy of the class still means it.
-          retryable: !(error instanceof UnrecoverableError || (error as Error | null)?.name === 'UnrecoverableError'),
+          retryable: !(
+            error instanceof UnrecoverableError || (error as Error | null)?.name === 'UnrecoverableError'
+          ),
         }),
     );
   });

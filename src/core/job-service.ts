@@ -148,7 +148,11 @@ export class JobService {
     return this.mutate(declared.id, 'updated', (current) => {
       if (sameDefinition(current, declared)) return null;
       // Run-time state is the operator's: a declaration never pauses, resumes or clears a note.
-      const runtime = { paused: current.paused, pausedAt: current.pausedAt, pauseReason: current.pauseReason };
+      const runtime = {
+        paused: current.paused,
+        pausedAt: current.pausedAt,
+        pauseReason: current.pauseReason,
+      };
       const job = { ...declared, ...runtime, createdAt: current.createdAt, version: current.version + 1 };
       return { job, schedule: 'replace' };
     });
@@ -165,7 +169,12 @@ export class JobService {
     if (reason !== null) requireString('reason', reason, MAX_PAUSE_REASON_LENGTH);
     return this.mutate(id, 'paused', (current) => {
       if (current.paused) return null;
-      const job = this.touched({ ...current, paused: true, pausedAt: this.scheduler.now(), pauseReason: reason });
+      const job = this.touched({
+        ...current,
+        paused: true,
+        pausedAt: this.scheduler.now(),
+        pauseReason: reason,
+      });
       return { job, schedule: 'keep' };
     });
   }

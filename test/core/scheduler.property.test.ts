@@ -28,9 +28,18 @@ const jobArb = fc.record({
 });
 
 const stepArb = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 4_000 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 4_000 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('runNow' as const), job: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('stall' as const), ms: fc.integer({ min: 10_000, max: 70_000 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('stall' as const),
+      ms: fc.integer({ min: 10_000, max: 70_000 }),
+    }),
+  },
 );
 
 const caseArb = fc.record({
@@ -52,7 +61,8 @@ async function runCase(input: Case): Promise<void> {
   await using h = createHarness({
     // The slot heartbeat is exempt: a store that fails every renewal for a whole lease lets
     // maxInstances be exceeded in any scheduler, and this test asserts maxInstances.
-    wrap: (port, adapter) => withFaults(port, adapter, faults, ['renewSlots', 'now', 'onScheduleChange', 'close']),
+    wrap: (port, adapter) =>
+      withFaults(port, adapter, faults, ['renewSlots', 'now', 'onScheduleChange', 'close']),
     scheduler: { random },
     handler: async (_args, context) => {
       const spec = specs.get(context.jobId);
@@ -62,7 +72,8 @@ async function runCase(input: Case): Promise<void> {
       if ((runs.get(key) ?? 0) > 1) violations.push(`${key} ran twice`);
       const now = (concurrent.get(context.jobId) ?? 0) + 1;
       concurrent.set(context.jobId, now);
-      if (now > spec.maxInstances) violations.push(`${context.jobId}: ${now} runs at once > ${spec.maxInstances}`);
+      if (now > spec.maxInstances)
+        violations.push(`${context.jobId}: ${now} runs at once > ${spec.maxInstances}`);
       try {
         const ms = Math.floor(random() * spec.maxHandlerMs);
         // A well-behaved task: it stops when its signal aborts (timeout, stop past the deadline).
@@ -123,26 +134,39 @@ async function runCase(input: Case): Promise<void> {
   for (const row of rows) {
     // A retry stored and not yet due when the scheduler stopped waits, stored, for the next start.
     const waitingRetry = row.status === 'pending' && (row.dueAt ?? 0) > stopAt;
-    if ((row.status === 'running' || row.status === 'pending') && !waitingRetry) problems.push(`${row.jobId}@${row.scheduledFor}#${row.attempt}: left ${row.status}`);
+    if ((row.status === 'running' || row.status === 'pending') && !waitingRetry)
+      problems.push(`${row.jobId}@${row.scheduledFor}#${row.attempt}: left ${row.status}`);
     const ran = runs.get(`${row.jobId}@${row.scheduledFor}@${row.attempt}`) ?? 0;
-    if (row.status === 'success' && ran !== 1) problems.push(`${row.jobId}@${row.scheduledFor}#${row.attempt}: success without a run`);
+    if (row.status === 'success' && ran !== 1)
+      problems.push(`${row.jobId}@${row.scheduledFor}#${row.attempt}: success without a run`);
     if (row.startedAt !== null && row.startedAt < (row.dueAt ?? row.scheduledFor))
       problems.push(`${row.jobId}@${row.scheduledFor}#${row.attempt}: started before it was due`);
   }
   if (problems.length > 0 && process.env.KAIROS_PROPERTY_DEBUG)
-    console.log(rows.map((r) => [r.jobId, r.scheduledFor - 1767225600000, r.coversUntil, r.coveredFires, r.status, r.triggerKind, r.attempt, r.error?.message].join(' ')).join('\n'));
+    console.log(
+      rows
+        .map((r) =>
+          [
+            r.jobId,
+            r.scheduledFor - 1767225600000,
+            r.coversUntil,
+            r.coveredFires,
+            r.status,
+            r.triggerKind,
+            r.attempt,
+            r.error?.message,
+          ].join(' '),
+        )
+        .join('\n'),
+    );
   expect(problems).toEqual([]);
 }
 
 describe('scheduler: model-based', () => {
-  it(
-    'every nominal fire ends in exactly one terminal record and none runs twice, under random port failures',
-    async () => {
-      // KAIROS_PROPERTY_SEED / KAIROS_PROPERTY_PATH replay a reported failure.
-      const seed = process.env.KAIROS_PROPERTY_SEED;
-      const replay = seed === undefined ? {} : { seed: Number(seed), path: process.env.KAIROS_PROPERTY_PATH };
-      await fc.assert(fc.asyncProperty(caseArb, runCase), { numRuns: RUNS, endOnFailure: true, ...replay });
-    },
-    120_000,
-  );
+  it('every nominal fire ends in exactly one terminal record and none runs twice, under random port failures', async () => {
+    // KAIROS_PROPERTY_SEED / KAIROS_PROPERTY_PATH replay a reported failure.
+    const seed = process.env.KAIROS_PROPERTY_SEED;
+    const replay = seed === undefined ? {} : { seed: Number(seed), path: process.env.KAIROS_PROPERTY_PATH };
+    await fc.assert(fc.asyncProperty(caseArb, runCase), { numRuns: RUNS, endOnFailure: true, ...replay });
+  }, 120_000);
 });

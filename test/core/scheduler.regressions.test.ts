@@ -41,7 +41,10 @@ describe('fire path regressions', () => {
     const clock = h.clock as Clock & { now(): number };
     const now = clock.now.bind(clock);
     let creep = 0;
-    clock.now = () => now() + (creep = Math.min(creep + 1, 3));
+    clock.now = () => {
+      creep = Math.min(creep + 1, 3);
+      return now() + creep;
+    };
     await h.add({ id: 'creep', trigger: { interval: { milliseconds: 100 } } });
     await h.clock.advance(5 * SECOND);
     // The creep moved the job's anchor by a millisecond or so.
@@ -59,14 +62,23 @@ describe('fire path regressions', () => {
       id: 'poison',
       name: 'poison',
       // A zone the runtime does not know (a stored job from a runtime with another tz database).
-      trigger: { kind: 'cron', expression: '* * * * *', timezone: 'Mars/Olympus_Mons', startDate: null, endDate: null, jitterMs: 0 },
+      trigger: {
+        kind: 'cron',
+        expression: '* * * * *',
+        timezone: 'Mars/Olympus_Mons',
+        startDate: null,
+        endDate: null,
+        jitterMs: 0,
+      },
     };
     await h.store.add(poison);
     await h.clock.advance(5 * SECOND);
     const stored = await h.service.getJob('poison');
     expect(stored.paused).toBe(true);
     expect(stored.pauseReason).toMatch(/could not be planned/);
-    expect(h.events.some((e) => e.stream === 'job' && e.type === 'paused' && e.jobId === 'poison')).toBe(true);
+    expect(h.events.some((e) => e.stream === 'job' && e.type === 'paused' && e.jobId === 'poison')).toBe(
+      true,
+    );
     expect((await h.executions('healthy')).map((r) => r.status)).toEqual(Array(5).fill('success'));
   });
 
@@ -119,7 +131,14 @@ describe('fire path regressions', () => {
     h.scheduler.start();
     await h.clock.advance(0);
     const rows = await h.executions('co');
-    expect(rows.map((r) => [r.scheduledFor - T0, r.coversUntil === null ? null : r.coversUntil - T0, r.coveredFires, r.status])).toEqual([
+    expect(
+      rows.map((r) => [
+        r.scheduledFor - T0,
+        r.coversUntil === null ? null : r.coversUntil - T0,
+        r.coveredFires,
+        r.status,
+      ]),
+    ).toEqual([
       [10_000, 40_000, 4, 'missed'],
       [50_000, null, 1, 'success'],
     ]);
@@ -163,10 +182,16 @@ describe('fire path regressions', () => {
       handler: () => {
         calls++;
         // Attempt 1 fails at once; the manual run below then holds the only slot for 3 s.
-        return calls === 1 ? Promise.reject(new Error('first')) : new Promise<void>((r) => h.clock.setTimeout(r, 3_000));
+        return calls === 1
+          ? Promise.reject(new Error('first'))
+          : new Promise<void>((r) => h.clock.setTimeout(r, 3_000));
       },
     });
-    await h.add({ id: 'w', trigger: { date: { runDate: T0 + SECOND } }, retry: { attempts: 2, backoffMs: 1_000, jitter: false } });
+    await h.add({
+      id: 'w',
+      trigger: { date: { runDate: T0 + SECOND } },
+      retry: { attempts: 2, backoffMs: 1_000, jitter: false },
+    });
     await h.clock.advance(SECOND + 100);
     await h.service.runJobNow('w');
     await h.clock.advance(10 * SECOND);
@@ -180,7 +205,11 @@ describe('fire path regressions', () => {
 
   it('UnrecoverableError ends the chain whatever the retry policy', async () => {
     await using h = createHarness({ handler: () => Promise.reject(new UnrecoverableError('bad args')) });
-    await h.add({ id: 'u', trigger: { date: { runDate: T0 + SECOND } }, retry: { attempts: 5, backoffMs: 100 } });
+    await h.add({
+      id: 'u',
+      trigger: { date: { runDate: T0 + SECOND } },
+      retry: { attempts: 5, backoffMs: 100 },
+    });
     await h.clock.advance(10 * SECOND);
     expect((await h.executions('u')).map((r) => [r.attempt, r.status])).toEqual([[1, 'failed']]);
   });

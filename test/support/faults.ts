@@ -17,11 +17,17 @@ export class PortFault extends Error {
 }
 
 /** A proxy of `target` whose async methods fail as `plan` decides; `exempt` methods never fail. */
-export function withFaults<T extends object>(port: string, target: T, plan: FaultPlan, exempt: string[] = []): T {
+export function withFaults<T extends object>(
+  port: string,
+  target: T,
+  plan: FaultPlan,
+  exempt: string[] = [],
+): T {
   return new Proxy(target, {
     get(object, property, receiver) {
       const value = Reflect.get(object, property, receiver);
-      if (typeof value !== 'function' || typeof property !== 'string' || exempt.includes(property)) return value;
+      if (typeof value !== 'function' || typeof property !== 'string' || exempt.includes(property))
+        return value;
       return (...args: unknown[]) => {
         const kind = plan.draw(port, property);
         if (kind === 'before') return Promise.reject(new PortFault(port, property, kind));

@@ -166,7 +166,10 @@ export class ClaimLoop {
         const wake = await this.o.store.nextWakeAt();
         const earliest = Math.min(wake ?? Number.POSITIVE_INFINITY, this.o.extra.wakeAt());
         if (earliest !== Number.POSITIVE_INFINITY)
-          delay = Math.min(this.o.maxSleepMs, Math.max(0, earliest - this.lookaheadMs() - this.o.clock.now()));
+          delay = Math.min(
+            this.o.maxSleepMs,
+            Math.max(0, earliest - this.lookaheadMs() - this.o.clock.now()),
+          );
       } catch (error) {
         // Not knowing when the next fire is due is no reason to sleep long: look again soon.
         delay = Math.min(this.o.maxSleepMs, SLEEP_ERROR_MS);

@@ -78,10 +78,18 @@ export class ExtraRuns {
     for (const row of rows) {
       const job = jobs.get(row.jobId) ?? null;
       // A job removed during the backoff is not retried; a changed one retries with its new definition.
-      const reason = job === null ? 'the job was removed before its retry' : job.paused ? 'the job was paused before its retry' : null;
+      const reason =
+        job === null
+          ? 'the job was removed before its retry'
+          : job.paused
+            ? 'the job was paused before its retry'
+            : null;
       if (reason === null && job) runs.push({ job, execution: { ...row, dueAt: row.dueAt ?? now } });
       else {
-        const skipped = finishedRow(row, 'skipped', now, { error: { message: reason ?? '', stack: null }, result: null });
+        const skipped = finishedRow(row, 'skipped', now, {
+          error: { message: reason ?? '', stack: null },
+          result: null,
+        });
         this.o.outbox.push({ row: skipped, retry: null, slot: null });
       }
     }

@@ -86,7 +86,12 @@ export class FirePipeline {
     const now = batch.now;
     const ctx = { instance: this.o.instance, now };
     const quarantine: { request: QuarantineRequest; job: Job | null }[] = batch.poisoned.map((p) => ({
-      request: { jobId: p.jobId, token: p.token, reason: `the stored job could not be read: ${p.error}`, at: now },
+      request: {
+        jobId: p.jobId,
+        token: p.token,
+        reason: `the stored job could not be read: ${p.error}`,
+        at: now,
+      },
       job: null,
     }));
     const decided: Decided[] = [];
@@ -145,12 +150,18 @@ export class FirePipeline {
 
     for (const row of rows) {
       if (!stored.has(row.id)) {
-        this.o.events.emit('duplicate', { jobId: row.jobId, scheduledFor: row.scheduledFor, attempt: row.attempt });
+        this.o.events.emit('duplicate', {
+          jobId: row.jobId,
+          scheduledFor: row.scheduledFor,
+          attempt: row.attempt,
+        });
       } else if (row.status === 'missed') {
         this.o.publishExecution('missed', row);
       }
     }
-    const mine = decided.flatMap((d) => d.runs.filter((run) => stored.has(run.id)).map((execution) => ({ job: d.job, execution })));
+    const mine = decided.flatMap((d) =>
+      d.runs.filter((run) => stored.has(run.id)).map((execution) => ({ job: d.job, execution })),
+    );
     this.o.runner.schedule(mine);
     return mine.length;
   }
@@ -228,7 +239,10 @@ export class FirePipeline {
         jobId: request.jobId,
         reason: request.reason,
       });
-      this.o.events.emit('error', { error: new Error(request.reason), during: `planning job ${request.jobId}` });
+      this.o.events.emit('error', {
+        error: new Error(request.reason),
+        during: `planning job ${request.jobId}`,
+      });
     }
     try {
       await this.o.store.quarantine(items.map((item) => item.request));

@@ -157,7 +157,11 @@ export class Runner {
       const grace = run.job.misfireGraceTimeMs;
       const late = now - (run.execution.dueAt ?? now);
       if (run.execution.triggerKind === 'scheduled' && grace !== null && late > grace) {
-        this.notRun(run, 'missed', `missed: started ${late} ms after its due time, past the misfire grace time of ${grace} ms`);
+        this.notRun(
+          run,
+          'missed',
+          `missed: started ${late} ms after its due time, past the misfire grace time of ${grace} ms`,
+        );
       } else runs.push(run);
     }
     if (runs.length === 0) return;

@@ -225,7 +225,10 @@ export class Scheduler {
     await this.runner.waitIdle(deadline - local.now(), true);
     const abandoned = this.runner.abandonAll('the scheduler stopped before the execution finished');
     const flushed = await this.outbox.flush(Math.max(1_000, deadlineMs));
-    if (!flushed) this.logger.warn('results not yet recorded at stop; the sweep settles them', { left: this.outbox.size });
+    if (!flushed)
+      this.logger.warn('results not yet recorded at stop; the sweep settles them', {
+        left: this.outbox.size,
+      });
     await this.keeper.stop();
     this.state = 'stopped';
     this.events.emit('stopped', { instance: this.instance, abandoned });

@@ -104,7 +104,10 @@ export class SlotKeeper {
     const held = await this.o.store.heldSlots(rows.map((row) => ({ jobId: row.jobId, executionId: row.id })));
     const orphans = rows.filter((_, i) => !held[i]).map((row) => row.id);
     if (orphans.length === 0) return;
-    await this.settle(orphans, 'abandoned: no live run holds it (its replica stopped or crashed before recording a result)');
+    await this.settle(
+      orphans,
+      'abandoned: no live run holds it (its replica stopped or crashed before recording a result)',
+    );
   }
 
   private async settle(ids: string[], reason: string): Promise<void> {
