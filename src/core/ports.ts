@@ -140,7 +140,8 @@ export interface JobStore {
   acquireSlots(requests: SlotRequest[], leaseMs: number): Promise<boolean[]>;
   /** Extend the leases of slots this replica holds (a heartbeat while executions run). */
   renewSlots(slots: Slot[], leaseMs: number): Promise<void>;
-  releaseSlot(slot: Slot): Promise<void>;
+  /** Give slots back (their executions are recorded); one round trip for the lot. */
+  releaseSlots(slots: Slot[]): Promise<void>;
   /** For each slot, whether it is held under an unexpired lease (the reconciliation sweep asks). */
   heldSlots(slots: Slot[]): Promise<boolean[]>;
   /** Remove and return up to `limit` slots whose lease expired: their holder died. */

@@ -697,7 +697,7 @@ export function jobStoreContract(
         expect(await store.acquireSlot(slot('e3'), 2, 60_000)).toBe(false);
         expect(await h.other.acquireSlot(slot('e3'), 2, 60_000)).toBe(false);
         expect(await store.acquireSlot(slot('x1', 'other-job'), 1, 60_000)).toBe(true);
-        await h.other.releaseSlot(slot('e1'));
+        await h.other.releaseSlots([slot('e1')]);
         expect(await store.acquireSlot(slot('e3'), 2, 60_000)).toBe(true);
         expect(await store.acquireSlot(slot('e4'), 2, 60_000)).toBe(false);
       });
@@ -716,7 +716,7 @@ export function jobStoreContract(
         );
         expect(results).toEqual([true, true, false, false, true]);
         expect(await h.other.acquireSlots([], 60_000)).toEqual([]);
-        await store.releaseSlot(slot('e1'));
+        await store.releaseSlots([slot('e1')]);
         expect(await h.other.acquireSlots([{ slot: slot('e3'), maxInstances: 2 }], 60_000)).toEqual([true]);
       });
 
@@ -759,7 +759,7 @@ export function jobStoreContract(
         expect(await store.acquireSlot(slot('released'), 5, 60_000)).toBe(true);
         expect(await store.acquireSlot(slot('expires'), 5, LEASE)).toBe(true);
         const start = await store.now();
-        await store.releaseSlot(slot('released'));
+        await store.releaseSlots([slot('released')]);
         const asked = [slot('held'), slot('released'), slot('expires'), slot('never'), slot('held', 'b')];
         expect(await store.heldSlots(asked)).toEqual([true, false, true, false, false]);
         expect(await h.other.heldSlots(asked)).toEqual([true, false, true, false, false]);
@@ -781,7 +781,7 @@ export function jobStoreContract(
         await h.reach(start + LEASE + 1);
         expect(await store.acquireSlot(slot('e2'), 1, 60_000)).toBe(false);
         expect(await store.reapExpiredSlots(10)).toEqual([]);
-        await store.releaseSlot(slot('e1'));
+        await store.releaseSlots([slot('e1')]);
         expect(await store.acquireSlot(slot('e2'), 1, 60_000)).toBe(true);
       });
     });

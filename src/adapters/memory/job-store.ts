@@ -229,13 +229,15 @@ class MemoryJobStore implements JobStore {
     }
   }
 
-  async releaseSlot(slot: Slot): Promise<void> {
-    const key = slotKey(slot);
-    this.slotLeases.delete(key);
-    this.slots.delete(key);
-    const held = this.running.get(slot.jobId);
-    held?.delete(slot.executionId);
-    if (held?.size === 0) this.running.delete(slot.jobId);
+  async releaseSlots(slots: Slot[]): Promise<void> {
+    for (const slot of slots) {
+      const key = slotKey(slot);
+      this.slotLeases.delete(key);
+      this.slots.delete(key);
+      const held = this.running.get(slot.jobId);
+      held?.delete(slot.executionId);
+      if (held?.size === 0) this.running.delete(slot.jobId);
+    }
   }
 
   async heldSlots(slots: Slot[]): Promise<boolean[]> {
@@ -249,7 +251,7 @@ class MemoryJobStore implements JobStore {
     const reaped: Slot[] = [];
     for (let top = this.slotLeases.peek(); top && top.score <= now && reaped.length < limit; ) {
       const slot = this.slots.get(top.key) as Slot;
-      await this.releaseSlot(slot);
+      await this.releaseSlots([slot]);
       reaped.push(slot);
       top = this.slotLeases.peek();
     }

@@ -299,14 +299,12 @@ class RedisJobStore implements JobStore {
     );
   }
 
-  async releaseSlot(slot: Slot): Promise<void> {
-    await guard(() =>
-      this.redis
-        .multi()
-        .zrem(this.keys.running(slot.jobId), slot.executionId)
-        .zrem(this.keys.slots, slotMember(slot))
-        .exec(),
-    );
+  async releaseSlots(slots: Slot[]): Promise<void> {
+    if (slots.length === 0) return;
+    const multi = this.redis.multi();
+    for (const slot of slots) multi.zrem(this.keys.running(slot.jobId), slot.executionId);
+    multi.zrem(this.keys.slots, ...slots.map(slotMember));
+    await guard(() => multi.exec());
   }
 
   async heldSlots(slots: Slot[]): Promise<boolean[]> {

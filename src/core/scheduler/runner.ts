@@ -282,9 +282,10 @@ export class Runner {
     run.settle();
   }
 
-  async release(slot: Slot): Promise<void> {
+  async release(...slots: Slot[]): Promise<void> {
+    if (slots.length === 0) return;
     try {
-      await this.o.store.releaseSlot(slot);
+      await this.o.store.releaseSlots(slots);
     } catch (error) {
       // The lease runs out on its own; the slot comes back then.
       this.o.events.emit('error', { error, during: 'release slot' });

@@ -251,8 +251,9 @@ export class Scheduler {
 
   /** Results are stored: free their slots, tell the world, note the retries. */
   private written(items: OutboxItem[]): void {
-    for (const { row, retry, slot } of items) {
-      if (slot) void this.runner.release(slot);
+    // One round trip frees the slots of the whole batch.
+    void this.runner.release(...items.flatMap((item) => (item.slot ? [item.slot] : [])));
+    for (const { row, retry } of items) {
       this.publish({ stream: 'execution', type: EVENT_OF[row.status], at: this.clock.now(), execution: row });
       if (retry) {
         this.extra.noteRetry(retry.dueAt ?? this.clock.now());
