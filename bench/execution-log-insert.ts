@@ -35,6 +35,9 @@ function rows(count: number, jobId: string): Execution[] {
     durationMs: null,
     attempt: 1,
     instance: 'bench-replica',
+    dueAt: T0 + i * 1_000,
+    coversUntil: null,
+    coveredFires: 1,
     error: null,
     result: null,
   }));
@@ -44,6 +47,7 @@ function finishes(batch: Execution[]): ExecutionFinish[] {
   return batch.map((r, i) => ({
     id: r.id,
     status: i % 10 === 0 ? 'failed' : 'success',
+    startedAt: null,
     finishedAt: r.scheduledFor + 50,
     durationMs: 47,
     error: i % 10 === 0 ? { message: 'HTTP 503', stack: 'Error: HTTP 503\n    at http (task.ts:1:1)' } : null,

@@ -10,6 +10,7 @@ import {
   type Execution,
   type ExecutionError,
   type ExecutionStatus,
+  type FinalStatus,
 } from '../core/execution.ts';
 import type { JsonValue } from '../core/json.ts';
 import type { ExecutionFinish, ExecutionQuery } from '../core/ports.ts';
@@ -23,7 +24,8 @@ export function isUuid(id: string): boolean {
   return UUID.test(id);
 }
 
-function checkTime(field: string, value: number | null): void {
+export function checkTime(field: string, value: number | null): void {
+  // undefined included: the new fields are required, and a row missing one is a caller's bug.
   if (value !== null && !Number.isSafeInteger(value)) throw new ValidationError(field, 'must be epoch ms');
 }
 
@@ -64,6 +66,22 @@ function boundDuration(durationMs: number | null): number | null {
   return Math.min(MAX_DURATION_MS, Math.max(0, Math.round(durationMs)));
 }
 
+/**
+ * A record covers `scheduledFor` alone (coversUntil null, coveredFires 1) or the range
+ * scheduledFor..coversUntil: one fire when the two are equal, at least two when they differ.
+ */
+function checkCoverage(row: Execution): void {
+  if (!Number.isSafeInteger(row.coveredFires) || row.coveredFires < 1)
+    throw new ValidationError('coveredFires', 'must be an integer >= 1');
+  const last = row.coversUntil ?? row.scheduledFor;
+  if (last < row.scheduledFor)
+    throw new ValidationError('coversUntil', 'must not be before scheduledFor (the first fire covered)');
+  if (last === row.scheduledFor && row.coveredFires !== 1)
+    throw new ValidationError('coveredFires', 'must be 1 when the record covers only scheduledFor');
+  if (last > row.scheduledFor && row.coveredFires < 2)
+    throw new ValidationError('coveredFires', 'must be at least 2 when coversUntil is after scheduledFor');
+}
+
 /** A row as it is stored: id lower-cased, error and result bounded. Throws ValidationError on a bad row. */
 export function normalizeRow(row: Execution): Execution {
   if (!isUuid(row.id)) throw new ValidationError('id', `"${row.id}" is not a UUID`);
@@ -76,6 +94,11 @@ export function normalizeRow(row: Execution): Execution {
   checkTime('scheduledFor', row.scheduledFor);
   checkTime('startedAt', row.startedAt);
   checkTime('finishedAt', row.finishedAt);
+  checkTime('dueAt', row.dueAt);
+  checkTime('coversUntil', row.coversUntil);
+  if (row.status === 'pending' && row.dueAt === null)
+    throw new ValidationError('dueAt', 'a pending row needs the time it is due');
+  checkCoverage(row);
   return {
     ...row,
     id: row.id.toLowerCase(),
@@ -83,6 +106,48 @@ export function normalizeRow(row: Execution): Execution {
     error: storableError(row.error),
     result: storableResult(row.result),
   };
+}
+
+export function isFinalStatus(status: ExecutionStatus): status is FinalStatus {
+  return status !== 'pending' && status !== 'running' && EXECUTION_STATUSES.includes(status);
+}
+
+/** Statuses a row leaves by finish or abandon; every other status is final and never changes. */
+export function isOpenStatus(status: ExecutionStatus): boolean {
+  return status === 'pending' || status === 'running';
+}
+
+/** Limits of claimPending and listRunning: an integer >= 0. */
+export function checkLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 0)
+    throw new ValidationError('limit', 'must be an integer >= 0');
+}
+
+/** The error an abandoned row records: the reason, bounded like any error message. */
+export function abandonError(reason: string): ExecutionError {
+  if (typeof reason !== 'string') throw new ValidationError('reason', 'must be a string');
+  return storableError({ message: reason, stack: null }) as ExecutionError;
+}
+
+/** Ids as a query matches them: lower-cased, UUIDs only, each once, in the order given. */
+export function normalizeIds(ids: string[]): string[] {
+  return [...new Set(ids.map((id) => id.toLowerCase()).filter(isUuid))];
+}
+
+/** claimPending's order: dueAt ascending, then id ascending. */
+export function compareDue(a: Execution, b: Execution): number {
+  const da = a.dueAt ?? Number.POSITIVE_INFINITY;
+  const db = b.dueAt ?? Number.POSITIVE_INFINITY;
+  if (da !== db) return da < db ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** listRunning's order: (dueAt ?? scheduledFor) ascending, then id ascending. */
+export function compareOldestRunning(a: Execution, b: Execution): number {
+  const ta = a.dueAt ?? a.scheduledFor;
+  const tb = b.dueAt ?? b.scheduledFor;
+  if (ta !== tb) return ta - tb;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /**
@@ -93,8 +158,9 @@ export function normalizeFinishes(updates: ExecutionFinish[]): ExecutionFinish[]
   const seen = new Set<string>();
   const out: ExecutionFinish[] = [];
   for (const update of updates) {
-    if ((update.status as ExecutionStatus) === 'running' || !EXECUTION_STATUSES.includes(update.status))
+    if (!isFinalStatus(update.status))
       throw new ValidationError('status', `"${update.status}" is not a final status`);
+    checkTime('startedAt', update.startedAt);
     checkTime('finishedAt', update.finishedAt);
     const id = update.id.toLowerCase();
     if (!isUuid(id) || seen.has(id)) continue;

@@ -15,6 +15,7 @@ type Sequenced<E> = E & { sequence: number };
 
 const ExecutionEventTypeEnum = builder.enumType('ExecutionEventType', {
   values: {
+    SCHEDULED: { value: 'scheduled', description: 'A retry was stored as PENDING until its dueAt.' },
     STARTED: { value: 'started' },
     SUCCEEDED: { value: 'succeeded' },
     FAILED: { value: 'failed' },

@@ -3,13 +3,17 @@
  * connection, and the `execution` / `executions` queries. `JobExecution.job` is added by job.ts.
  */
 import type { Execution, ExecutionError, ExecutionStatus } from '../core/execution.ts';
-import type { ExecutionLog } from '../core/ports.ts';
+import type { JobService } from '../core/job-service.ts';
 import { requireScope } from './auth.ts';
 import { builder } from './builder.ts';
 import { type Connection, type Edge, PAGE_SIZE, PageInfo, type PageSize, paginate } from './connection.ts';
 
 export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
   values: {
+    PENDING: {
+      value: 'pending',
+      description: 'A retry waiting for its dueAt (stored: it survives restarts and replica death).',
+    },
     RUNNING: { value: 'running' },
     SUCCESS: { value: 'success' },
     FAILED: { value: 'failed' },
@@ -36,7 +40,8 @@ const ExecutionErrorRef = builder.objectRef<ExecutionError>('ExecutionError').im
 });
 
 export const ExecutionRef = builder.objectRef<Execution>('JobExecution').implement({
-  description: 'One attempt of one fire, or a fire that did not run (MISSED, SKIPPED).',
+  description:
+    'One attempt of one fire, or fires that did not run (MISSED, SKIPPED; such a record may cover a range: scheduledFor is the first fire, coversUntil the last).',
   fields: (t) => ({
     id: t.exposeID('id'),
     jobId: t.exposeID('jobId'),
@@ -49,7 +54,22 @@ export const ExecutionRef = builder.objectRef<Execution>('JobExecution').impleme
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
     durationMs: t.exposeInt('durationMs', { nullable: true }),
     attempt: t.exposeInt('attempt', { description: '1-based.' }),
-    instance: t.exposeString('instance', { description: 'The replica that decided this row.' }),
+    instance: t.exposeString('instance', {
+      description: 'The replica that decided this row (for a PENDING retry: the one that scheduled it).',
+    }),
+    dueAt: t.expose('dueAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: "When this attempt is due to start: a retry's backoff end, else the fire's due time.",
+    }),
+    coversUntil: t.expose('coversUntil', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'The last nominal fire this record covers; null when it covers only scheduledFor.',
+    }),
+    coveredFires: t.exposeInt('coveredFires', {
+      description: 'How many nominal fires this record accounts for (1 unless it covers a range).',
+    }),
     error: t.expose('error', { type: ExecutionErrorRef, nullable: true }),
     result: t.expose('result', { type: 'JSON', nullable: true }),
   }),
@@ -82,13 +102,13 @@ export interface ExecutionFilter {
 }
 
 export function listExecutions(
-  log: ExecutionLog,
+  service: Pick<JobService, 'listExecutions'>,
   filter: ExecutionFilter,
   size: PageSize = PAGE_SIZE,
 ): Promise<Connection<Execution>> {
   return paginate(
     (after, first) =>
-      log.list({
+      service.listExecutions({
         first,
         after,
         jobId: filter.jobId ?? null,
@@ -109,7 +129,7 @@ builder.queryField('execution', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => {
       requireScope(ctx, 'read', 'execution');
-      return ctx.service.scheduler.log.get(args.id);
+      return ctx.service.findExecution(args.id);
     },
   }),
 );
@@ -128,7 +148,7 @@ builder.queryField('executions', (t) =>
     },
     resolve: (_root, args, ctx) => {
       requireScope(ctx, 'read', 'executions');
-      return listExecutions(ctx.service.scheduler.log, args);
+      return listExecutions(ctx.service, args);
     },
   }),
 );

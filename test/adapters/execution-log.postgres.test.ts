@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { migrate as migrateFolder } from 'drizzle-orm/postgres-js/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type PostgresConnection } from '../../src/adapters/postgres/connect.ts';
 import { createPostgresExecutionLog } from '../../src/adapters/postgres/execution-log.ts';
@@ -6,6 +7,7 @@ import { migrate } from '../../src/adapters/postgres/migrate.ts';
 import { UnavailableError } from '../../src/core/errors.ts';
 import { executionLogContract } from '../contract/execution-log.contract.ts';
 import { createTestDatabase, postgresAvailability } from '../support/services.ts';
+import { expectUpgraded, firstReleaseMigrations, insertFirstReleaseRow } from './execution-log.upgrade.ts';
 
 const availability = await postgresAvailability();
 
@@ -41,6 +43,22 @@ describe.skipIf(!availability.available)('PostgreSQL execution log', () => {
       expect(before).toBeGreaterThan(0);
       await Promise.all([migrate(connection), migrate(connection)]);
       expect(await count()).toBe(before);
+    });
+
+    it('upgrades a database created by the first release, keeping its rows', async () => {
+      const first = firstReleaseMigrations();
+      const scratch = await createTestDatabase('execution_log_upgrade');
+      const old = openPostgres(scratch.url);
+      try {
+        await migrateFolder(old.db, { migrationsFolder: first.folder });
+        const oldId = await insertFirstReleaseRow(old.db);
+        await migrate(old);
+        await expectUpgraded(old.db, oldId);
+      } finally {
+        await old.close();
+        await scratch.drop();
+        first.remove();
+      }
     });
   });
 

@@ -31,6 +31,9 @@ function row(overrides: Partial<Execution> = {}): Execution {
     durationMs: null,
     attempt: 1,
     instance: 'replica-a',
+    dueAt: null,
+    coversUntil: null,
+    coveredFires: 1,
     error: null,
     result: null,
     ...overrides,
@@ -41,6 +44,7 @@ function finish(id: string, overrides: Partial<ExecutionFinish> = {}): Execution
   return {
     id,
     status: 'success',
+    startedAt: null,
     finishedAt: T0 + 1_000,
     durationMs: 995,
     error: null,
@@ -108,6 +112,16 @@ export function executionLogContract(name: string, create: () => Promise<Executi
             scheduledFor: T0 + 8,
             error: { message: 'no stack', stack: null },
           }),
+          row({
+            jobId,
+            status: 'pending',
+            triggerKind: 'retry',
+            attempt: 3,
+            startedAt: null,
+            dueAt: T0 + 30_123,
+            instance: 'replica-c',
+          }),
+          row({ jobId, scheduledFor: T0 + 9, dueAt: T0 + 10 }),
         ];
         const inserted = await log.insert(rows);
         expect(inserted).toEqual(new Set(rows.map((r) => r.id)));
@@ -138,6 +152,46 @@ export function executionLogContract(name: string, create: () => Promise<Executi
       it('returns null for an unknown id and for a string that is not a UUID', async () => {
         expect(await log.get(randomUUID())).toBeNull();
         expect(await log.get('not-a-uuid')).toBeNull();
+      });
+
+      it('round-trips a covering record: first fire, last fire and how many', async () => {
+        const covering = row({
+          jobId,
+          status: 'missed',
+          startedAt: null,
+          scheduledFor: T0,
+          coversUntil: T0 + 59 * 60_000,
+          coveredFires: 60,
+          finishedAt: T0 + 3_600_000,
+          error: { message: '60 fires missed while the scheduler was down', stack: null },
+        });
+        const single = row({ jobId, status: 'skipped', attempt: 2, coversUntil: T0, coveredFires: 1 });
+        expect(await log.insert([covering, single])).toEqual(new Set([covering.id, single.id]));
+        expect(await log.get(covering.id)).toEqual(covering);
+        expect(await log.get(single.id)).toEqual(single);
+        expect((await log.list({ first: 10, jobId })).items.map((r) => r.coveredFires)).toEqual([1, 60]);
+      });
+
+      it('rejects inconsistent or missing new fields, naming the field', async () => {
+        const cases: [Partial<Execution>, string][] = [
+          [{ coveredFires: 0 }, 'coveredFires'],
+          [{ coveredFires: 1.5 }, 'coveredFires'],
+          [{ coveredFires: 3 }, 'coveredFires'], // many fires but no range
+          [{ coversUntil: T0 + 60_000, coveredFires: 1 }, 'coveredFires'],
+          [{ coversUntil: T0 - 1, coveredFires: 2 }, 'coversUntil'],
+          [{ coversUntil: 1.5 }, 'coversUntil'],
+          [{ dueAt: Number.NaN }, 'dueAt'],
+          [{ status: 'pending', dueAt: null }, 'dueAt'],
+          [{ dueAt: undefined as unknown as null }, 'dueAt'],
+          [{ coversUntil: undefined as unknown as null }, 'coversUntil'],
+          [{ coveredFires: undefined as unknown as number }, 'coveredFires'],
+        ];
+        for (const [overrides, field] of cases) {
+          const error = await log.insert([row({ jobId, ...overrides })]).catch((e: unknown) => e);
+          expect(error, JSON.stringify(overrides)).toBeInstanceOf(ValidationError);
+          expect((error as ValidationError).field, JSON.stringify(overrides)).toBe(field);
+        }
+        expect((await log.list({ first: 1, jobId })).items).toEqual([]);
       });
 
       it('returns an empty set for an empty batch', async () => {
@@ -198,11 +252,41 @@ export function executionLogContract(name: string, create: () => Promise<Executi
         expect((await log.insert(rows)).size).toBe(4);
       });
 
-      it('skips a repeated insert of the same row (a retried write)', async () => {
+      it('returns the ids again when a call is repeated (its reply was lost), storing nothing twice', async () => {
+        const a = row({ jobId, attempt: 1 });
+        const b = row({ jobId, attempt: 2, status: 'pending', startedAt: null, dueAt: T0 + 1_000 });
+        expect(await log.insert([a, b])).toEqual(new Set([a.id, b.id]));
+
+        const c = row({ jobId, attempt: 3 });
+        expect(await log.insert([a, b, c])).toEqual(new Set([a.id, b.id, c.id]));
+        expect(await log.insert([b])).toEqual(new Set([b.id]));
+        // Upper-case ids are the same ids.
+        expect(await log.insert([{ ...a, id: a.id.toUpperCase() }])).toEqual(new Set([a.id]));
+
+        expect(await log.get(a.id)).toEqual(a);
+        expect(await log.get(b.id)).toEqual(b);
+        expect((await log.list({ first: 10, jobId })).items).toHaveLength(3);
+      });
+
+      it('returns a repeated id even after its row changed, and leaves the row as it is now', async () => {
         const r = row({ jobId });
         await log.insert([r]);
-        expect(await log.insert([r])).toEqual(new Set());
-        expect(await log.get(r.id)).toEqual(r);
+        await log.finish([finish(r.id)]);
+        const now = await log.get(r.id);
+        expect(await log.insert([r])).toEqual(new Set([r.id]));
+        expect(await log.get(r.id)).toEqual(now);
+        expect(now?.status).toBe('success');
+      });
+
+      it('does not return a row whose fire key is stored under another id, also in a repeated call', async () => {
+        const original = row({ jobId });
+        const mine = row({ jobId, attempt: 2 });
+        const rival = row({ jobId, instance: 'replica-b' });
+        await log.insert([original]);
+        expect(await log.insert([rival, mine])).toEqual(new Set([mine.id]));
+        expect(await log.insert([rival, mine])).toEqual(new Set([mine.id]));
+        expect(await log.get(rival.id)).toBeNull();
+        expect(await log.get(original.id)).toEqual(original);
       });
 
       it('rejects a reused id under another fire key with ConflictError and stores nothing of the batch', async () => {
@@ -268,7 +352,7 @@ export function executionLogContract(name: string, create: () => Promise<Executi
         const done = row({ jobId, attempt: 3 });
         await log.insert([timedOut, abandoned, done]);
         await log.finish([finish(timedOut.id, { status: 'timed_out' }), finish(done.id)]);
-        await log.abandon([abandoned.id], T0 + 500);
+        await log.abandon([abandoned.id], T0 + 500, 'replica died');
         const before = await Promise.all([timedOut, abandoned, done].map((r) => log.get(r.id)));
 
         await log.finish(
@@ -307,11 +391,66 @@ export function executionLogContract(name: string, create: () => Promise<Executi
         expect((await log.get(r.id))?.status).toBe('success');
       });
 
-      it('rejects `running` as a final status', async () => {
+      it('rejects `running` and `pending` as final statuses', async () => {
+        for (const status of ['running', 'pending', 'nope']) {
+          const error = await log
+            .finish([finish(randomUUID(), { status: status as ExecutionFinish['status'] })])
+            .catch((e: unknown) => e);
+          expect(error, status).toBeInstanceOf(ValidationError);
+        }
+      });
+
+      it('moves a pending row to a final status (a retry cancelled before it was due)', async () => {
+        const r = row({ jobId, status: 'pending', startedAt: null, dueAt: T0 + 60_000, attempt: 2 });
+        await log.insert([r]);
+        await log.finish([
+          finish(r.id, {
+            status: 'skipped',
+            durationMs: null,
+            error: { message: 'job removed', stack: null },
+          }),
+        ]);
+        expect(await log.get(r.id)).toEqual({
+          ...r,
+          status: 'skipped',
+          finishedAt: T0 + 1_000,
+          error: { message: 'job removed', stack: null },
+        });
+        expect(await log.nextPendingAt()).toBeNull();
+      });
+
+      it('writes startedAt when the finish carries one and keeps the stored one when it is null', async () => {
+        const claimed = row({ jobId, attempt: 1, startedAt: null });
+        const started = row({ jobId, attempt: 2, startedAt: T0 + 5 });
+        const never = row({ jobId, attempt: 3, startedAt: null });
+        await log.insert([claimed, started, never]);
+        await log.finish([
+          finish(claimed.id, { startedAt: T0 + 42 }),
+          finish(started.id, { startedAt: null }),
+          finish(never.id, { status: 'skipped', startedAt: null, durationMs: null }),
+        ]);
+        expect((await log.get(claimed.id))?.startedAt).toBe(T0 + 42);
+        expect((await log.get(started.id))?.startedAt).toBe(T0 + 5);
+        expect((await log.get(never.id))?.startedAt).toBeNull();
+      });
+
+      it('is idempotent: finishing again, with the same or other values, changes nothing', async () => {
+        const r = row({ jobId, startedAt: null });
+        await log.insert([r]);
+        const update = finish(r.id, { startedAt: T0 + 7, result: { n: 1 } });
+        await log.finish([update]);
+        const once = await log.get(r.id);
+        await log.finish([update]);
+        await log.finish([finish(r.id, { status: 'failed', startedAt: T0 + 99, result: { n: 2 } })]);
+        expect(await log.get(r.id)).toEqual(once);
+        expect([once?.status, once?.startedAt, once?.result]).toEqual(['success', T0 + 7, { n: 1 }]);
+      });
+
+      it('rejects a startedAt that is not epoch ms', async () => {
         const error = await log
-          .finish([finish(randomUUID(), { status: 'running' as ExecutionFinish['status'] })])
+          .finish([finish(randomUUID(), { startedAt: Number.NaN })])
           .catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).field).toBe('startedAt');
       });
     });
 
@@ -513,25 +652,210 @@ export function executionLogContract(name: string, create: () => Promise<Executi
     });
 
     describe('abandon', () => {
-      it('marks only running rows abandoned and counts them', async () => {
+      it('marks running and pending rows abandoned with the reason and returns them as stored', async () => {
         const running = [row({ jobId, attempt: 1 }), row({ jobId, attempt: 2 })];
-        const done = row({ jobId, attempt: 3 });
-        await log.insert([...running, done]);
+        const pending = row({ jobId, attempt: 3, status: 'pending', startedAt: null, dueAt: T0 + 9_000 });
+        const done = row({ jobId, attempt: 4 });
+        const missed = row({ jobId, attempt: 5, status: 'missed', startedAt: null, finishedAt: T0 });
+        await log.insert([...running, pending, done, missed]);
         await log.finish([finish(done.id)]);
+        const doneBefore = await log.get(done.id);
 
         const changed = await log.abandon(
-          [...running.map((r) => r.id), done.id, randomUUID(), 'not-a-uuid'],
+          [
+            running[1]!.id,
+            pending.id.toUpperCase(),
+            done.id,
+            missed.id,
+            running[0]!.id,
+            randomUUID(),
+            'not-a-uuid',
+            running[1]!.id,
+          ],
           T0 + 7_777,
+          'the replica stopped before the execution finished',
         );
 
-        expect(changed).toBe(2);
-        for (const r of running) {
-          const got = await log.get(r.id);
-          expect([got?.status, got?.finishedAt]).toEqual(['abandoned', T0 + 7_777]);
+        const error = { message: 'the replica stopped before the execution finished', stack: null };
+        expect(changed).toEqual(
+          [running[1]!, pending, running[0]!].map((r) => ({
+            ...r,
+            status: 'abandoned',
+            finishedAt: T0 + 7_777,
+            error,
+          })),
+        );
+        for (const r of changed) expect(await log.get(r.id)).toEqual(r);
+        expect(await log.get(done.id)).toEqual(doneBefore);
+        expect(await log.get(missed.id)).toEqual(missed);
+        expect(await log.nextPendingAt()).toBeNull();
+
+        expect(await log.abandon([running[0]!.id], T0 + 8_000, 'again')).toEqual([]);
+        expect((await log.get(running[0]!.id))?.error).toEqual(error);
+        expect(await log.abandon([], T0, 'nothing')).toEqual([]);
+      });
+
+      it('bounds the reason like any error message', async () => {
+        const r = row({ jobId });
+        await log.insert([r]);
+        const [changed] = await log.abandon([r.id], T0, `x\u0000${'r'.repeat(10 * 1024)}`);
+        expect(bytes(changed?.error?.message ?? '')).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_BYTES);
+        expect(changed?.error?.message).toMatch(/^x\uFFFDr{7000,}…\[truncated\]$/);
+        expect(await log.get(r.id)).toEqual(changed);
+      });
+
+      it('leaves a finish that arrives after it without effect', async () => {
+        const r = row({ jobId });
+        await log.insert([r]);
+        const [abandoned] = await log.abandon([r.id], T0 + 1, 'gone');
+        await log.finish([finish(r.id, { startedAt: T0 + 2 })]);
+        expect(await log.get(r.id)).toEqual(abandoned);
+      });
+    });
+
+    describe('pending retries: claimPending and nextPendingAt', () => {
+      function pending(attempt: number, dueAt: number, overrides: Partial<Execution> = {}): Execution {
+        return row({
+          jobId,
+          status: 'pending',
+          triggerKind: 'retry',
+          attempt,
+          startedAt: null,
+          dueAt,
+          instance: 'scheduler-of-retry',
+          ...overrides,
+        });
+      }
+
+      it('takes due pending rows earliest dueAt first, up to the limit, and marks them running', async () => {
+        const rows = [
+          pending(2, T0 + 300),
+          pending(3, T0 + 100),
+          pending(4, T0 + 200),
+          pending(5, T0 + 1_000), // due exactly at `now`
+          pending(6, T0 + 1_001), // not due yet
+        ];
+        const running = row({ jobId, attempt: 1, dueAt: T0 });
+        await log.insert([...rows, running]);
+
+        const first = await log.claimPending(T0 + 1_000, 2, 'replica-x');
+        expect(first).toEqual(
+          [rows[1]!, rows[2]!].map((r) => ({ ...r, status: 'running', instance: 'replica-x' })),
+        );
+        for (const r of first) expect(await log.get(r.id)).toEqual(r);
+
+        const rest = await log.claimPending(T0 + 1_000, 10, 'replica-y');
+        expect(rest.map((r) => r.id)).toEqual([rows[0]!.id, rows[3]!.id]);
+        expect(rest.map((r) => [r.status, r.instance])).toEqual([
+          ['running', 'replica-y'],
+          ['running', 'replica-y'],
+        ]);
+        expect(await log.claimPending(T0 + 1_000, 10, 'replica-y')).toEqual([]);
+        expect(await log.get(rows[4]!.id)).toEqual(rows[4]);
+        expect(await log.get(running.id)).toEqual(running);
+        expect(await log.claimPending(T0 + 1_001, 0, 'replica-y')).toEqual([]);
+        expect((await log.claimPending(T0 + 1_001, 1, 'replica-y')).map((r) => r.id)).toEqual([rows[4]!.id]);
+      });
+
+      it('breaks a tie on dueAt by id, so every adapter hands out the same rows', async () => {
+        const rows = Array.from({ length: 6 }, (_, i) => pending(i + 2, T0 + 50));
+        await log.insert(rows);
+        const ids = rows.map((r) => r.id).sort();
+        expect((await log.claimPending(T0 + 50, 3, 'x')).map((r) => r.id)).toEqual(ids.slice(0, 3));
+        expect((await log.claimPending(T0 + 50, 3, 'x')).map((r) => r.id)).toEqual(ids.slice(3));
+      });
+
+      it('never gives one row to two concurrent callers', async () => {
+        const rows = Array.from({ length: 60 }, (_, i) => pending(i + 2, T0 + (i % 7)));
+        await log.insert(rows);
+        const batches = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => log.claimPending(T0 + 10, 10, `replica-${i}`)),
+        );
+        const claimed = batches.flat();
+        for (const batch of batches) expect(batch.length).toBeLessThanOrEqual(10);
+        expect(new Set(claimed.map((r) => r.id)).size).toBe(claimed.length);
+        for (const [i, batch] of batches.entries())
+          for (const r of batch)
+            expect(await log.get(r.id)).toMatchObject({ status: 'running', instance: `replica-${i}` });
+        const rest = await log.claimPending(T0 + 10, 100, 'late');
+        const all = [...claimed, ...rest].map((r) => r.id);
+        expect(new Set(all).size).toBe(60);
+        expect(new Set(all)).toEqual(new Set(rows.map((r) => r.id)));
+      });
+
+      it('rejects a negative or fractional limit, naming the field', async () => {
+        for (const limit of [-1, 1.5]) {
+          const error = await log.claimPending(T0, limit, 'x').catch((e: unknown) => e);
+          expect((error as ValidationError).field).toBe('limit');
         }
-        expect((await log.get(done.id))?.status).toBe('success');
-        expect(await log.abandon([running[0]!.id], T0 + 8_000)).toBe(0);
-        expect(await log.abandon([], T0)).toBe(0);
+      });
+
+      it('reports the earliest dueAt of a pending row, or null', async () => {
+        expect(await log.nextPendingAt()).toBeNull();
+        const late = pending(2, T0 + 5_000);
+        const early = pending(3, T0 + 2_000);
+        // Running and final rows with an earlier dueAt do not count.
+        const running = row({ jobId, attempt: 4, dueAt: T0 });
+        const failed = row({ jobId, attempt: 5, status: 'failed', dueAt: T0 - 1, finishedAt: T0 });
+        await log.insert([late, early, running, failed]);
+        expect(await log.nextPendingAt()).toBe(T0 + 2_000);
+        await log.claimPending(T0 + 2_000, 10, 'x');
+        expect(await log.nextPendingAt()).toBe(T0 + 5_000);
+        await log.finish([finish(late.id, { status: 'skipped' })]);
+        expect(await log.nextPendingAt()).toBeNull();
+      });
+
+      it('keeps pending rows through retention (they have not finished)', async () => {
+        const r = pending(2, T0 - 86_400_000, { scheduledFor: T0 - 86_400_000 });
+        await log.insert([r]);
+        expect(await log.deleteFinishedBefore(T0 + 86_400_000)).toBe(0);
+        expect(await log.get(r.id)).toEqual(r);
+      });
+
+      it('lists pending rows by status', async () => {
+        const p = pending(2, T0 + 1);
+        await log.insert([p, row({ jobId, attempt: 1 })]);
+        expect((await log.list({ first: 10, status: ['pending'] })).items).toEqual([p]);
+      });
+    });
+
+    describe('listRunning', () => {
+      it('lists running rows whose dueAt (else scheduledFor) is before the instant, oldest first', async () => {
+        const rows = {
+          // due at T0 + 300 although scheduled earlier: dueAt wins
+          retried: row({ jobId, attempt: 1, scheduledFor: T0, dueAt: T0 + 300 }),
+          noDue: row({ jobId, attempt: 2, scheduledFor: T0 + 100, dueAt: null }),
+          oldest: row({ jobId: `${jobId}-b`, scheduledFor: T0 + 50, dueAt: T0 + 50 }),
+          edge: row({ jobId, attempt: 3, scheduledFor: T0 + 200, dueAt: T0 + 1_000 }),
+          recent: row({ jobId, attempt: 4, scheduledFor: T0 + 5_000 }),
+          pending: row({ jobId, attempt: 5, status: 'pending', startedAt: null, dueAt: T0 + 10 }),
+          done: row({ jobId, attempt: 6, scheduledFor: T0 - 1_000 }),
+          missed: row({
+            jobId,
+            attempt: 7,
+            status: 'missed',
+            startedAt: null,
+            finishedAt: T0,
+            scheduledFor: T0 - 5,
+          }),
+        };
+        await log.insert(Object.values(rows));
+        await log.finish([finish(rows.done.id)]);
+
+        const expected = [rows.oldest, rows.noDue, rows.retried];
+        expect(await log.listRunning(T0 + 1_000, 100)).toEqual(expected);
+        expect(await log.listRunning(T0 + 1_000, 2)).toEqual(expected.slice(0, 2));
+        expect(await log.listRunning(T0 + 1_001, 100)).toEqual([...expected, rows.edge]);
+        expect(await log.listRunning(T0 + 50, 100)).toEqual([]);
+        expect(await log.listRunning(T0 + 1_000, 0)).toEqual([]);
+      });
+
+      it('breaks ties by id and rejects a bad limit', async () => {
+        const rows = Array.from({ length: 5 }, (_, i) => row({ jobId: `${jobId}-${i}`, dueAt: T0 }));
+        await log.insert(rows);
+        expect((await log.listRunning(T0 + 1, 10)).map((r) => r.id)).toEqual(rows.map((r) => r.id).sort());
+        const error = await log.listRunning(T0, -1).catch((e: unknown) => e);
+        expect((error as ValidationError).field).toBe('limit');
       });
     });
 

@@ -6,9 +6,16 @@ import { ConflictError } from '../../core/errors.ts';
 import type { Execution } from '../../core/execution.ts';
 import type { ExecutionLog, Page } from '../../core/ports.ts';
 import {
+  abandonError,
+  checkLimit,
+  checkTime,
+  compareDue,
   compareNewestFirst,
+  compareOldestRunning,
   encodeCursor,
+  isOpenStatus,
   normalizeFinishes,
+  normalizeIds,
   normalizeQuery,
   normalizeRow,
 } from '../execution-log-shared.ts';
@@ -34,35 +41,75 @@ export function createMemoryExecutionLog(): ExecutionLog {
       const normalized = rows.map(normalizeRow);
       // Decide the whole batch before storing any of it: PostgreSQL rejects a batch atomically too.
       const fires = new Set<string>();
-      const ids = new Set<string>();
+      const ids = new Map<string, string>(); // id -> fire key, of the rows accepted from this batch
       const accepted: Execution[] = [];
+      const stored = new Set<string>();
       for (const row of normalized) {
         const key = fireKey(row);
-        if (byFire.has(key) || fires.has(key)) continue;
+        if (byFire.has(key) || fires.has(key)) {
+          // The fire is taken; its row is this one when a call is repeated (its reply was lost).
+          const existing = byId.get(row.id);
+          if ((existing ? fireKey(existing) : ids.get(row.id)) === key) stored.add(row.id);
+          continue;
+        }
         // A repeated id under another fire is a bug in the caller (ids are random UUIDs).
         if (byId.has(row.id) || ids.has(row.id))
           throw new ConflictError(`execution "${row.id}" already exists`);
         fires.add(key);
-        ids.add(row.id);
+        ids.set(row.id, key);
         accepted.push(row);
       }
       for (const row of accepted) {
         byFire.add(fireKey(row));
         byId.set(row.id, copy(row));
+        stored.add(row.id);
       }
-      return new Set(accepted.map((row) => row.id));
+      return stored;
     },
 
     async finish(updates) {
       for (const update of normalizeFinishes(updates)) {
         const row = byId.get(update.id);
-        if (row?.status !== 'running') continue;
+        if (!row || !isOpenStatus(row.status)) continue;
         row.status = update.status;
+        if (update.startedAt !== null) row.startedAt = update.startedAt;
         row.finishedAt = update.finishedAt;
         row.durationMs = update.durationMs;
         row.error = update.error === null ? null : { ...update.error };
         row.result = structuredClone(update.result);
       }
+    },
+
+    async claimPending(now, limit, instance) {
+      checkTime('now', now);
+      checkLimit(limit);
+      if (limit === 0) return [];
+      const due: Execution[] = [];
+      for (const row of byId.values())
+        if (row.status === 'pending' && row.dueAt !== null && row.dueAt <= now) due.push(row);
+      const claimed = due.sort(compareDue).slice(0, limit);
+      for (const row of claimed) {
+        row.status = 'running';
+        row.instance = instance;
+      }
+      return claimed.map(copy);
+    },
+
+    async nextPendingAt() {
+      let earliest: number | null = null;
+      for (const row of byId.values())
+        if (row.status === 'pending' && row.dueAt !== null && (earliest === null || row.dueAt < earliest))
+          earliest = row.dueAt;
+      return earliest;
+    },
+
+    async listRunning(olderThan, limit) {
+      checkTime('olderThan', olderThan);
+      checkLimit(limit);
+      const old: Execution[] = [];
+      for (const row of byId.values())
+        if (row.status === 'running' && (row.dueAt ?? row.scheduledFor) < olderThan) old.push(row);
+      return old.sort(compareOldestRunning).slice(0, limit).map(copy);
     },
 
     async get(id) {
@@ -102,14 +149,17 @@ export function createMemoryExecutionLog(): ExecutionLog {
       return latest;
     },
 
-    async abandon(ids, at) {
-      let changed = 0;
-      for (const id of new Set(ids.map((i) => i.toLowerCase()))) {
+    async abandon(ids, at, reason) {
+      checkTime('at', at);
+      const error = abandonError(reason);
+      const changed: Execution[] = [];
+      for (const id of normalizeIds(ids)) {
         const row = byId.get(id);
-        if (row?.status !== 'running') continue;
+        if (!row || !isOpenStatus(row.status)) continue;
         row.status = 'abandoned';
         row.finishedAt = at;
-        changed++;
+        row.error = { ...error };
+        changed.push(copy(row));
       }
       return changed;
     },
@@ -117,7 +167,7 @@ export function createMemoryExecutionLog(): ExecutionLog {
     async deleteFinishedBefore(before) {
       let deleted = 0;
       for (const [id, row] of byId) {
-        if (row.status === 'running' || row.finishedAt === null || row.finishedAt >= before) continue;
+        if (isOpenStatus(row.status) || row.finishedAt === null || row.finishedAt >= before) continue;
         byId.delete(id);
         byFire.delete(fireKey(row));
         deleted++;

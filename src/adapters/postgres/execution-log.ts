@@ -1,6 +1,7 @@
 /**
  * ExecutionLog on PostgreSQL (postgres.js or PGlite, through drizzle). Written for batches: one
- * insert and one update statement per batch however many rows it holds (see insertStatement).
+ * insert and one update statement per batch however many rows it holds (see insertStatement); an
+ * insert that skipped rows adds one select to tell a repeated call's rows from fire-key conflicts.
  *
  * Times are timestamptz(3); they are read back as epoch ms computed in SQL, so no driver ever parses
  * a timestamp string. `result` is read as text and parsed here, for the same reason.
@@ -11,9 +12,14 @@ import type { Execution, ExecutionStatus, TriggerKind } from '../../core/executi
 import type { JsonValue } from '../../core/json.ts';
 import type { ExecutionFinish, ExecutionLog, ExecutionQuery, Page } from '../../core/ports.ts';
 import {
+  abandonError,
+  checkLimit,
+  checkTime,
+  compareDue,
   encodeCursor,
   isUuid,
   normalizeFinishes,
+  normalizeIds,
   normalizeQuery,
   normalizeRow,
 } from '../execution-log-shared.ts';
@@ -34,6 +40,9 @@ const COLUMNS = sql.raw(
     'duration_ms',
     'attempt',
     'instance',
+    '(extract(epoch from due_at) * 1000)::float8 as due_at',
+    '(extract(epoch from covers_until) * 1000)::float8 as covers_until',
+    'covered_fires',
     'error_message',
     'error_stack',
     'result::text as result',
@@ -53,6 +62,9 @@ interface RawRow {
   duration_ms: number | null;
   attempt: number;
   instance: string;
+  due_at: number | string | null;
+  covers_until: number | string | null;
+  covered_fires: number;
   error_message: string | null;
   error_stack: string | null;
   result: string | null;
@@ -76,6 +88,9 @@ function fromRaw(row: RawRow): Execution {
     durationMs: row.duration_ms,
     attempt: row.attempt,
     instance: row.instance,
+    dueAt: toMs(row.due_at),
+    coversUntil: toMs(row.covers_until),
+    coveredFires: row.covered_fires,
     error: row.error_message === null ? null : { message: row.error_message, stack: row.error_stack },
     result: row.result === null ? null : (JSON.parse(row.result) as JsonValue),
   };
@@ -129,6 +144,9 @@ function insertJson(r: Execution): string {
     duration_ms: r.durationMs,
     attempt: r.attempt,
     instance: r.instance,
+    due_at: iso(r.dueAt),
+    covers_until: iso(r.coversUntil),
+    covered_fires: r.coveredFires,
     error_message: r.error?.message ?? null,
     error_stack: r.error?.stack ?? null,
     result: r.result,
@@ -139,6 +157,7 @@ function finishJson(u: ExecutionFinish): string {
   return JSON.stringify({
     id: u.id,
     status: u.status,
+    started_at: iso(u.startedAt),
     finished_at: iso(u.finishedAt),
     duration_ms: u.durationMs,
     error_message: u.error?.message ?? null,
@@ -149,30 +168,53 @@ function finishJson(u: ExecutionFinish): string {
 
 /*
  * Batches travel as one JSON text parameter expanded by json_to_recordset, not as a VALUES list of
- * 15 parameters per row: the statement text is constant, so neither drizzle nor the server handles
+ * 18 parameters per row: the statement text is constant, so neither drizzle nor the server handles
  * tens of thousands of placeholders (measured ~3x faster), and the 65,535-parameter limit never
  * applies. json rather than jsonb: it is only validated, not converted (faster here).
  * `::text::json` keeps every driver from serializing the text a second time.
  */
 function insertStatement(batch: string): SQL {
   return sql`insert into job_executions (id, job_id, job_name, task, status, trigger_kind, scheduled_for,
-  started_at, finished_at, duration_ms, attempt, instance, error_message, error_stack, result)
+  started_at, finished_at, duration_ms, attempt, instance, due_at, covers_until, covered_fires,
+  error_message, error_stack, result)
 select id, job_id, job_name, task, status, trigger_kind, scheduled_for,
-  started_at, finished_at, duration_ms, attempt, instance, error_message, error_stack, result
+  started_at, finished_at, duration_ms, attempt, instance, due_at, covers_until, covered_fires,
+  error_message, error_stack, result
 from json_to_recordset(${batch}::text::json) as r (id uuid, job_id text, job_name text, task text,
   status text, trigger_kind text, scheduled_for timestamptz, started_at timestamptz, finished_at timestamptz,
-  duration_ms integer, attempt integer, instance text, error_message text, error_stack text, result jsonb)
+  duration_ms integer, attempt integer, instance text, due_at timestamptz, covers_until timestamptz,
+  covered_fires integer, error_message text, error_stack text, result jsonb)
 on conflict (job_id, scheduled_for, attempt) do nothing
 returning id`;
 }
 
+function fireJson(r: Execution): string {
+  return JSON.stringify({
+    id: r.id,
+    job_id: r.jobId,
+    scheduled_for: iso(r.scheduledFor),
+    attempt: r.attempt,
+  });
+}
+
+/**
+ * Of rows the insert skipped, those already stored under their own id with the same fire key: an
+ * earlier call with the same rows (whose reply was lost) inserted them.
+ */
+function storedUnderIdStatement(batch: string): SQL {
+  return sql`select e.id from job_executions e
+join json_to_recordset(${batch}::text::json) as r (id uuid, job_id text, scheduled_for timestamptz, attempt integer)
+  on e.id = r.id and e.job_id = r.job_id and e.scheduled_for = r.scheduled_for and e.attempt = r.attempt`;
+}
+
+// Only rows still pending or running change: a final row never does (a late result never wins).
 function finishStatement(batch: string): SQL {
   return sql`update job_executions as e
-set status = v.status, finished_at = v.finished_at, duration_ms = v.duration_ms,
-  error_message = v.error_message, error_stack = v.error_stack, result = v.result
-from json_to_recordset(${batch}::text::json) as v (id uuid, status text, finished_at timestamptz,
-  duration_ms integer, error_message text, error_stack text, result jsonb)
-where e.id = v.id and e.status = 'running'`;
+set status = v.status, started_at = coalesce(v.started_at, e.started_at), finished_at = v.finished_at,
+  duration_ms = v.duration_ms, error_message = v.error_message, error_stack = v.error_stack, result = v.result
+from json_to_recordset(${batch}::text::json) as v (id uuid, status text, started_at timestamptz,
+  finished_at timestamptz, duration_ms integer, error_message text, error_stack text, result jsonb)
+where e.id = v.id and e.status in ('pending', 'running')`;
 }
 
 /** A JSON array of strings as a one-parameter set of rows. */
@@ -200,12 +242,14 @@ function listStatement(query: ExecutionQuery): { statement: SQL; first: number }
   const filter = where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``;
   // Within one job (scheduled_for, attempt) is unique, so the id adds nothing to the order there,
   // and leaving it out lets the unique index deliver the rows already sorted.
+  // Qualified: a bare `scheduled_for` in ORDER BY names the output column (the epoch ms float of
+  // COLUMNS), which no index holds, so every list sorted the whole table.
   const order =
     q.jobId !== null
-      ? sql`order by scheduled_for desc, attempt desc`
-      : sql`order by scheduled_for desc, attempt desc, id desc`;
+      ? sql`order by e.scheduled_for desc, e.attempt desc`
+      : sql`order by e.scheduled_for desc, e.attempt desc, e.id desc`;
   return {
-    statement: sql`select ${COLUMNS} from job_executions ${filter} ${order} limit ${q.first + 1}`,
+    statement: sql`select ${COLUMNS} from job_executions e ${filter} ${order} limit ${q.first + 1}`,
     first: q.first,
   };
 }
@@ -229,25 +273,76 @@ export function createPostgresExecutionLog(
 
   return {
     async insert(rows) {
-      const inserted = new Set<string>();
-      if (rows.length === 0) return inserted;
-      for (const batch of jsonBatches(rows.map(normalizeRow), insertJson)) {
+      const stored = new Set<string>();
+      if (rows.length === 0) return stored;
+      const normalized = rows.map(normalizeRow);
+      for (const batch of jsonBatches(normalized, insertJson)) {
         try {
-          for (const row of await run<{ id: string }>(insertStatement(batch))) inserted.add(row.id);
+          for (const row of await run<{ id: string }>(insertStatement(batch))) stored.add(row.id);
         } catch (error) {
-          // The fire key conflict is absorbed by ON CONFLICT; only a reused id gets here.
+          // A fire key conflict is absorbed by ON CONFLICT (a repeated row conflicts there too, as
+          // it has the same key); only an id reused under another fire key gets here.
           if (violates(error, 'job_executions_pkey'))
-            throw new ConflictError('an execution id already exists');
+            throw new ConflictError('an execution id already exists under another fire');
           throw error;
         }
       }
-      return inserted;
+      // The common case ends here. Otherwise some rows were skipped: a fire key taken by another
+      // row, or the same row stored by an earlier call.
+      const skipped = normalized.filter((row) => !stored.has(row.id));
+      if (skipped.length > 0)
+        for (const batch of jsonBatches(skipped, fireJson))
+          for (const row of await run<{ id: string }>(storedUnderIdStatement(batch))) stored.add(row.id);
+      return stored;
     },
 
     async finish(updates) {
       const normalized = normalizeFinishes(updates);
       if (normalized.length === 0) return;
       for (const batch of jsonBatches(normalized, finishJson)) await run(finishStatement(batch));
+    },
+
+    async claimPending(now, limit, instance) {
+      checkTime('now', now);
+      checkLimit(limit);
+      if (limit === 0) return [];
+      // SKIP LOCKED: a concurrent caller passes over rows this one is taking instead of waiting for
+      // them, and never gets one of them (it re-checks status = 'pending' when it locks).
+      // The rows are picked in a materialized CTE, not in `id in (select ... limit n for update skip
+      // locked)`: the planner may run that subquery once per outer row (a nested-loop semi join),
+      // and each run skips the rows the previous ones already updated, so LIMIT bounds nothing
+      // (seen on PGlite and PostgreSQL 15: 60 rows claimed with limit 10).
+      const rows = await run<RawRow>(sql`with picked as materialized (
+  select id as picked_id from job_executions
+  where status = 'pending' and due_at <= ${iso(now)}::timestamptz
+  order by due_at, id
+  limit ${limit}
+  for update skip locked
+)
+update job_executions set status = 'running', instance = ${instance}
+from picked
+where id = picked_id and status = 'pending'
+returning ${COLUMNS}`);
+      return rows.map(fromRaw).sort(compareDue);
+    },
+
+    async nextPendingAt() {
+      const [row] = await run<{ at: number | string | null }>(
+        sql`select (extract(epoch from min(due_at)) * 1000)::float8 as at from job_executions where status = 'pending'`,
+      );
+      return toMs(row?.at ?? null);
+    },
+
+    async listRunning(olderThan, limit) {
+      checkTime('olderThan', olderThan);
+      checkLimit(limit);
+      if (limit === 0) return [];
+      // The expression is written as job_executions_running_idx indexes it.
+      const rows = await run<RawRow>(sql`select ${COLUMNS} from job_executions e
+where e.status = 'running' and coalesce(e.due_at, e.scheduled_for) < ${iso(olderThan)}::timestamptz
+order by coalesce(e.due_at, e.scheduled_for), e.id
+limit ${limit}`);
+      return rows.map(fromRaw);
     },
 
     async get(id) {
@@ -280,21 +375,25 @@ cross join lateral (
       return latest;
     },
 
-    async abandon(ids, at) {
-      const valid = [...new Set(ids.map((id) => id.toLowerCase()).filter(isUuid))];
-      if (valid.length === 0) return 0;
-      const rows = await run<{ n: number }>(sql`with changed as (
-  update job_executions set status = 'abandoned', finished_at = ${iso(at)}::timestamptz
-  where id in (select value::uuid from ${textSet(valid)} as ids (value)) and status = 'running'
-  returning 1
-) select count(*)::int as n from changed`);
-      return rows[0]?.n ?? 0;
+    async abandon(ids, at, reason) {
+      checkTime('at', at);
+      const error = abandonError(reason);
+      const valid = normalizeIds(ids);
+      if (valid.length === 0) return [];
+      const rows = await run<RawRow>(sql`update job_executions
+set status = 'abandoned', finished_at = ${iso(at)}::timestamptz, error_message = ${error.message},
+  error_stack = null
+where id in (select value::uuid from ${textSet(valid)} as ids (value)) and status in ('pending', 'running')
+returning ${COLUMNS}`);
+      // In the order asked for, as the memory log returns them.
+      const order = new Map(valid.map((id, i) => [id, i]));
+      return rows.map(fromRaw).sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
     },
 
     async deleteFinishedBefore(before) {
       const rows = await run<{ n: number }>(sql`with deleted as (
   delete from job_executions
-  where finished_at < ${iso(before)}::timestamptz and status <> 'running'
+  where finished_at < ${iso(before)}::timestamptz and status not in ('pending', 'running')
   returning 1
 ) select count(*)::int as n from deleted`);
       return rows[0]?.n ?? 0;

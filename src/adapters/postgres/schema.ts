@@ -37,6 +37,11 @@ export const jobExecutions = pgTable(
     durationMs: integer('duration_ms'),
     attempt: integer('attempt').notNull(),
     instance: text('instance').notNull(),
+    // A pending retry's backoff end, or the fire's due time; null on rows written before it existed.
+    dueAt: timestamp('due_at', ms),
+    // A record covering a range of fires (scheduled_for = first, covers_until = last).
+    coversUntil: timestamp('covers_until', ms),
+    coveredFires: integer('covered_fires').notNull().default(1),
     errorMessage: text('error_message'),
     errorStack: text('error_stack'),
     result: jsonb('result').$type<JsonValue>(),
@@ -45,10 +50,11 @@ export const jobExecutions = pgTable(
   (t) => [
     check(
       'job_executions_status_check',
-      sql`${t.status} in ('running', 'success', 'failed', 'timed_out', 'missed', 'skipped', 'abandoned')`,
+      sql`${t.status} in ('pending', 'running', 'success', 'failed', 'timed_out', 'missed', 'skipped', 'abandoned')`,
     ),
     check('job_executions_trigger_kind_check', sql`${t.triggerKind} in ('scheduled', 'manual', 'retry')`),
     check('job_executions_attempt_check', sql`${t.attempt} >= 1`),
+    check('job_executions_covered_fires_check', sql`${t.coveredFires} >= 1`),
     // Ascending columns, read backwards for newest first (ORDER BY ... DESC matches a backward scan;
     // a DESC NULLS LAST index would not match a plain DESC).
     // The last gate against firing twice (ON CONFLICT target). It also serves the per-job queries:
@@ -58,6 +64,12 @@ export const jobExecutions = pgTable(
     index('job_executions_status_idx').on(t.status, t.scheduledFor, t.attempt, t.id),
     // Retention deletes by finished_at; running rows have none and stay out of the index.
     index('job_executions_retention_idx').on(t.finishedAt).where(sql`${t.finishedAt} is not null`),
+    // claimPending and nextPendingAt: pending retries by due time (a handful of rows, never the history).
+    index('job_executions_pending_idx').on(t.dueAt, t.id).where(sql`${t.status} = 'pending'`),
+    // listRunning, the reconciliation sweep: running rows oldest first, by the expression it filters on.
+    index('job_executions_running_idx')
+      .on(sql`coalesce(${t.dueAt}, ${t.scheduledFor})`, t.id)
+      .where(sql`${t.status} = 'running'`),
   ],
 );
 
