@@ -90,7 +90,7 @@ export class ExtraRuns {
           error: { message: reason ?? '', stack: null },
           result: null,
         });
-        this.o.outbox.push({ row: skipped, retry: null, slot: null });
+        this.o.outbox.push({ row: skipped, retry: null });
       }
     }
     this.o.runner.schedule(runs);

@@ -7,7 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Execution } from '../execution.ts';
-import type { ExecutionLog, Slot } from '../ports.ts';
+import type { ExecutionLog } from '../ports.ts';
 import { toFinish } from './execution-rows.ts';
 
 export interface OutboxItem {
@@ -15,8 +15,6 @@ export interface OutboxItem {
   row: Execution;
   /** The pending row of the next attempt, when the fire is retried. */
   retry: Execution | null;
-  /** The maxInstances slot the run holds until its result is recorded. */
-  slot: Slot | null;
 }
 
 export interface OutboxOptions {
@@ -58,13 +56,6 @@ export class Outbox {
 
   has(executionId: string): boolean {
     return this.ids.has(executionId);
-  }
-
-  /** Slots of runs whose result is not stored yet: still held, so still renewed. */
-  slots(): Slot[] {
-    const slots: Slot[] = [];
-    for (const item of this.queue) if (item.slot) slots.push(item.slot);
-    return slots;
   }
 
   push(item: OutboxItem): void {

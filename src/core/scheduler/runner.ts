@@ -1,8 +1,9 @@
 /**
  * Active runs: each run is registered before any timer can start it, takes its maxInstances slot
  * at its due time (a fire claimed ahead holds none before), starts its handler, and hands its
- * result to the outbox. The slot is released only once the result is stored, so a run whose
- * record is not final still counts against maxInstances.
+ * result to the outbox. The slot is released when the handler ends, not when the result is
+ * stored: a slow history write must not make the next fire of the job SKIPPED. The outbox (and
+ * the sweep's staleness margin) keep the row accounted meanwhile.
  */
 import type { SchedulerEvents } from '../events.ts';
 import type { Execution, ExecutionError } from '../execution.ts';
@@ -50,6 +51,7 @@ export class Runner {
   private readonly o: RunnerOptions;
   private readonly runs = new Map<string, Run>();
   private readonly groups = new Map<number, Run[]>();
+  private releasing: Slot[] = [];
 
   constructor(options: RunnerOptions) {
     this.o = options;
@@ -247,7 +249,8 @@ export class Runner {
             now,
           })
         : null;
-    this.o.outbox.push({ row, retry, slot: run.slot });
+    this.releaseSoon(run.slot);
+    this.o.outbox.push({ row, retry });
   }
 
   private skip(run: Run, message: string): void {
@@ -260,7 +263,7 @@ export class Runner {
       error: { message, stack: null } satisfies ExecutionError,
       result: null,
     });
-    this.o.outbox.push({ row: { ...row, startedAt: null, durationMs: null }, retry: null, slot: null });
+    this.o.outbox.push({ row: { ...row, startedAt: null, durationMs: null }, retry: null });
   }
 
   private abandon(run: Run, reason: string): void {
@@ -272,7 +275,8 @@ export class Runner {
       error: { message: reason, stack: null },
       result: null,
     });
-    this.o.outbox.push({ row, retry: null, slot: held ? run.slot : null });
+    if (held) this.releaseSoon(run.slot);
+    this.o.outbox.push({ row, retry: null });
   }
 
   private end(run: Run): void {
@@ -280,6 +284,13 @@ export class Runner {
     run.cancelStart = null;
     this.runs.delete(run.execution.id);
     run.settle();
+  }
+
+  /** Released after the current microtask turn, so the runs ending together free their slots in one call. */
+  private releaseSoon(slot: Slot): void {
+    this.releasing.push(slot);
+    if (this.releasing.length > 1) return;
+    queueMicrotask(() => void this.release(...this.releasing.splice(0)));
   }
 
   async release(...slots: Slot[]): Promise<void> {

@@ -5,7 +5,7 @@
  *                 extra runs (manual, retries)      slot keeper (renew, reap, sweep)
  *
  * The path of one fire is one-way: claim -> record rows -> commit next run time -> take a slot at
- * the due time -> run -> record the result -> release the slot. Committing before the handler runs
+ * the due time -> run -> release the slot -> record the result. Committing before the handler runs
  * lets the next fire of a long-running job be claimed (and skipped by maxInstances) while it runs;
  * the unique key on the rows keeps a retaken claim from running a fire twice. docs/design.md has
  * the accounting invariant every step keeps.
@@ -249,10 +249,8 @@ export class Scheduler {
     else this.events.emit('job', event);
   }
 
-  /** Results are stored: free their slots, tell the world, note the retries. */
+  /** Results are stored: tell the world, note the retries. */
   private written(items: OutboxItem[]): void {
-    // One round trip frees the slots of the whole batch.
-    void this.runner.release(...items.flatMap((item) => (item.slot ? [item.slot] : [])));
     for (const { row, retry } of items) {
       this.publish({ stream: 'execution', type: EVENT_OF[row.status], at: this.clock.now(), execution: row });
       if (retry) {

@@ -45,7 +45,7 @@ export class SlotKeeper {
     this.run();
   }
 
-  /** Stops after the round in flight; a last renewal keeps slots alive while results are flushed. */
+  /** Stops after the round in flight. */
   async stop(): Promise<void> {
     this.active = false;
     if (this.timer !== undefined) this.o.clock.local.clearTimeout(this.timer);
@@ -55,7 +55,7 @@ export class SlotKeeper {
 
   /** Renew only (used while stopping, when no sweep should run). */
   async renew(): Promise<void> {
-    const held = [...this.o.runner.heldSlots(), ...this.o.outbox.slots()];
+    const held = this.o.runner.heldSlots();
     if (held.length > 0) await this.o.store.renewSlots(held, this.o.slotLeaseMs);
   }
 
