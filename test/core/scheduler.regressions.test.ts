@@ -283,3 +283,51 @@ describe('fire path regressions', () => {
     expect(row?.error?.message).toMatch(/no live run holds it/);
   });
 });
+
+describe('replica death', () => {
+  it("a dead replica's run is settled ABANDONED and its job fires again within 7 s", async () => {
+    const hang = new Promise<never>(() => {});
+    let dead = false;
+    // Replica A: every store and log call hangs once it is dead (a SIGKILL, seen from outside).
+    const freeze = <P extends object>(_port: 'store' | 'log', adapter: P): P =>
+      new Proxy(adapter, {
+        get(object, property, receiver) {
+          const value = Reflect.get(object, property, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => (dead ? hang : value.apply(object, args));
+        },
+      });
+    // Not disposed: a dead replica never stops (its calls hang for good).
+    const a = createHarness({
+      wrap: freeze,
+      handler: (_args, context) =>
+        context.jobId === 'long' && !dead ? new Promise<void>(() => {}) : undefined,
+    });
+    const job = await a.add({ id: 'long', trigger: { interval: { seconds: 1 } } });
+    await a.clock.advance(1_500); // A runs the fire of :01 (it never ends)
+    const b = new Scheduler({
+      store: a.store,
+      log: a.log,
+      bus: createMemoryEventBus(),
+      tasks: a.tasks,
+      clock: a.clock,
+      instance: 'b',
+    });
+    dead = true;
+    b.start();
+    await a.clock.advance(7_000);
+    const rows = (await a.executions('long')).filter((r) => r.scheduledFor <= T0 + 8_000);
+    const first = rows[0];
+    expect(first?.instance).toBe('test');
+    expect(first?.status).toBe('abandoned');
+    expect((first?.finishedAt ?? 0) - T0).toBeLessThanOrEqual(1_500 + 7_000);
+    // The fires while the dead replica's slot was held are SKIPPED; then B runs them.
+    expect(rows.filter((r) => r.instance === 'b' && r.status === 'success').length).toBeGreaterThan(0);
+    expect(rows.at(-1)?.status).toBe('success');
+    const stored = await a.service.getJob('long');
+    expect(
+      accountingProblems(stored, job.nextRunTime, stored.nextRunTime, await a.executions('long')),
+    ).toEqual([]);
+    await b.stop({ deadlineMs: 0 });
+  });
+});

@@ -52,6 +52,8 @@ export interface SchedulerOptions {
 
 type State = 'idle' | 'running' | 'stopping' | 'stopped';
 
+const DEFAULT_SLOT_LEASE_MS = 5_000;
+
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 const EVENT_OF: Record<ExecutionStatus, ExecutionEventType> = {
@@ -91,7 +93,9 @@ export class Scheduler {
     this.logger = options.logger ?? silent;
     this.instance = options.instance ?? `kairos-${crypto.randomUUID().slice(0, 8)}`;
     this.defaultTimezone = options.defaultTimezone ?? 'UTC';
-    const slotLeaseMs = options.slotLeaseMs ?? 30_000;
+    // Short leases renewed every second: a dead replica's runs are reaped within seconds (Quartz's
+    // and BullMQ's 30 s defaults leave a job SKIPPED for half a minute after a crash).
+    const slotLeaseMs = options.slotLeaseMs ?? DEFAULT_SLOT_LEASE_MS;
     const maxSleepMs = options.maxSleepMs ?? 1_000;
     const local = options.clock ?? systemClock;
     this.clock = new StoreClock(local, () => this.store.now());
@@ -159,8 +163,9 @@ export class Scheduler {
       runner: this.runner,
       outbox: this.outbox,
       slotLeaseMs,
-      reapIntervalMs: options.reapIntervalMs ?? 5_000,
-      staleRunningMs: options.staleRunningMs ?? slotLeaseMs,
+      reapIntervalMs: options.reapIntervalMs ?? 1_000,
+      // Longer than a slot lease: a live replica's row may wait this long for a slow result write.
+      staleRunningMs: options.staleRunningMs ?? 30_000,
       events: this.events,
       publishExecution,
     });
