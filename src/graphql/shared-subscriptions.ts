@@ -15,6 +15,7 @@
 import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { BoundedQueue, isOverflow } from './bounded-queue.ts';
+import { DELIVERY_BUDGET_MS, delivery } from './delivery.ts';
 import { clientError, MASKED_MESSAGE } from './errors.ts';
 import { sseResponse } from './sse-stream.ts';
 
@@ -67,7 +68,7 @@ export class SharedSubscriptions {
   private nextDocumentId = 1;
   private readonly queueLimit: number;
   private readonly maskError: MaskError | undefined;
-  /** Events executed between two turns of the event loop: well under a client queue. */
+  /** Events executed between two delivery turns: well under a client queue. */
   private readonly burstSlice: number;
   private clientCount = 0;
 
@@ -147,14 +148,22 @@ export class SharedSubscriptions {
 
   private async pump(group: Group): Promise<void> {
     try {
+      let sliceStart = performance.now();
       for (let sinceYield = 1; ; sinceYield++) {
         const { value, done } = await group.source.next();
         if (done) break;
         const result = shareable(this.masked(value));
         for (const client of group.clients) client.push(result);
-        // A burst (a claim batch starting many jobs) is executed on microtasks alone: let the
-        // clients' sockets drain now and then, so only a client that really lags is cut off.
-        if (sinceYield % this.burstSlice === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+        // A burst (a claim batch starting many jobs, a high event rate) is executed on microtasks
+        // alone, and graphql-ws clients are fed on the same microtasks: give the event loop back
+        // after a slice, so queries are answered in between (delivery.ts). The turn comes after the
+        // SSE writes this slice queued, so before it pushes more the clients that keep reading have
+        // been written to: a slice of well under a client queue cuts off only one that really lags.
+        if (sinceYield >= this.burstSlice || performance.now() - sliceStart >= DELIVERY_BUDGET_MS) {
+          await delivery.turn();
+          sliceStart = performance.now();
+          sinceYield = 0;
+        }
       }
     } catch {
       // The source failed: its clients end like they would on a completed stream.

@@ -8,6 +8,7 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { FetchAPI } from 'graphql-yoga';
 import type { BoundedQueue } from './bounded-queue.ts';
+import { delivery } from './delivery.ts';
 
 const encoder = new TextEncoder();
 const PING = encoder.encode(':\n\n');
@@ -53,8 +54,18 @@ export function nextFrame(result: ExecutionResult): Uint8Array {
   return frame;
 }
 
+/**
+ * The chunk of one flush. Clients of one shared subscription that keep up take the same run of
+ * frames, so the chunk is joined once for all of them: the last join starting at a frame is kept.
+ */
+const joined = new WeakMap<Uint8Array, { count: number; last: Uint8Array; chunk: Uint8Array }>();
+
 function join(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const first = chunks[0] as Uint8Array;
+  const last = chunks[chunks.length - 1] as Uint8Array;
+  const cached = joined.get(first);
+  if (cached && cached.count === chunks.length && cached.last === last) return cached.chunk;
   let size = 0;
   for (const chunk of chunks) size += chunk.byteLength;
   const out = new Uint8Array(size);
@@ -63,6 +74,7 @@ function join(chunks: Uint8Array[]): Uint8Array {
     out.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  joined.set(first, { count: chunks.length, last, chunk: out });
   return out;
 }
 
@@ -72,16 +84,17 @@ interface Controller {
 }
 
 /**
- * Bytes a stream writes on its own after its consumer last asked for more. Writing at push time,
- * not at the consumer's next read, puts every event of one tick in one socket write (the runtime
- * corks the writes of a tick) and costs no read cycle per event; the budget bounds what a consumer
- * that stopped reading can be handed before its queue, then the cut-off, take over.
+ * Bytes a stream writes on its own after its consumer last asked for more. Writing when results
+ * arrive, not at the consumer's next read, puts every event since the last write in one socket
+ * write and costs no read cycle per event; the budget bounds what a consumer that stopped reading
+ * can be handed before its queue, then the cut-off, take over.
  */
 export const WRITE_AHEAD_BYTES = 64 * 1024;
 
 /**
  * A streaming response over one client's queue of shared results. Each write takes everything
- * queued; while the consumer keeps reading, a push is written at once, synchronously.
+ * queued; while the consumer keeps reading, a push is written in the next delivery slice
+ * (delivery.ts), never at push time: the pump that pushes to hundreds of clients stays cheap.
  * `overflowResult` is the last result of a client that fell too far behind.
  *
  * Writes go through the controller `start` received, at any time: a web ReadableStream allows it,
@@ -140,12 +153,29 @@ export function sseResponse(
     }
   };
 
-  const writeOnPush = (): void => {
+  /**
+   * Writes are delivery work: queued in the process's delivery scheduler at the first push, run in
+   * a bounded slice (delivery.ts), with everything queued by then in one chunk.
+   */
+  let scheduled = false;
+  const write = (): void => {
+    scheduled = false;
+    if (done) return;
     // With the budget spent, pushes wait for the consumer's next read; the end does not.
     if (credit > 0 || queue.status !== 'open') flush();
     if (done) return;
     if (credit <= 0) settle();
-    queue.whenReady(writeOnPush);
+    queue.whenReady(onPush);
+  };
+  const schedule = (): void => {
+    if (scheduled || done) return;
+    scheduled = true;
+    delivery.schedule(write);
+  };
+  const onPush = (): void => {
+    if (credit > 0 || queue.status !== 'open') return schedule();
+    settle();
+    queue.whenReady(onPush);
   };
 
   const stream = new fetchAPI.ReadableStream<Uint8Array>({
@@ -165,7 +195,7 @@ export function sseResponse(
       const pending = new Promise<void>((resolve) => {
         release = resolve;
       });
-      writeOnPush();
+      schedule();
       return pending;
     },
     cancel() {
