@@ -87,7 +87,7 @@ interface Controller {
  * Bytes a stream writes on its own after its consumer last asked for more. Writing when results
  * arrive, not at the consumer's next read, puts every event since the last write in one socket
  * write and costs no read cycle per event; the budget bounds what a consumer that stopped reading
- * can be handed before its queue, then the cut-off, take over.
+ * can be handed (overshot by at most one write) before its queue, then the cut-off, take over.
  */
 export const WRITE_AHEAD_BYTES = 64 * 1024;
 
@@ -173,7 +173,10 @@ export function sseResponse(
     delivery.schedule(write);
   };
   const onPush = (): void => {
-    if (credit > 0 || queue.status !== 'open') return schedule();
+    if (credit > 0 || queue.status !== 'open') {
+      schedule();
+      return;
+    }
     settle();
     queue.whenReady(onPush);
   };
