@@ -21,6 +21,7 @@ import { JobService } from './core/job-service.ts';
 import type { EventBus, ExecutionLog, JobStore } from './core/ports.ts';
 import { Scheduler } from './core/scheduler/scheduler.ts';
 import type { TaskResolver } from './core/task.ts';
+import { createPerimeter, type Perimeter } from './graphql/perimeter.ts';
 import { createKairosYoga, type KairosYoga } from './graphql/yoga.ts';
 import { declareJobs, parseJobsFile } from './jobs-file.ts';
 import { createLogger, type JsonLogger } from './logger.ts';
@@ -61,6 +62,8 @@ export interface App {
   readonly scheduler: Scheduler;
   readonly service: JobService;
   readonly yoga: KairosYoga;
+  /** The Host and Origin rules; runtimes check WebSocket upgrades with it (graphql/perimeter.ts). */
+  readonly perimeter: Perimeter;
   /** GraphQL at /graphql, /healthz, /readyz. */
   fetch(request: Request): Promise<Response>;
   /** Migrations, declared jobs, then the scheduler. Throws (and changes nothing more) when a step fails. */
@@ -105,6 +108,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw error;
   }
   const { scheduler, service, yoga } = parts;
+  const perimeter = createPerimeter({
+    corsOrigins: config.corsOrigins,
+    loopbackHostsOnly: config.anonymousScope !== null,
+  });
 
   let state: 'created' | 'starting' | 'started' | 'stopping' | 'stopped' = 'created';
   let retentionTimer: ReturnType<Clock['setTimeout']> | undefined;
@@ -212,6 +219,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         checks: result.checks,
       });
     }
+    // After the health endpoints: probes may use any name; they are read-only and hold no job data.
+    const refused = perimeter.refuseRequest(request);
+    if (refused) return refused;
     if (pathname === '/' && request.method === 'GET') {
       return new Response(null, { status: 302, headers: { location: '/graphql' } });
     }
@@ -224,6 +234,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     scheduler,
     service,
     yoga,
+    perimeter,
     fetch,
     start,
     stop,
@@ -259,6 +270,7 @@ function wire(config: Config, stores: Stores, tasks: TaskResolver, clock: Clock,
     logger,
     graphiql: config.graphiql,
     maxBodyBytes: config.maxBodyBytes,
+    corsOrigins: config.corsOrigins,
     version: packageJson.version,
     stores: { jobStore: stores.storeKind, executionLog: stores.logKind, eventBus: stores.storeKind },
   });

@@ -35,6 +35,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Finished executions older than this are deleted; null = kept forever. */
   retentionDays: number | null;
+  /** Browser origins let in by CORS and on WebSocket: `*` (any, no credentials) or exact origins. */
+  corsOrigins: '*' | string[];
   /** Things worth saying loudly at start (anonymous access, ignored variables). */
   warnings: string[];
 }
@@ -85,6 +87,7 @@ export const KNOWN_VARIABLES = [
   'KAIROS_GRAPHIQL',
   'KAIROS_MAX_BODY_BYTES',
   'KAIROS_RETENTION_DAYS',
+  'KAIROS_CORS_ORIGINS',
 ] as const;
 
 export const MIN_TOKEN_LENGTH = 16;
@@ -167,6 +170,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     retention === undefined ? null : integer(retention, 0, 1, 36_500, 'KAIROS_RETENTION_DAYS', fail);
 
   const jobsFile = get('KAIROS_JOBS_FILE') ?? null;
+  const corsOrigins = parseCorsOrigins(get('KAIROS_CORS_ORIGINS'), fail);
 
   // Deny by default; anonymous admin is a development convenience that must not leave the machine.
   let anonymousScope: Scope | null = null;
@@ -185,6 +189,14 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
           'Set KAIROS_TOKENS=admin:<token of 16+ characters>, or HOST=127.0.0.1 for local use',
       );
     }
+  }
+
+  if (corsOrigins === '*' && anonymousScope !== null) {
+    fail(
+      'KAIROS_CORS_ORIGINS',
+      'is "*" but KAIROS_TOKENS is not set: every web page you visit could then administer Kairos. ' +
+        "List your frontend's origins (KAIROS_CORS_ORIGINS=http://localhost:5173), or set KAIROS_TOKENS",
+    );
   }
 
   for (const name of Object.keys(env)) {
@@ -209,8 +221,46 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     graphiql,
     maxBodyBytes,
     retentionDays,
+    corsOrigins,
     warnings,
   };
+}
+
+/** `*`, or comma-separated origins (scheme://host[:port]), kept in canonical form. */
+function parseCorsOrigins(value: string | undefined, fail: Fail): '*' | string[] {
+  if (value === undefined) return [];
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (entries.includes('*')) {
+    if (entries.length > 1)
+      fail('KAIROS_CORS_ORIGINS', 'is "*" (any origin) or a list of origins, not both', value);
+    return '*';
+  }
+  const origins: string[] = [];
+  entries.forEach((entry, index) => {
+    const origin = canonicalOrigin(entry);
+    if (origin === null) {
+      fail(
+        `KAIROS_CORS_ORIGINS entry ${index + 1}`,
+        `(${JSON.stringify(entry.slice(0, 200))}) is not an origin: http(s)://host[:port] with no path ` +
+          '(for example https://app.example.com)',
+      );
+    } else if (!origins.includes(origin)) {
+      origins.push(origin);
+    }
+  });
+  return origins;
+}
+
+function canonicalOrigin(value: string): string | null {
+  if (!/^https?:\/\/[^/?#@\s]+\/?$/i.test(value)) return null;
+  try {
+    return new URL(value).origin;
+  } catch {
+    return null;
+  }
 }
 
 type Fail = (name: string, message: string, value?: string) => void;

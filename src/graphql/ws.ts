@@ -6,9 +6,13 @@
  *
  * The token comes from connectionParams.authorization ("Bearer <token>" or the bare token), else
  * from the upgrade request's Authorization header (browsers cannot set it; other clients can).
+ * A connection_init whose credential grants nothing closes the socket at once with 4401 (no token,
+ * or one that is not valid), and a socket that sends no connection_init is closed after
+ * CONNECTION_INIT_TIMEOUT_MS (4408). Which origins may open a socket is decided before the upgrade
+ * (perimeter.ts, in each runtime).
  */
 import type { ExecutionArgs, GraphQLError } from 'graphql';
-import type { Context, ServerOptions } from 'graphql-ws';
+import { CloseCode, type Context, type ServerOptions } from 'graphql-ws';
 import type { KairosYoga } from './yoga.ts';
 
 interface EnvelopedRoot {
@@ -36,10 +40,37 @@ export function wsCredential(ctx: Context<Record<string, unknown> | undefined, u
   return headerOf(extra?.request);
 }
 
+/** How long a socket may stay open without sending connection_init. */
+export const CONNECTION_INIT_TIMEOUT_MS = 3_000;
+
+interface Closable {
+  close(code: number, reason: string): void;
+}
+
+/** Every graphql-ws runtime binding (use/ws, use/bun, use/deno) puts the socket in ctx.extra. */
+function socketOf(ctx: Context<Record<string, unknown> | undefined, unknown>): Closable | null {
+  const socket = (ctx.extra as { socket?: unknown } | undefined)?.socket;
+  return typeof socket === 'object' && socket !== null && 'close' in socket ? (socket as Closable) : null;
+}
+
 export function graphqlWsServerOptions<E = unknown>(
   yoga: KairosYoga,
 ): ServerOptions<Record<string, unknown> | undefined, E> {
   return {
+    connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
+    onConnect: async (ctx) => {
+      const context = ctx as Context<Record<string, unknown> | undefined, unknown>;
+      const { scope, via } = await yoga.authenticate(wsCredential(context));
+      if (scope !== null) return true;
+      // graphql-ws answers `false` with 4403; a missing or wrong token is 4401, which its client
+      // treats as final (no reconnect loop). The second close, graphql-ws's, is then a no-op.
+      const reason =
+        via === 'unknown-token'
+          ? 'Unauthorized: the token is not valid'
+          : 'Unauthorized: send connectionParams { authorization: "Bearer <token>" }';
+      socketOf(context)?.close(CloseCode.Unauthorized, reason);
+      return false;
+    },
     execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
     subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
     onSubscribe: async (ctx, _id, payload) => {

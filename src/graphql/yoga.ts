@@ -13,6 +13,7 @@ import { DEFAULT_QUEUE_LIMIT, EventHub } from './event-hub.ts';
 import { bundledGraphiQL, GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
 import { armorPlugin, DEFAULT_LIMITS, documentNestingLimit, type GraphQLLimits } from './limits.ts';
 import { authorizeOperation } from './operation-auth.ts';
+import { type CorsOrigins, corsOption, jsonBodiesOnly } from './perimeter.ts';
 import { schema } from './schema.ts';
 import { SharedSubscriptions } from './shared-subscriptions.ts';
 
@@ -38,6 +39,8 @@ export interface KairosYogaOptions {
   subscriberQueueLimit?: number;
   /** Default /graphql. */
   graphqlEndpoint?: string;
+  /** Origins CORS lets in (KAIROS_CORS_ORIGINS); default none. */
+  corsOrigins?: CorsOrigins;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -90,6 +93,7 @@ export function createKairosYoga(options: KairosYogaOptions) {
     stores: { jobStore: 'unknown', executionLog: 'unknown', eventBus: 'unknown', ...options.stores },
   };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const corsOrigins = options.corsOrigins ?? [];
 
   const yoga = createYoga<WsInitialContext, GraphQLContext>({
     schema,
@@ -105,10 +109,12 @@ export function createKairosYoga(options: KairosYogaOptions) {
       : false,
     renderGraphiQL: bundledGraphiQL(),
     landingPage: false,
+    cors: corsOption(corsOrigins),
     batching: false,
     multipart: false,
     maxRequestBodySize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     plugins: [
+      jsonBodiesOnly(corsOrigins), // CSRF: before anything reads the body
       armorPlugin(limits),
       documentNestingLimit, // after armor: it wraps armor's parser
       authorizeOperation, // before sharing: every client is checked before it joins a shared stream
@@ -119,7 +125,8 @@ export function createKairosYoga(options: KairosYogaOptions) {
   });
   // Exposed for metrics and tests: subscriptions.size is the live client subscriptions,
   // subscriptions.groupCount the executions serving them. yoga.dispose() ends them all.
-  return Object.assign(yoga, { hub, subscriptions });
+  // authenticate: what a graphql-ws connection_init is checked with (ws.ts).
+  return Object.assign(yoga, { hub, subscriptions, authenticate: tokens.authenticate });
 }
 
 export type KairosYoga = ReturnType<typeof createKairosYoga>;

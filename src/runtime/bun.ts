@@ -10,6 +10,7 @@ import { graphqlWsServerOptions } from '../graphql/ws.ts';
 import { runtimeVersion } from './detect.ts';
 import { fsPlatform } from './fs-platform.ts';
 import { graphqlUrl, type Listener, serve } from './serve.ts';
+import { refuseUpgrade } from './upgrade.ts';
 
 interface BunServer {
   readonly port: number;
@@ -35,6 +36,8 @@ async function listen(app: App, config: Config): Promise<Listener> {
     fetch(request, server) {
       if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') {
         if (new URL(request.url).pathname !== '/graphql') return new Response('Not Found', { status: 404 });
+        const refusal = refuseUpgrade(app, request);
+        if (refusal) return refusal;
         // The subprotocol is not visible on Bun's socket later, so it is checked here.
         if (!handleProtocols(request.headers.get('sec-websocket-protocol') ?? '')) {
           return new Response('Bad Request: use the graphql-transport-ws subprotocol', { status: 400 });

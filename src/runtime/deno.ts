@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import { graphqlWsServerOptions } from '../graphql/ws.ts';
 import { runtimeVersion } from './detect.ts';
 import { graphqlUrl, type Listener, serve } from './serve.ts';
+import { refuseUpgrade } from './upgrade.ts';
 
 interface DenoServer {
   readonly addr: { port: number };
@@ -45,6 +46,8 @@ async function listen(app: App, config: Config): Promise<Listener> {
   const server = Deno.serve({ port: config.port, hostname: config.host, onListen: () => {} }, (request) => {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return app.fetch(request);
     if (new URL(request.url).pathname !== '/graphql') return new Response('Not Found', { status: 404 });
+    const refusal = refuseUpgrade(app, request);
+    if (refusal) return refusal;
     const offered = (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
     if (!offered.includes(GRAPHQL_TRANSPORT_WS_PROTOCOL)) {
       return new Response('Bad Request: use the graphql-transport-ws subprotocol', { status: 400 });

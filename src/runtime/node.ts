@@ -18,7 +18,20 @@ import { graphqlUrl, type Listener, serve } from './serve.ts';
 
 async function listen(app: App, config: Config): Promise<Listener> {
   const server = createServer(createServerAdapter((request: Request) => app.fetch(request)));
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: config.maxBodyBytes });
+  const wss = new WebSocketServer({
+    server,
+    path: '/graphql',
+    maxPayload: config.maxBodyBytes,
+    // Host and Origin rules (graphql/perimeter.ts), answered before the upgrade.
+    verifyClient: ({ req }, accept) => {
+      const refusal = app.perimeter.refuseUpgrade({
+        origin: req.headers.origin ?? null,
+        host: req.headers.host ?? null,
+      });
+      if (refusal) accept(false, refusal.status, refusal.message);
+      else accept(true);
+    },
+  });
   const ws = useServer(graphqlWsServerOptions(app.yoga), wss);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -291,3 +291,49 @@ describe('the other variables', () => {
     }
   });
 });
+
+describe('KAIROS_CORS_ORIGINS', () => {
+  it('is no origin by default', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+  });
+
+  it('takes comma-separated origins, kept in canonical form without duplicates', () => {
+    const config = loadConfig({
+      KAIROS_CORS_ORIGINS: ' https://App.Example.com/ , http://localhost:5173,https://app.example.com:443,',
+    });
+    expect(config.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+  });
+
+  it('takes * (any origin, without credentials) only with tokens, and only alone', () => {
+    expect(loadConfig({ KAIROS_CORS_ORIGINS: '*', KAIROS_TOKENS: ADMIN }).corsOrigins).toBe('*');
+    expect(problems({ KAIROS_CORS_ORIGINS: '*' })).toEqual([
+      expect.stringMatching(/^KAIROS_CORS_ORIGINS is "\*" but KAIROS_TOKENS is not set: every web page/),
+    ]);
+    expect(problems({ KAIROS_CORS_ORIGINS: '*, https://a.example', KAIROS_TOKENS: ADMIN })).toEqual([
+      expect.stringMatching(
+        /^KAIROS_CORS_ORIGINS=".*" is "\*" \(any origin\) or a list of origins, not both/,
+      ),
+    ]);
+  });
+
+  it.each([
+    'app.example.com',
+    'ftp://app.example.com',
+    'https://app.example.com/path',
+    'https://app.example.com?x=1',
+    'https://user@app.example.com',
+    'https://',
+    'null',
+  ])('rejects %s, naming the entry', (origin) => {
+    expect(problems({ KAIROS_CORS_ORIGINS: `http://localhost:3000,${origin}` })).toEqual([
+      expect.stringMatching(
+        /^KAIROS_CORS_ORIGINS entry 2 \(".*"\) is not an origin: http\(s\):\/\/host\[:port\]/,
+      ),
+    ]);
+  });
+
+  it('is a known variable (no typo warning)', () => {
+    const config = loadConfig({ KAIROS_CORS_ORIGINS: 'https://a.example' });
+    expect(config.warnings.filter((w) => w.includes('not a Kairos setting'))).toEqual([]);
+  });
+});

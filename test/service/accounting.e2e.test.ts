@@ -163,7 +163,7 @@ async function openRig(label: string): Promise<Rig> {
 
 async function graphql<T>(app: App, query: string): Promise<T> {
   const response = await app.fetch(
-    new Request('http://kairos.test/graphql', {
+    new Request('http://127.0.0.1:4000/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query }),

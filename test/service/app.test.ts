@@ -20,7 +20,7 @@ import {
 const quiet = createLogger({ level: 'silent' });
 
 function get(app: App, path: string, init?: RequestInit): Promise<Response> {
-  return app.fetch(new Request(`http://kairos.test${path}`, init));
+  return app.fetch(new Request(`http://127.0.0.1:4000${path}`, init));
 }
 
 async function graphql(
