@@ -212,6 +212,9 @@ async function kairosServer(): Promise<BenchServer> {
     bus,
     tokens: new Map([[TOKEN, 'read']]),
     anonymousScope: null,
+    // Every client uses one token: lift the per-token cap (default 100) out of the way.
+    maxSubscribers: 100_000,
+    maxSubscribersPerToken: 100_000,
   });
   // As src/runtime/node.ts serves the app.
   const server = createServer(createServerAdapter((request: Request) => yoga.fetch(request)));

@@ -271,6 +271,8 @@ function wire(config: Config, stores: Stores, tasks: TaskResolver, clock: Clock,
     graphiql: config.graphiql,
     maxBodyBytes: config.maxBodyBytes,
     corsOrigins: config.corsOrigins,
+    maxSubscribers: config.maxSubscribers,
+    maxSubscribersPerToken: config.maxSubscribersPerToken,
     version: packageJson.version,
     stores: { jobStore: stores.storeKind, executionLog: stores.logKind, eventBus: stores.storeKind },
   });

@@ -37,6 +37,9 @@ export interface Config {
   retentionDays: number | null;
   /** Browser origins let in by CORS and on WebSocket: `*` (any, no credentials) or exact origins. */
   corsOrigins: '*' | string[];
+  /** Open subscriptions (SSE + WebSocket) in this process, and per token. */
+  maxSubscribers: number;
+  maxSubscribersPerToken: number;
   /** Things worth saying loudly at start (anonymous access, ignored variables). */
   warnings: string[];
 }
@@ -69,6 +72,8 @@ export const DEFAULTS = {
   shutdownTimeoutMs: 10_000,
   graphiql: true,
   maxBodyBytes: 1_048_576,
+  maxSubscribers: 1_000,
+  maxSubscribersPerToken: 100,
 } as const;
 
 export const KNOWN_VARIABLES = [
@@ -88,6 +93,8 @@ export const KNOWN_VARIABLES = [
   'KAIROS_MAX_BODY_BYTES',
   'KAIROS_RETENTION_DAYS',
   'KAIROS_CORS_ORIGINS',
+  'KAIROS_MAX_SUBSCRIBERS',
+  'KAIROS_MAX_SUBSCRIBERS_PER_TOKEN',
 ] as const;
 
 export const MIN_TOKEN_LENGTH = 16;
@@ -171,6 +178,22 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
 
   const jobsFile = get('KAIROS_JOBS_FILE') ?? null;
   const corsOrigins = parseCorsOrigins(get('KAIROS_CORS_ORIGINS'), fail);
+  const maxSubscribers = integer(
+    get('KAIROS_MAX_SUBSCRIBERS'),
+    DEFAULTS.maxSubscribers,
+    1,
+    1_000_000,
+    'KAIROS_MAX_SUBSCRIBERS',
+    fail,
+  );
+  const maxSubscribersPerToken = integer(
+    get('KAIROS_MAX_SUBSCRIBERS_PER_TOKEN'),
+    DEFAULTS.maxSubscribersPerToken,
+    1,
+    1_000_000,
+    'KAIROS_MAX_SUBSCRIBERS_PER_TOKEN',
+    fail,
+  );
 
   // Deny by default; anonymous admin is a development convenience that must not leave the machine.
   let anonymousScope: Scope | null = null;
@@ -222,6 +245,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     maxBodyBytes,
     retentionDays,
     corsOrigins,
+    maxSubscribers,
+    maxSubscribersPerToken,
     warnings,
   };
 }

@@ -15,7 +15,12 @@ export interface Auth {
   /** null: nothing may be done. */
   scope: Scope | null;
   /** How the scope was decided, for the error message. */
-  via: 'token' | 'anonymous' | 'unknown-token';
+  via: 'token' | 'anonymous' | 'unknown-token' | 'subscription-token';
+  /**
+   * Who, for per-token limits (subscriber-limits.ts): the SHA-256 digest (hex) of the token, also
+   * for a subscription token it minted (subscription-token.ts), or `anonymous`. Never shown.
+   */
+  subject?: string;
 }
 
 export interface TokenTable {
@@ -28,6 +33,7 @@ export interface TokenTable {
  * here needs admin (deny by default).
  */
 export const MUTATION_SCOPES: Readonly<Record<string, Scope>> = {
+  createSubscriptionToken: 'read',
   pauseJob: 'operate',
   resumeJob: 'operate',
   runJobNow: 'operate',
@@ -45,7 +51,7 @@ export function isScope(value: unknown): value is Scope {
   return typeof value === 'string' && Object.hasOwn(RANK, value);
 }
 
-async function digest(token: string): Promise<string> {
+export async function digest(token: string): Promise<string> {
   const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token)));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -59,20 +65,25 @@ export function createTokenTable(
   ).then((entries) => new Map(entries));
   // Tokens already proven valid skip the digest (a request's worth of CPU at high rates); only a
   // valid token can get in here, so a lookup reveals nothing about guesses.
-  const proven = new Map<string, Scope>();
+  const proven = new Map<string, { scope: Scope; subject: string }>();
   return {
     async authenticate(credential) {
-      if (credential === null || credential.trim() === '') return { scope: anonymousScope, via: 'anonymous' };
+      if (credential === null || credential.trim() === '')
+        return { scope: anonymousScope, via: 'anonymous', subject: 'anonymous' };
       const match = /^Bearer\s+(\S+)\s*$/i.exec(credential.trim());
       // A credential in any other form (Basic ..., two words) is as unknown as a wrong token.
       const token = match ? match[1]! : /\s/.test(credential.trim()) ? null : credential.trim();
       if (token === null) return { scope: null, via: 'unknown-token' };
-      let scope = proven.get(token);
-      if (scope === undefined) {
-        scope = (await hashed).get(await digest(token));
-        if (scope !== undefined) proven.set(token, scope);
+      let known = proven.get(token);
+      if (known === undefined) {
+        const subject = await digest(token);
+        const scope = (await hashed).get(subject);
+        if (scope !== undefined) {
+          known = { scope, subject };
+          proven.set(token, known);
+        }
       }
-      return scope ? { scope, via: 'token' } : { scope: null, via: 'unknown-token' };
+      return known ? { ...known, via: 'token' } : { scope: null, via: 'unknown-token' };
     },
   };
 }

@@ -9,6 +9,7 @@ import type { Auth } from './auth.ts';
 import type { Load } from './batch.ts';
 import { createBatch } from './batch.ts';
 import type { EventHub } from './event-hub.ts';
+import type { SubscriptionTokens } from './subscription-token.ts';
 
 /** Names of the adapters in use, shown by `scheduler { stores }`. */
 export interface StoreNames {
@@ -27,6 +28,8 @@ export interface GraphQLContext {
   auth: Auth;
   hub: EventHub;
   info: ServiceInfo;
+  /** Mints and checks the tokens an EventSource subscribes with (subscription-token.ts). */
+  subscriptionTokens: SubscriptionTokens;
   /** Newest execution of a job: one ExecutionLog.latestByJob call for all jobs of a page. */
   lastExecution: Load<string, Execution | null>;
   /** A job by id (null when removed), each id read once per tick. */
@@ -34,7 +37,7 @@ export interface GraphQLContext {
 }
 
 export function createContext(
-  parts: Pick<GraphQLContext, 'service' | 'auth' | 'hub' | 'info'>,
+  parts: Pick<GraphQLContext, 'service' | 'auth' | 'hub' | 'info' | 'subscriptionTokens'>,
 ): GraphQLContext {
   const { service } = parts;
   return {

@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'UNAVAILABLE'
-  | 'SLOW_CONSUMER';
+  | 'SLOW_CONSUMER'
+  | 'TOO_MANY_SUBSCRIPTIONS';
 
 /** An error for the client, with `extensions.code`. */
 export function clientError(

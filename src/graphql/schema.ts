@@ -6,5 +6,6 @@ import './job.ts';
 import './task.ts';
 import './scheduler.ts';
 import './events.ts';
+import './subscription-token.ts';
 
 export const schema = builder.toSchema();

@@ -18,6 +18,7 @@ import { BoundedQueue, isOverflow } from './bounded-queue.ts';
 import { DELIVERY_BUDGET_MS, delivery } from './delivery.ts';
 import { clientError, MASKED_MESSAGE } from './errors.ts';
 import { sseResponse } from './sse-stream.ts';
+import type { Release } from './subscriber-limits.ts';
 
 type Result = ExecutionResult & { stringify?: (value: unknown) => string };
 type SubscribeFn = (args: ExecutionArgs) => unknown;
@@ -25,7 +26,8 @@ type SubscribeFn = (args: ExecutionArgs) => unknown;
 interface Group {
   key: string;
   source: AsyncIterator<Result>;
-  clients: Set<BoundedQueue<Result>>;
+  /** Each client's queue, and what takes it out of the group (once; it gives its slot back). */
+  clients: Map<BoundedQueue<Result>, () => void>;
 }
 
 export function slowConsumerResult(limit: number): Result {
@@ -58,6 +60,11 @@ export interface SharedSubscriptionsOptions {
   queueLimit: number;
   /** The app's error masking (Yoga's maskedErrors.maskError), applied once per shared result. */
   maskError?: MaskError;
+  /**
+   * A slot for a client about to subscribe (its context), or the error it is refused with; the
+   * slot is given back when the client leaves, is cut off or its stream ends. Default: no limit.
+   */
+  admit?: (context: unknown) => Release | GraphQLError;
 }
 
 export class SharedSubscriptions {
@@ -68,6 +75,7 @@ export class SharedSubscriptions {
   private nextDocumentId = 1;
   private readonly queueLimit: number;
   private readonly maskError: MaskError | undefined;
+  private readonly admit: SharedSubscriptionsOptions['admit'];
   /** Events executed between two delivery turns: well under a client queue. */
   private readonly burstSlice: number;
   private clientCount = 0;
@@ -75,6 +83,7 @@ export class SharedSubscriptions {
   constructor(options: SharedSubscriptionsOptions) {
     this.queueLimit = options.queueLimit;
     this.maskError = options.maskError;
+    this.admit = options.admit;
     this.burstSlice = Math.max(1, Math.min(64, Math.floor(this.queueLimit / 2)));
   }
 
@@ -121,26 +130,35 @@ export class SharedSubscriptions {
   }
 
   private async subscribe(args: ExecutionArgs, original: SubscribeFn): Promise<unknown> {
-    const key = this.keyOf(args);
-    let group = this.groups.get(key);
-    if (!group) {
-      const result = await original(args);
-      // Errors (bad arguments, denied) are this client's own answer: nothing to share.
-      if (!isAsyncIterable(result)) return result;
-      const source = (result as AsyncIterable<Result>)[Symbol.asyncIterator]();
-      group = this.groups.get(key);
-      if (group)
-        void source.return?.(); // another client started the same one meanwhile
-      else group = this.start(key, source);
+    // A slot first (subscriber-limits.ts): a refused client starts nothing and joins nothing.
+    const admitted = this.admit ? this.admit(args.contextValue) : () => {};
+    if (typeof admitted !== 'function') return { errors: [admitted] };
+    let joined = false;
+    try {
+      const key = this.keyOf(args);
+      let group = this.groups.get(key);
+      if (!group) {
+        const result = await original(args);
+        // Errors (bad arguments, denied) are this client's own answer: nothing to share.
+        if (!isAsyncIterable(result)) return result;
+        const source = (result as AsyncIterable<Result>)[Symbol.asyncIterator]();
+        group = this.groups.get(key);
+        if (group)
+          void source.return?.(); // another client started the same one meanwhile
+        else group = this.start(key, source);
+      }
+      const { queue, iterator } = this.join(group, admitted);
+      joined = true;
+      const request = (args.contextValue as { request?: unknown } | undefined)?.request;
+      if (request instanceof Object) this.byRequest.set(request as Request, queue);
+      return iterator;
+    } finally {
+      if (!joined) admitted();
     }
-    const { queue, iterator } = this.join(group);
-    const request = (args.contextValue as { request?: unknown } | undefined)?.request;
-    if (request instanceof Object) this.byRequest.set(request as Request, queue);
-    return iterator;
   }
 
   private start(key: string, source: AsyncIterator<Result>): Group {
-    const group: Group = { key, source, clients: new Set() };
+    const group: Group = { key, source, clients: new Map() };
     this.groups.set(key, group);
     void this.pump(group);
     return group;
@@ -153,7 +171,7 @@ export class SharedSubscriptions {
         const { value, done } = await group.source.next();
         if (done) break;
         const result = shareable(this.masked(value));
-        for (const client of group.clients) client.push(result);
+        for (const client of group.clients.keys()) client.push(result);
         // A burst (a claim batch starting many jobs, a high event rate) is executed on microtasks
         // alone, and graphql-ws clients are fed on the same microtasks: give the event loop back
         // after a slice, so queries are answered in between (delivery.ts). The turn comes after the
@@ -169,7 +187,11 @@ export class SharedSubscriptions {
       // The source failed: its clients end like they would on a completed stream.
     } finally {
       if (this.groups.get(group.key) === group) this.groups.delete(group.key);
-      for (const client of group.clients) client.end();
+      // Each client reads what it has queued, then the end; none of them counts as open any more.
+      for (const [client, leave] of [...group.clients]) {
+        client.end();
+        leave();
+      }
     }
   }
 
@@ -180,16 +202,24 @@ export class SharedSubscriptions {
     return { ...result, errors: result.errors.map((error) => mask(error, MASKED_MESSAGE) as GraphQLError) };
   }
 
-  private join(group: Group): { queue: BoundedQueue<Result>; iterator: AsyncIterableIterator<Result> } {
-    const queue: BoundedQueue<Result> = new BoundedQueue(this.queueLimit, () => {
+  private join(
+    group: Group,
+    release: Release,
+  ): { queue: BoundedQueue<Result>; iterator: AsyncIterableIterator<Result> } {
+    let left = false;
+    const leave = (): void => {
+      if (left) return;
+      left = true;
       this.clientCount--;
+      release();
       group.clients.delete(queue);
       if (group.clients.size === 0 && this.groups.get(group.key) === group) {
         this.groups.delete(group.key);
         void group.source.return?.();
       }
-    });
-    group.clients.add(queue);
+    };
+    const queue: BoundedQueue<Result> = new BoundedQueue(this.queueLimit, leave);
+    group.clients.set(queue, leave);
     this.clientCount++;
     const limit = this.queueLimit;
     const iterator: AsyncIterableIterator<Result> = {

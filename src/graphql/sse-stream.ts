@@ -44,6 +44,11 @@ function wireError(error: GraphQLError): unknown {
   return { ...json, extensions: Object.keys(extensions).length ? extensions : undefined };
 }
 
+/** A result as JSON, as Yoga serializes it (no `http` or `unexpected` extensions). */
+export function serializeResult(result: ExecutionResult): string {
+  return JSON.stringify(wireResult(result));
+}
+
 /** `event: next` with the result, encoded; the same bytes for every client of a shared result. */
 export function nextFrame(result: ExecutionResult): Uint8Array {
   let frame = frames.get(result);

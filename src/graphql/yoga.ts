@@ -16,6 +16,9 @@ import { authorizeOperation } from './operation-auth.ts';
 import { type CorsOrigins, corsOption, jsonBodiesOnly } from './perimeter.ts';
 import { schema } from './schema.ts';
 import { SharedSubscriptions } from './shared-subscriptions.ts';
+import { sseRefusalStatus } from './sse-status.ts';
+import { SubscriberLimits } from './subscriber-limits.ts';
+import { createSubscriptionTokens, subscriptionTokenPlugin } from './subscription-token.ts';
 
 export interface KairosYogaOptions {
   service: JobService;
@@ -39,6 +42,9 @@ export interface KairosYogaOptions {
   subscriberQueueLimit?: number;
   /** Default /graphql. */
   graphqlEndpoint?: string;
+  /** Open subscriptions (SSE + graphql-ws) in all, and per token (subscriber-limits.ts). Defaults 1,000 and 100. */
+  maxSubscribers?: number;
+  maxSubscribersPerToken?: number;
   /** Origins CORS lets in (KAIROS_CORS_ORIGINS); default none. */
   corsOrigins?: CorsOrigins;
 }
@@ -79,8 +85,19 @@ export function createKairosYoga(options: KairosYogaOptions) {
   const hub = new EventHub(options.bus, { queueLimit: queueLimit * 10 });
   const maskError = createMaskError(logger);
   const yogaLog = yogaLogger(logger);
+  const subscriberLimits = new SubscriberLimits({
+    max: options.maxSubscribers,
+    maxPerKey: options.maxSubscribersPerToken,
+  });
+  const subscriptionTokens = createSubscriptionTokens({
+    tokens: options.tokens,
+    anonymousScope: options.anonymousScope,
+  });
+  const subscriptionTokenAuth = subscriptionTokenPlugin(subscriptionTokens);
   const subscriptions = new SharedSubscriptions({
     queueLimit,
+    admit: (context) =>
+      subscriberLimits.tryOpen((context as Partial<GraphQLContext>).auth?.subject ?? 'anonymous'),
     // Masks a shared result once for all its clients, and logs what it hides as Yoga does.
     maskError: (error, message) => {
       const masked = maskError(error, message);
@@ -99,8 +116,9 @@ export function createKairosYoga(options: KairosYogaOptions) {
     schema,
     graphqlEndpoint: options.graphqlEndpoint ?? '/graphql',
     context: async (initial): Promise<GraphQLContext> => {
-      const auth: Auth = await tokens.authenticate(credentialOf(initial));
-      return createContext({ service: options.service, auth, hub, info });
+      const auth: Auth =
+        subscriptionTokenAuth.authOf(initial.request) ?? (await tokens.authenticate(credentialOf(initial)));
+      return createContext({ service: options.service, auth, hub, info, subscriptionTokens });
     },
     maskedErrors: { maskError, isDev: false },
     logging: yogaLog,
@@ -115,18 +133,21 @@ export function createKairosYoga(options: KairosYogaOptions) {
     maxRequestBodySize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     plugins: [
       jsonBodiesOnly(corsOrigins), // CSRF: before anything reads the body
+      subscriptionTokenAuth, // ?token= on an SSE subscription: checked before anything runs
       armorPlugin(limits),
       documentNestingLimit, // after armor: it wraps armor's parser
       authorizeOperation, // before sharing: every client is checked before it joins a shared stream
       requestErrorCodes,
       subscriptions.plugin,
+      sseRefusalStatus, // a refused SSE subscription is a 4xx, not a 200 stream EventSource retries
       { onDispose: () => hub.close() },
     ],
   });
   // Exposed for metrics and tests: subscriptions.size is the live client subscriptions,
   // subscriptions.groupCount the executions serving them. yoga.dispose() ends them all.
   // authenticate: what a graphql-ws connection_init is checked with (ws.ts).
-  return Object.assign(yoga, { hub, subscriptions, authenticate: tokens.authenticate });
+  // subscriberLimits: open subscriptions per token and in all.
+  return Object.assign(yoga, { hub, subscriptions, subscriberLimits, authenticate: tokens.authenticate });
 }
 
 export type KairosYoga = ReturnType<typeof createKairosYoga>;

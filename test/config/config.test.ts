@@ -337,3 +337,20 @@ describe('KAIROS_CORS_ORIGINS', () => {
     expect(config.warnings.filter((w) => w.includes('not a Kairos setting'))).toEqual([]);
   });
 });
+
+describe('KAIROS_MAX_SUBSCRIBERS and KAIROS_MAX_SUBSCRIBERS_PER_TOKEN', () => {
+  it('default to 1,000 and 100, are known variables, and take whole numbers from 1', () => {
+    const defaults = loadConfig({});
+    expect([defaults.maxSubscribers, defaults.maxSubscribersPerToken]).toEqual([1_000, 100]);
+    const config = loadConfig({ KAIROS_MAX_SUBSCRIBERS: '5000', KAIROS_MAX_SUBSCRIBERS_PER_TOKEN: '1' });
+    expect([config.maxSubscribers, config.maxSubscribersPerToken]).toEqual([5_000, 1]);
+    expect(config.warnings.filter((w) => w.includes('not a Kairos setting'))).toEqual([]);
+  });
+
+  it('report every invalid value at once, naming the variable', () => {
+    expect(problems({ KAIROS_MAX_SUBSCRIBERS: '0', KAIROS_MAX_SUBSCRIBERS_PER_TOKEN: 'many' })).toEqual([
+      'KAIROS_MAX_SUBSCRIBERS="0" must be between 1 and 1000000',
+      'KAIROS_MAX_SUBSCRIBERS_PER_TOKEN="many" must be a whole number between 1 and 1000000',
+    ]);
+  });
+});

@@ -42,6 +42,12 @@ const FIELDS: {
   },
   { field: 'scheduler', kind: 'query', needs: 'read', operation: '{ scheduler { instance } }' },
   {
+    field: 'createSubscriptionToken',
+    kind: 'mutation',
+    needs: 'read',
+    operation: 'mutation { createSubscriptionToken { expiresAt } }',
+  },
+  {
     field: 'pauseJob',
     kind: 'mutation',
     needs: 'operate',
@@ -124,7 +130,7 @@ async function snapshot(app: TestApp): Promise<string> {
 
 /**
  * Runs an operation as the caller. A subscription goes over SSE: it is allowed once the hub holds
- * it, denied when an error arrives instead.
+ * it, denied when it is answered with a 4xx and a JSON error before any stream starts.
  */
 async function call(
   app: TestApp,
@@ -134,6 +140,7 @@ async function call(
 ): Promise<GraphQLResponse> {
   if (kind !== 'subscription') return app.request(operation, {}, token);
   const stream = await app.sse(operation, {}, token);
+  if (stream.response.status !== 200) return { status: stream.response.status, ...(await stream.json()) };
   try {
     let message: Awaited<ReturnType<typeof stream.next>> | undefined;
     const reading = (async () => {
@@ -174,6 +181,8 @@ describe.each(FIELDS)('$field needs $needs', ({ kind, operation, needs }) => {
       return;
     }
     expect(firstError(result).code).toBe(scope === null ? 'UNAUTHENTICATED' : 'FORBIDDEN');
+    // Over SSE a refusal is an HTTP status before the stream, so EventSource stops instead of retrying.
+    if (kind === 'subscription') expect(result.status).toBe(scope === null ? 401 : 403);
     expect(await snapshot(app)).toBe(before);
   });
 });

@@ -250,6 +250,14 @@ export class SseReader {
     }
   }
 
+  /** The rest of the body as JSON: a refused subscription is a 4xx with a GraphQL error, no stream. */
+  async json(): Promise<Omit<GraphQLResponse, 'status'>> {
+    let text = this.buffer;
+    for (let chunk = await this.reader.read(); !chunk.done; chunk = await this.reader.read())
+      text += this.decoder.decode(chunk.value, { stream: true });
+    return JSON.parse(text) as Omit<GraphQLResponse, 'status'>;
+  }
+
   close(): void {
     this.controller.abort();
     void this.reader.cancel().catch(() => {});
