@@ -32,6 +32,9 @@ export interface RuntimeHost {
 /** Give graceful stop this long beyond the executions' deadline before exiting anyway. */
 const STOP_MARGIN_MS = 10_000;
 
+/** A second SIGINT/SIGTERM this soon after the first is a duplicate copy of it (see shutdown). */
+const DUPLICATE_SIGNAL_MS = 1_000;
+
 export async function serve(host: RuntimeHost): Promise<void> {
   let config: Config;
   try {
@@ -69,13 +72,21 @@ export async function serve(host: RuntimeHost): Promise<void> {
   });
 
   let stopping = false;
+  let firstSignalAt = 0;
   const shutdown = (signal: string): void => {
     if (stopping) {
+      // A terminal's Ctrl-C reaches the whole process group, and `npm start` forwards its copy
+      // too: a repeat within a second is the same key press, not an impatient second one.
+      if (Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) {
+        logger.debug(`${signal} again within ${DUPLICATE_SIGNAL_MS} ms: taken as the same signal`);
+        return;
+      }
       logger.warn(`${signal} again: exiting without waiting`);
       host.exit(1);
       return;
     }
     stopping = true;
+    firstSignalAt = Date.now();
     logger.info('stopping', { signal, deadlineMs: config.shutdownTimeoutMs });
     const force = setTimeout(() => {
       logger.error('graceful stop took too long; exiting');

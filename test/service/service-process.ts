@@ -27,7 +27,8 @@ export type RuntimeName = 'node' | 'bun' | 'deno';
 
 /** The command `npm start` / `npm run start:bun` / `npm run start:deno` runs. */
 export const RUNTIME_COMMANDS: Record<RuntimeName, string[]> = {
-  node: ['node_modules/.bin/tsx', 'src/runtime/node.ts'],
+  // npm start: `exec node --import tsx`, one process (no tsx CLI wrapper relaying signals).
+  node: [process.execPath, '--import', 'tsx', 'src/runtime/node.ts'],
   bun: ['node_modules/.bin/bun', 'src/runtime/bun.ts'],
   deno: [
     'node_modules/.bin/deno',
