@@ -52,6 +52,8 @@ export class Runner {
   private readonly runs = new Map<string, Run>();
   private readonly groups = new Map<number, Run[]>();
   private releasing: Slot[] = [];
+  /** Job id -> the slot request (and start) in flight for its latest group. */
+  private readonly acquiring = new Map<string, Promise<void>>();
 
   constructor(options: RunnerOptions) {
     this.o = options;
@@ -168,6 +170,32 @@ export class Runner {
     }
     if (runs.length === 0) return;
     for (const run of runs) run.cancelStart = null;
+    // A job whose previous run is still taking its slot here (a lagging loop makes due instants
+    // bunch up) asks after that run started, and after a quick one has given its slot back:
+    // otherwise our request overtakes that release and the fire is SKIPPED for nothing.
+    const earlier = new Set<Promise<void>>();
+    for (const run of runs) {
+      const pending = this.acquiring.get(run.job.id);
+      if (pending) earlier.add(pending);
+    }
+    let settled: () => void = () => {};
+    const mine = new Promise<void>((resolve) => {
+      settled = resolve;
+    });
+    for (const run of runs) this.acquiring.set(run.job.id, mine);
+    try {
+      await this.acquireAndStart(runs, earlier);
+    } finally {
+      settled();
+      for (const run of runs) if (this.acquiring.get(run.job.id) === mine) this.acquiring.delete(run.job.id);
+    }
+  }
+
+  private async acquireAndStart(runs: Run[], earlier: Set<Promise<void>>): Promise<void> {
+    if (earlier.size > 0) {
+      await Promise.all(earlier);
+      await new Promise<void>((resolve) => this.o.clock.local.setTimeout(resolve, 0));
+    }
     let acquired: boolean[];
     try {
       acquired = await this.o.store.acquireSlots(
