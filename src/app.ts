@@ -13,6 +13,7 @@ import { type DatabaseConnection, openPglite, openPostgres } from './adapters/po
 import { toStoreError } from './adapters/postgres/errors.ts';
 import { createPostgresExecutionLog } from './adapters/postgres/execution-log.ts';
 import { migrate } from './adapters/postgres/migrate.ts';
+import { StoreResetError } from './adapters/redis/errors.ts';
 import { createRedisEventBus } from './adapters/redis/event-bus.ts';
 import { createRedisJobStore } from './adapters/redis/job-store.ts';
 import type { Config } from './config.ts';
@@ -373,7 +374,17 @@ async function closeAll(store: JobStore, bus: EventBus, redis: Redis | null): Pr
 }
 
 function watchScheduler(scheduler: Scheduler, logger: JsonLogger): void {
-  scheduler.events.on('error', ({ error, during }) => logger.warn(`scheduler: ${during} failed`, { error }));
+  scheduler.events.on('error', ({ error, during }) => {
+    if (error instanceof StoreResetError) {
+      // Redis came back empty or was flushed (issue 9): every stored job is gone.
+      logger.error(`DATA LOSS: ${error.message}; jobs not declared again must be added again`, {
+        during,
+        error,
+      });
+      return;
+    }
+    logger.warn(`scheduler: ${during} failed`, { error });
+  });
   scheduler.events.on('listenerError', ({ error, event }) =>
     logger.warn('scheduler listener failed', { event, error }),
   );

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { StoreResetError } from '../../src/adapters/redis/errors.ts';
 import { createRedisJobStore } from '../../src/adapters/redis/job-store.ts';
 import { jobStoreKeys } from '../../src/adapters/redis/keys.ts';
 import { UnavailableError } from '../../src/core/errors.ts';
@@ -202,5 +203,60 @@ describe.skipIf(!redis.available)('redis JobStore', () => {
     console.log(
       `redis claimDue(10): median ${small.toFixed(2)} ms with 100 jobs, ${large.toFixed(2)} ms with 100,000 jobs (x${(large / small).toFixed(2)})`,
     );
+  });
+});
+
+describe.skipIf(!redis.available)('redis JobStore epoch (issue 9: a flushed Redis is detected)', () => {
+  it('refuses claims and commits once its keys are flushed, then reopens under a new epoch', async () => {
+    const prefix = uniquePrefix('job-store-epoch');
+    const client = connect();
+    const store = createRedisJobStore({ redis: client, prefix });
+    const keys = jobStoreKeys(prefix);
+    try {
+      const due = (at: number) => makeJob('e1', { nextRunTime: at, dueAt: at });
+      await store.add(due(1));
+      const [before] = (await store.claimDue(10, 60_000)).claims;
+      expect(before?.token).toMatch(/^[0-9a-f-]{36}:1$/);
+      const epoch = await client.get(keys.epoch);
+      expect(before?.token.startsWith(`${epoch}:`)).toBe(true);
+
+      await dropPrefix(client, prefix); // Redis came back empty
+      await expect(store.claimDue(10, 60_000)).rejects.toBeInstanceOf(StoreResetError);
+      // Reported once; the claim it held is gone with the data, so its commit is stale.
+      expect(
+        await store.commit([
+          {
+            jobId: 'e1',
+            token: before?.token as string,
+            claimedNextRunTime: 1,
+            nextRunTime: null,
+            dueAt: null,
+          },
+        ]),
+      ).toEqual(['stale']);
+
+      // The next claim round writes a new marker; the counter restarts, the token does not repeat.
+      await store.add(due(1));
+      const [after] = (await store.claimDue(10, 60_000)).claims;
+      const epochAfter = await client.get(keys.epoch);
+      expect(epochAfter).not.toBe(epoch);
+      expect(after?.token).toBe(`${epochAfter}:1`);
+      expect(after?.token).not.toBe(before?.token);
+      expect(
+        await store.commit([
+          {
+            jobId: 'e1',
+            token: after?.token as string,
+            claimedNextRunTime: 1,
+            nextRunTime: null,
+            dueAt: null,
+          },
+        ]),
+      ).toEqual(['committed']);
+    } finally {
+      await store.close();
+      await dropPrefix(client, prefix);
+      client.disconnect();
+    }
   });
 });

@@ -22,3 +22,23 @@ export async function guard<T>(operation: () => Promise<T>): Promise<T> {
     throw toStoreError(error);
   }
 }
+
+/**
+ * The store's `{prefix}:epoch` marker is missing or not the one this store opened: Redis came back
+ * empty (no persistence, a failover to an empty replica) or was flushed. Claims and commits are
+ * refused; the next claim opens the store again under a new epoch, so tokens are never reused.
+ */
+export class StoreResetError extends UnavailableError {
+  readonly expected: string;
+  constructor(expected: string) {
+    super('Redis');
+    this.name = 'StoreResetError';
+    this.message = `the Redis job store was reset (epoch marker ${expected} missing or replaced): its data was lost`;
+    this.expected = expected;
+  }
+}
+
+/** The reply the claim and commit scripts give when the epoch marker does not match. */
+export function isEpochReply(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError' && /^EPOCH\b/.test(error.message);
+}

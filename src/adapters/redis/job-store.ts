@@ -24,7 +24,7 @@ import type {
   SlotRequest,
 } from '../../core/ports.ts';
 import { DecodedJobs } from './decoded-jobs.ts';
-import { guard } from './errors.ts';
+import { guard, isEpochReply, StoreResetError } from './errors.ts';
 import {
   checkDecoded,
   decodeJob,
@@ -40,6 +40,7 @@ import { claimDueScript } from './scripts/claim-due.ts';
 import { commitScript } from './scripts/commit.ts';
 import { getJobsScript } from './scripts/get-jobs.ts';
 import { listJobsScript } from './scripts/list-jobs.ts';
+import { openEpochScript } from './scripts/open-epoch.ts';
 import { quarantineScript } from './scripts/quarantine.ts';
 import { removeJobScript } from './scripts/remove-job.ts';
 import {
@@ -79,6 +80,8 @@ class RedisJobStore implements JobStore {
   private readonly listeners = new Set<() => void>();
   /** list() hands out read-only snapshots (ports.ts), so unchanged jobs are decoded once. */
   private readonly decoded = new DecodedJobs(DECODED_CHARS);
+  /** The `{prefix}:epoch` marker claims and commits expect (see openEpoch). */
+  private epoch: Promise<string> | null = null;
 
   constructor(redis: Redis, prefix: string) {
     this.redis = redis;
@@ -189,13 +192,16 @@ class RedisJobStore implements JobStore {
 
   async claimDue(limit: number, leaseMs: number, lookaheadMs = 0): Promise<ClaimBatch> {
     const k = this.keys;
-    const reply = (await this.run(
+    const epoch = await this.openEpoch();
+    const reply = (await this.runInEpoch(
+      epoch,
       claimDueScript,
-      [k.due, k.claims, k.claimed, k.fence, k.jobs, k.next, k.ver, k.paused, k.pauseinfo],
+      [k.due, k.claims, k.claimed, k.fence, k.jobs, k.next, k.ver, k.paused, k.pauseinfo, k.epoch],
       [
         Math.max(0, Math.floor(limit)),
         Math.max(0, Math.floor(leaseMs)),
         Math.max(0, Math.floor(lookaheadMs)),
+        epoch,
       ],
     )) as [number, ...(string | null)[]];
     const [now, ...rest] = reply;
@@ -224,10 +230,12 @@ class RedisJobStore implements JobStore {
     if (requests.length === 0) return [];
     const k = this.keys;
     const args = requests.flatMap((r) => [r.jobId, r.token, encodeNext(r), encodeDueAt(r)]);
-    return (await this.run(
+    const epoch = await this.openEpoch();
+    return (await this.runInEpoch(
+      epoch,
       commitScript,
-      [k.claims, k.claimed, k.jobs, k.next, k.due, k.paused],
-      args,
+      [k.claims, k.claimed, k.jobs, k.next, k.due, k.paused, k.epoch],
+      [epoch, ...args],
     )) as CommitOutcome[];
   }
 
@@ -382,6 +390,37 @@ class RedisJobStore implements JobStore {
 
   private run(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
     return guard(() => runScript(this.redis, script, keys, args));
+  }
+
+  /** The epoch this store works in, read or created on first use and again after a reset. */
+  private openEpoch(): Promise<string> {
+    if (!this.epoch) {
+      const opening = this.run(openEpochScript, [this.keys.epoch], [crypto.randomUUID()]).then(String);
+      this.epoch = opening;
+      // A failed open (Redis down) is tried again by the next call.
+      opening.catch(() => {
+        if (this.epoch === opening) this.epoch = null;
+      });
+    }
+    return this.epoch;
+  }
+
+  /** A script that checks the epoch marker: a mismatch is a reset, reported once per epoch. */
+  private async runInEpoch(
+    epoch: string,
+    script: LuaScript,
+    keys: string[],
+    args: (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await this.run(script, keys, args);
+    } catch (error) {
+      if (!isEpochReply(error)) throw error;
+      // The next claim opens the store again: a new marker, and tokens under the new epoch.
+      const current = this.epoch;
+      if (current && (await current.catch(() => null)) === epoch) this.epoch = null;
+      throw new StoreResetError(epoch);
+    }
   }
 }
 

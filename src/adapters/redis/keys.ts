@@ -23,6 +23,8 @@ export interface JobStoreKeys {
   claimed: string;
   /** counter for fencing tokens */
   fence: string;
+  /** string: this store's epoch, a random id; gone after a flush or an empty restart */
+  epoch: string;
   /** zset JSON [jobId, executionId] -> lease expiry, for reaping */
   slots: string;
   /** pub/sub channel: the schedule changed */
@@ -51,6 +53,7 @@ export function jobStoreKeys(prefix: string): JobStoreKeys {
     claims: `${tag}:claims`,
     claimed: `${tag}:claimed`,
     fence: `${tag}:fence`,
+    epoch: `${tag}:epoch`,
     slots: `${tag}:slots`,
     changed: `${tag}:changed`,
     running: (jobId) => `${tag}:running:${jobId}`,

@@ -14,14 +14,18 @@ import { LUA_NOW } from './now.ts';
  * KEYS[7] ver      hash id -> version
  * KEYS[8] paused   set of paused ids
  * KEYS[9] pauseinfo  hash id -> pause info JSON
+ * KEYS[10] epoch   the store's epoch marker
  * ARGV[1] limit    max claims returned
  * ARGV[2] leaseMs  lease of each new claim
  * ARGV[3] lookaheadMs  also take jobs due up to now + lookaheadMs
+ * ARGV[4] epoch    the epoch expected: an error reply EPOCH when the marker differs or is gone
  * Returns {now, id, token, json, next, version, pause info, id, token, ...}: 6 per claim.
+ * Tokens are "<epoch>:<n>", so a counter restarted by a reset never hands out a token again.
  */
 export const claimDueScript: LuaScript = {
   name: 'claimDue',
-  lua: `${LUA_NOW}
+  lua: `if redis.call('GET', KEYS[10]) ~= ARGV[4] then return redis.error_reply('EPOCH store reset') end
+${LUA_NOW}
 local limit = tonumber(ARGV[1])
 local expiry = now + tonumber(ARGV[2])
 local ids = {}
@@ -53,7 +57,7 @@ local out = { now }
 if #ids == 0 then return out end
 local last = redis.call('INCRBY', KEYS[4], #ids)
 for i, id in ipairs(ids) do
-  local token = string.format('%d', last - #ids + i)
+  local token = ARGV[4] .. ':' .. string.format('%d', last - #ids + i)
   redis.call('ZADD', KEYS[2], expiry, id .. '|' .. token)
   redis.call('HSET', KEYS[3], id, token)
   out[#out + 1] = id

@@ -13,13 +13,16 @@ import type { LuaScript } from '../run-script.ts';
  * KEYS[4] next     hash id -> "nextRunTime:dueAt"
  * KEYS[5] due      zset id -> dueAt
  * KEYS[6] paused   set of paused ids
- * ARGV    4 per request: id, token, new next ("" = finished), new dueAt ("" = none)
+ * KEYS[7] epoch    the store's epoch marker
+ * ARGV[1] epoch    the epoch expected: an error reply EPOCH when the marker differs or is gone
+ * ARGV    then 4 per request: id, token, new next ("" = finished), new dueAt ("" = none)
  * Returns {outcome, ...}.
  */
 export const commitScript: LuaScript = {
   name: 'commit',
-  lua: `local out = {}
-for i = 1, #ARGV, 4 do
+  lua: `if redis.call('GET', KEYS[7]) ~= ARGV[1] then return redis.error_reply('EPOCH store reset') end
+local out = {}
+for i = 2, #ARGV, 4 do
   local id, token, nxt, dueAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if redis.call('ZREM', KEYS[1], id .. '|' .. token) == 0 then
     out[#out + 1] = 'stale'

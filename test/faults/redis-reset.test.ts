@@ -1,0 +1,72 @@
+/**
+ * Redis emptied under a running app (issue 9): its own keys are dropped (a flush of this test's
+ * prefix, the shared Redis is left alone). The next claim round sees the epoch marker gone, the app
+ * logs a loud DATA LOSS error, and fencing tokens of the new epoch never equal an earlier one.
+ */
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { connect, dropPrefix } from '../adapters/redis-harness.ts';
+import { REDIS_URL, redisAvailability, uniquePrefix } from '../support/services.ts';
+
+const redis = await redisAvailability();
+
+describe.skipIf(!redis.available)('Redis emptied while the app runs', () => {
+  it('is detected within one claim round and logged as data loss; the app keeps running', async () => {
+    const prefix = uniquePrefix('reset').slice(0, 64);
+    const lines: { level: string; msg: string; at: number }[] = [];
+    const logger = createLogger({
+      level: 'warn',
+      write: (line) =>
+        lines.push({ ...(JSON.parse(line) as { level: string; msg: string }), at: Date.now() }),
+    });
+    const config = loadConfig({ REDIS_URL, DATABASE_URL: 'memory://', KAIROS_REDIS_PREFIX: prefix });
+    const app = await createApp(config, { logger });
+    const client = connect();
+    try {
+      await app.start();
+      const added = await app.fetch(
+        new Request('http://127.0.0.1:4000/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            query:
+              'mutation { addJob(input: { id: "tick", task: "log", trigger: { interval: { seconds: 1 } } }) { id } }',
+          }),
+        }),
+      );
+      expect(added.status).toBe(200);
+      const claimed = await client.hget(`{${prefix}}:claimed`, 'tick');
+      const epoch = await client.get(`{${prefix}}:epoch`);
+      expect(epoch).toBeTruthy();
+      // Let it fire once, then empty the store.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const flushedAt = Date.now();
+      await dropPrefix(client, prefix);
+      const deadline = Date.now() + 5_000;
+      while (!lines.some((l) => l.msg.startsWith('DATA LOSS')) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const loss = lines.find((l) => l.msg.startsWith('DATA LOSS'));
+      expect(loss?.level).toBe('error');
+      expect((loss?.at ?? Number.POSITIVE_INFINITY) - flushedAt).toBeLessThan(2_000);
+      // A new epoch is written by the following round; tokens carry it, so none repeats.
+      const start = Date.now();
+      let epochAfter: string | null = null;
+      while (!epochAfter && Date.now() - start < 3_000) {
+        epochAfter = await client.get(`{${prefix}}:epoch`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(epochAfter).toBeTruthy();
+      expect(epochAfter).not.toBe(epoch);
+      if (claimed) expect(claimed.startsWith(`${epoch}:`)).toBe(true);
+      // Still serving: /healthz answers.
+      expect((await app.fetch(new Request('http://127.0.0.1:4000/healthz'))).status).toBe(200);
+    } finally {
+      await app.stop();
+      await dropPrefix(client, prefix);
+      client.disconnect();
+    }
+  }, 60_000);
+});
