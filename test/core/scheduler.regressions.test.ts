@@ -300,6 +300,7 @@ describe('replica death', () => {
     // Not disposed: a dead replica never stops (its calls hang for good).
     const a = createHarness({
       wrap: freeze,
+      scheduler: { slotLeaseMs: 5_000, reapIntervalMs: 1_000 },
       handler: (_args, context) =>
         context.jobId === 'long' && !dead ? new Promise<void>(() => {}) : undefined,
     });

@@ -62,6 +62,10 @@ export function createHarness(
     clock,
     instance: 'test',
     maxSleepMs: 3_600_000,
+    // Housekeeping every second would be 86,400 rounds per simulated day: tests that span days
+    // keep the longer leases; the failover test sets the defaults back.
+    slotLeaseMs: 30_000,
+    reapIntervalMs: 5_000,
     ...options.scheduler,
   });
   const errors: unknown[] = [];

@@ -103,6 +103,17 @@ export class Runner {
     sleep.cancel();
   }
 
+  /** Resolves when no run waits for its due time or slot (retries waiting for a slot excepted), or after `deadlineMs`. */
+  async waitStarted(deadlineMs: number): Promise<void> {
+    const deadline = this.o.clock.local.now() + deadlineMs;
+    const waiting = () =>
+      [...this.runs.values()].some((run) => run.phase === 'waiting' && run.execution.triggerKind !== 'retry');
+    while (waiting() && this.o.clock.local.now() < deadline) {
+      const sleep = this.o.clock.sleep(Math.min(10, deadline - this.o.clock.local.now()));
+      await sleep.done;
+    }
+  }
+
   /** Abort every run left and record it abandoned (graceful stop past its deadline). */
   abandonAll(reason: string): number {
     const left = [...this.runs.values()];

@@ -225,8 +225,9 @@ export class Scheduler {
     const local = this.clock.local;
     const deadline = local.now() + deadlineMs;
     await this.loop.stop();
-    // Claimed-ahead fires are due within the lookahead: let them start rather than drop them.
-    await this.runner.waitIdle(Math.min(deadlineMs, this.loop.lookaheadMs() + 50), false);
+    // Claimed-ahead fires are due within the lookahead: let them start rather than drop them
+    // (a lagging loop may start them late, so wait for the starts, not for the lookahead).
+    await this.runner.waitStarted(deadline - local.now());
     await this.runner.waitIdle(deadline - local.now(), true);
     const abandoned = this.runner.abandonAll('the scheduler stopped before the execution finished');
     const flushed = await this.outbox.flush(Math.max(1_000, deadlineMs));
