@@ -86,7 +86,12 @@ describe('EventSource on the service process', () => {
   }
 
   it('without a token: 401 with a JSON error before any stream, so EventSource stops', async () => {
-    for (const params of [{}, { token: 'kst1.forged.read.9999999999.x.y' }, { token: READ }]) {
+    const cases: Record<string, string>[] = [
+      {},
+      { token: 'kst1.forged.read.9999999999.x.y' },
+      { token: READ },
+    ];
+    for (const params of cases) {
       const refused = await eventSource(params);
       expect(refused.status).toBe(401);
       expect(refused.headers.get('content-type')).toContain('application/json');

@@ -176,12 +176,19 @@ export async function runSubscriberLoad(spec: LoadSpec): Promise<LoadResult> {
     }
     const published = await publishing$;
 
-    // Let the last events arrive, then count.
+    // Let the last events arrive, then count: while the subscribers keep receiving (on a busy
+    // machine they and their kernel buffers can be seconds behind), for up to 60 s.
     type Report = { received: number[]; ended: number; slowConsumer: number };
     let report = await ask<Report>(subscribers, { type: 'report' }, 'report');
-    for (let i = 0; i < 100 && Math.min(...report.received) < published.count && report.ended === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      report = await ask<Report>(subscribers, { type: 'report' }, 'report');
+    let progressAt = Date.now();
+    const drainUntil = Date.now() + 60_000;
+    while (Math.min(...report.received) < published.count && report.ended === 0) {
+      if (Date.now() - progressAt > 5_000 || Date.now() > drainUntil) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const next = await ask<Report>(subscribers, { type: 'report' }, 'report');
+      const sum = (r: Report) => r.received.reduce((a, n) => a + n, 0);
+      if (sum(next) > sum(report)) progressAt = Date.now();
+      report = next;
     }
     const sorted = [...latencies].sort((a, b) => a - b);
     return {
