@@ -1,5 +1,5 @@
 /**
- * The `job_executions` table: one row per attempt of one fire (DESIGN.md section 2). Migrations in
+ * The `job_executions` table: one row per attempt of one fire (docs/design.md, section 2). Migrations in
  * drizzle/ are generated from this file with `npx drizzle-kit generate`; keep the SQL valid on
  * PostgreSQL 15 (PGlite is 18 inside and accepts more).
  */
