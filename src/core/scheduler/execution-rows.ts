@@ -15,10 +15,6 @@ export interface RowContext {
   id?: string;
 }
 
-export function fireKey(jobId: string, scheduledFor: number, attempt: number): string {
-  return `${jobId}\u0000${scheduledFor}\u0000${attempt}`;
-}
-
 function base(job: Job, scheduledFor: number, triggerKind: TriggerKind, attempt: number, ctx: RowContext) {
   return {
     id: ctx.id ?? uuidv7(ctx.now),

@@ -63,12 +63,6 @@ export class Runner {
     return this.runs.size;
   }
 
-  get started(): number {
-    let n = 0;
-    for (const run of this.runs.values()) if (run.phase === 'running') n++;
-    return n;
-  }
-
   has(executionId: string): boolean {
     return this.runs.has(executionId);
   }
@@ -94,9 +88,9 @@ export class Runner {
     this.begin(run)();
   }
 
-  /** Resolves when every run ended or `deadlineMs` passed. */
-  async waitIdle(deadlineMs: number, onlyStarted = false): Promise<void> {
-    const pending = [...this.runs.values()].filter((run) => !onlyStarted || run.phase === 'running');
+  /** Resolves when every started run ended or `deadlineMs` passed. */
+  async waitRunning(deadlineMs: number): Promise<void> {
+    const pending = [...this.runs.values()].filter((run) => run.phase === 'running');
     if (pending.length === 0 || deadlineMs <= 0) return;
     const sleep = this.o.clock.sleep(deadlineMs);
     await Promise.race([Promise.all(pending.map((run) => run.done)), sleep.done]);
@@ -229,7 +223,7 @@ export class Runner {
         // A retry waits for a slot instead of ending its chain.
         this.enqueue(run, this.o.clock.now() + RETRY_SLOT_POLL_MS);
       } else {
-        this.skip(run, `maxInstances (${run.job.maxInstances}) were all busy at the due time`);
+        this.notRun(run, 'skipped', `maxInstances (${run.job.maxInstances}) were all busy at the due time`);
       }
     });
     // Handlers of one instant start back to back; their events and bookkeeping come after.
@@ -244,7 +238,7 @@ export class Runner {
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
-    this.skip(run, `could not take a maxInstances slot: the job store failed (${message})`);
+    this.notRun(run, 'skipped', `could not take a maxInstances slot: the job store failed (${message})`);
   }
 
   /** Calls the handler now; returns the follow-up (event, result wiring) to run after the instant's starts. */
@@ -290,10 +284,6 @@ export class Runner {
         : null;
     this.releaseSoon(run.slot);
     this.o.outbox.push({ row, retry });
-  }
-
-  private skip(run: Run, message: string): void {
-    this.notRun(run, 'skipped', message);
   }
 
   private notRun(run: Run, status: 'skipped' | 'missed', message: string): void {

@@ -228,7 +228,7 @@ export class Scheduler {
     // Claimed-ahead fires are due within the lookahead: let them start rather than drop them
     // (a lagging loop may start them late, so wait for the starts, not for the lookahead).
     await this.runner.waitStarted(deadline - local.now());
-    await this.runner.waitIdle(deadline - local.now(), true);
+    await this.runner.waitRunning(deadline - local.now());
     const abandoned = this.runner.abandonAll('the scheduler stopped before the execution finished');
     const flushed = await this.outbox.flush(Math.max(1_000, deadlineMs));
     if (!flushed)

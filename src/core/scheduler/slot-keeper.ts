@@ -53,8 +53,7 @@ export class SlotKeeper {
     await this.current;
   }
 
-  /** Renew only (used while stopping, when no sweep should run). */
-  async renew(): Promise<void> {
+  private async renew(): Promise<void> {
     const held = this.o.runner.heldSlots();
     if (held.length > 0) await this.o.store.renewSlots(held, this.o.slotLeaseMs);
   }
