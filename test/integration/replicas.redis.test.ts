@@ -14,6 +14,7 @@ import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import { TaskRegistry } from '../../src/tasks/registry.ts';
 import {
   createTestDatabase,
+  deleteRedisPrefix,
   postgresAvailability,
   REDIS_URL,
   redisAvailability,
@@ -37,7 +38,9 @@ describe.skipIf(!redisUp.available || !postgresUp.available)('two replicas on on
     await migrate(connection);
   });
 
+  const prefixes: string[] = [];
   afterAll(async () => {
+    for (const prefix of prefixes) await deleteRedisPrefix(prefix);
     for (const client of clients) client.disconnect();
     await connection?.close();
     await database?.drop();
@@ -45,6 +48,7 @@ describe.skipIf(!redisUp.available || !postgresUp.available)('two replicas on on
 
   it(`${JOBS} jobs every second for ${SECONDS} s: every fire runs and is recorded exactly once`, async () => {
     const prefix = uniquePrefix('replicas');
+    prefixes.push(prefix);
     const runs = new Map<string, number>();
     const lateness: number[] = [];
     const replica = (instance: string) => {

@@ -25,6 +25,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import {
   createTestDatabase,
+  deleteRedisPrefix,
   postgresAvailability,
   REDIS_URL,
   redisAvailability,
@@ -151,10 +152,7 @@ async function openRig(label: string): Promise<Rig> {
       if (!state.stopped) await app.stop().catch(() => {});
       await sql.end({ timeout: 5 });
       await database.drop();
-      // Every key of the deployment carries the hash tag {prefix}.
-      const stream = redis.scanStream({ match: `{${prefix}}*`, count: 1_000 });
-      for await (const keys of stream as AsyncIterable<string[]>)
-        if (keys.length > 0) await redis.del(...keys);
+      await deleteRedisPrefix(prefix, redis);
       redis.disconnect();
     },
   };

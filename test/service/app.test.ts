@@ -11,6 +11,7 @@ import { createLogger } from '../../src/logger.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import {
   createTestDatabase,
+  deleteRedisPrefix,
   postgresAvailability,
   REDIS_URL,
   redisAvailability,
@@ -239,6 +240,7 @@ describe('Redis + PostgreSQL', async () => {
         expect(removed).toEqual({ data: { removeJob: { id: 'r1' } } });
       } finally {
         await app.stop();
+        await deleteRedisPrefix(prefix);
       }
       expect(await app.ready()).toBe(false);
     },

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
   createTestDatabase,
+  deleteRedisPrefix,
   postgresAvailability,
   REDIS_URL,
   redisAvailability,
@@ -152,10 +153,12 @@ describe.each(['node', 'bun', 'deno'] as RuntimeName[])('%s runtime', (runtime) 
     async () => {
       const database = await createTestDatabase(`rt_${runtime}`);
       cleanup.push(() => database.drop());
+      const prefix = uniquePrefix(runtime).slice(0, 64);
+      cleanup.push(() => deleteRedisPrefix(prefix));
       const service = await startService(runtime, {
         REDIS_URL,
         DATABASE_URL: database.url,
-        KAIROS_REDIS_PREFIX: uniquePrefix(runtime).slice(0, 64),
+        KAIROS_REDIS_PREFIX: prefix,
         KAIROS_TOKENS: `admin:${TOKEN}`,
       });
       cleanup.push(() => service.kill());

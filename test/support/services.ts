@@ -85,3 +85,15 @@ export async function createTestDatabase(label: string): Promise<{ url: string; 
 export function uniquePrefix(label: string): string {
   return `kairos-test:${label}:${crypto.randomUUID()}`;
 }
+
+/** Delete every key of a Kairos deployment under `prefix` (all carry the hash tag `{prefix}`). */
+export async function deleteRedisPrefix(prefix: string, redis?: Redis): Promise<void> {
+  const client = redis ?? new Redis(REDIS_URL);
+  try {
+    const stream = client.scanStream({ match: `{${prefix}}*`, count: 1_000 });
+    for await (const keys of stream as AsyncIterable<string[]>)
+      if (keys.length > 0) await client.del(...keys);
+  } finally {
+    if (!redis) client.disconnect();
+  }
+}
