@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { KNOWN_VARIABLES } from '../../src/config/settings.ts';
 import { ConfigError, isLoopback, loadConfig } from '../../src/config.ts';
 
 const ADMIN = 'admin:0123456789abcdef';
@@ -351,6 +352,27 @@ describe('KAIROS_MAX_SUBSCRIBERS and KAIROS_MAX_SUBSCRIBERS_PER_TOKEN', () => {
     expect(problems({ KAIROS_MAX_SUBSCRIBERS: '0', KAIROS_MAX_SUBSCRIBERS_PER_TOKEN: 'many' })).toEqual([
       'KAIROS_MAX_SUBSCRIBERS="0" must be between 1 and 1000000',
       'KAIROS_MAX_SUBSCRIBERS_PER_TOKEN="many" must be a whole number between 1 and 1000000',
+    ]);
+  });
+});
+
+describe('the settings table', () => {
+  it('drives the unknown-variable warning: every variable it lists is known, set or empty', () => {
+    const env = Object.fromEntries(KNOWN_VARIABLES.map((name) => [name, '']));
+    expect(loadConfig({ ...env, KAIROS_TOKENS: ADMIN }).warnings).toEqual([]);
+    expect(loadConfig({ ...env, KAIROS_TOKENZ: ADMIN }).warnings).toEqual([
+      expect.stringMatching(/^KAIROS_TOKENS is not set/),
+      expect.stringMatching(/^KAIROS_TOKENZ is not a Kairos setting and is ignored \(known: PORT, HOST, /),
+    ]);
+  });
+
+  it('parses every variable in the order of the table, so problems are listed in README order', () => {
+    const env = { PORT: 'x', KAIROS_MAX_SUBSCRIBERS: '0', KAIROS_TIMEZONE: 'Nowhere', HOST: '1.2.3' };
+    expect(problems({ ...env, KAIROS_TOKENS: ADMIN }).map((p) => p.split('=')[0])).toEqual([
+      'PORT',
+      'HOST',
+      'KAIROS_TIMEZONE',
+      'KAIROS_MAX_SUBSCRIBERS',
     ]);
   });
 });
