@@ -26,6 +26,7 @@ import { createPerimeter, type Perimeter } from './graphql/perimeter.ts';
 import { createKairosYoga, type KairosYoga } from './graphql/yoga.ts';
 import { declareJobs, parseJobsFile } from './jobs-file.ts';
 import { createLogger, type JsonLogger } from './logger.ts';
+import { isMonitorPath, serveMonitor } from './monitor/routes.ts';
 import { createBuiltinRegistry } from './tasks/registry.ts';
 
 /** What the app needs from the file system; each runtime provides it (src/runtime/fs-platform.ts). */
@@ -223,9 +224,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // After the health endpoints: probes may use any name; they are read-only and hold no job data.
     const refused = perimeter.refuseRequest(request);
     if (refused) return refused;
-    if (pathname === '/' && request.method === 'GET') {
-      return new Response(null, { status: 302, headers: { location: '/graphql' } });
-    }
+    if (isMonitorPath(pathname)) return serveMonitor(request, platform);
     return yoga.fetch(request);
   }
 

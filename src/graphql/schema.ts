@@ -7,5 +7,6 @@ import './task.ts';
 import './scheduler.ts';
 import './events.ts';
 import './subscription-token.ts';
+import './viewer.ts';
 
 export const schema = builder.toSchema();

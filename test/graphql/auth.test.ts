@@ -41,6 +41,7 @@ const FIELDS: {
     operation: '{ previewTrigger(trigger: { cron: { expression: "@daily" } }) }',
   },
   { field: 'scheduler', kind: 'query', needs: 'read', operation: '{ scheduler { instance } }' },
+  { field: 'viewer', kind: 'query', needs: 'read', operation: '{ viewer { scope } }' },
   {
     field: 'createSubscriptionToken',
     kind: 'mutation',

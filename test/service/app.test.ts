@@ -91,14 +91,13 @@ describe('embedded defaults (memory job store, in-memory PGlite)', () => {
     });
   });
 
-  it('answers HEAD, refuses other methods on the health endpoints, and sends / to /graphql', async () => {
+  it('answers HEAD, refuses other methods on the health endpoints, and 404s unknown paths', async () => {
     expect((await get(app, '/healthz', { method: 'HEAD' })).status).toBe(200);
     const post = await get(app, '/readyz', { method: 'POST' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
-    const root = await get(app, '/');
-    expect(root.status).toBe(302);
-    expect(root.headers.get('location')).toBe('/graphql');
+    // `/` is the monitor now (test/monitor/); its unknown files are 404 like any other path.
+    expect((await get(app, '/monitor/nothing-here.js')).status).toBe(404);
     expect((await get(app, '/nothing-here')).status).toBe(404);
   });
 
