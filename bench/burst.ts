@@ -42,6 +42,7 @@ async function floor(): Promise<number> {
       durationMs: null,
       attempt: 1,
       instance: 'floor',
+      owner: null,
       dueAt: null,
       coversUntil: null,
       coveredFires: 1,

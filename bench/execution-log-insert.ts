@@ -35,6 +35,7 @@ function rows(count: number, jobId: string): Execution[] {
     durationMs: null,
     attempt: 1,
     instance: 'bench-replica',
+    owner: null,
     dueAt: T0 + i * 1_000,
     coversUntil: null,
     coveredFires: 1,

@@ -119,6 +119,7 @@ function execution(sequence: number, t: number): Execution {
     durationMs: 3,
     attempt: 1,
     instance: 'bench',
+    owner: null,
     dueAt: null,
     coversUntil: null,
     coveredFires: 1,

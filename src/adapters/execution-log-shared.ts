@@ -102,6 +102,7 @@ export function normalizeRow(row: Execution): Execution {
   return {
     ...row,
     id: row.id.toLowerCase(),
+    owner: row.owner ?? null,
     durationMs: boundDuration(row.durationMs),
     error: storableError(row.error),
     result: storableResult(row.result),

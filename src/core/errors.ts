@@ -44,3 +44,14 @@ export class UnavailableError extends KairosError {
     this.name = 'UnavailableError';
   }
 }
+
+/**
+ * This replica's life ended: it stopped heart-beating long enough (frozen, cut off) for the cluster
+ * to declare it dead and release what it held. Nothing may be started under that life any more.
+ */
+export class ReplicaExpiredError extends KairosError {
+  constructor(life: string) {
+    super('STALE_CLAIM', `replica life "${life}" was declared dead: its claims and slots were released`);
+    this.name = 'ReplicaExpiredError';
+  }
+}

@@ -57,6 +57,11 @@ export interface Execution {
   attempt: number;
   /** The replica that decided this row (for a pending retry: the one that scheduled it). */
   instance: string;
+  /**
+   * The replica life (ReplicaLife.id) that holds this row while it is running, so the cluster can
+   * settle it when that life ends; null when none does (older rows, pending rows, embedded use).
+   */
+  owner: string | null;
   /** When this attempt is due to start: a retry's backoff end; the fire's due time otherwise. */
   dueAt: number | null;
   /** The last nominal fire this record covers; null when it covers only `scheduledFor`. */

@@ -84,6 +84,31 @@ export interface SlotRequest {
 }
 
 /**
+ * One process's membership of the cluster. `id` is unique per life of a process: a replica that
+ * was declared dead (it stopped heart-beating: killed, frozen, cut off) never comes back under it.
+ * Claims, slots and running rows are held by a life, so the cluster can settle them when it ends.
+ */
+export interface ReplicaLife {
+  id: string;
+  /** The configured instance name (rows carry it as `instance`). */
+  instance: string;
+  startedAt: number;
+}
+
+export interface ReplicaStatus extends ReplicaLife {
+  /** When its heartbeat runs out (store clock). */
+  expiresAt: number;
+}
+
+/** A life whose heartbeat ran out, removed with everything it held (see reapDeadReplicas). */
+export interface DeadReplica extends ReplicaLife {
+  /** The slots its runs held (those runs started, or were about to), now released. */
+  slots: Slot[];
+  /** How many of its claims were released (their fires are claimable again at once). */
+  claims: number;
+}
+
+/**
  * Job definitions and their schedule.
  *
  * A job is *due* when it is not paused, its dueAt is not null and dueAt <= now. Claiming removes it
@@ -117,9 +142,12 @@ export interface JobStore {
    * out again with a new token. Cost is independent of the number of jobs stored.
    * The lookahead lets a scheduler do its bookkeeping before a fire is due and start it on time.
    */
-  claimDue(limit: number, leaseMs: number, lookaheadMs?: number): Promise<ClaimBatch>;
-  /** Finish claims: see CommitOutcome. One outcome per request, in order. */
-  commit(requests: CommitRequest[]): Promise<CommitOutcome[]>;
+  claimDue(limit: number, leaseMs: number, lookaheadMs?: number, owner?: string): Promise<ClaimBatch>;
+  /**
+   * Finish claims: see CommitOutcome. One outcome per request, in order. With `owner`, a life that
+   * is no longer live (see heartbeat) gets `stale` for every request: its claims were released.
+   */
+  commit(requests: CommitRequest[], owner?: string): Promise<CommitOutcome[]>;
   /**
    * Pause claimed jobs with a reason (pausedAt = at, pauseReason = reason) and end their claims, so
    * a job that cannot be planned or decoded never blocks the others. A request whose claim is no
@@ -135,9 +163,12 @@ export interface JobStore {
    * Take one of the job's `maxInstances` slots for an execution, lease `leaseMs`. False when all are
    * held. Slots with an expired lease do not count. Cluster-wide for a shared store.
    */
-  acquireSlot(slot: Slot, maxInstances: number, leaseMs: number): Promise<boolean>;
-  /** acquireSlot for many slots in one round trip, decided in order; one answer per request. */
-  acquireSlots(requests: SlotRequest[], leaseMs: number): Promise<boolean[]>;
+  acquireSlot(slot: Slot, maxInstances: number, leaseMs: number, owner?: string): Promise<boolean>;
+  /**
+   * acquireSlot for many slots in one round trip, decided in order; one answer per request. With
+   * `owner`, the slots are held by that life; ReplicaExpiredError (nothing taken) when it is not live.
+   */
+  acquireSlots(requests: SlotRequest[], leaseMs: number, owner?: string): Promise<boolean[]>;
   /** Extend the leases of slots this replica holds (a heartbeat while executions run). */
   renewSlots(slots: Slot[], leaseMs: number): Promise<void>;
   /** Give slots back (their executions are recorded); one round trip for the lot. */
@@ -146,6 +177,22 @@ export interface JobStore {
   heldSlots(slots: Slot[]): Promise<boolean[]>;
   /** Remove and return up to `limit` slots whose lease expired: their holder died. */
   reapExpiredSlots(limit: number): Promise<Slot[]>;
+
+  /**
+   * Keep a life live for `ttlMs` more (store clock). `first` registers it; otherwise true only if
+   * it was still live: false means it was declared dead meanwhile, and the caller must stop acting
+   * under it (its claims and slots are, or are about to be, released) and start a new life.
+   */
+  heartbeat(life: ReplicaLife, ttlMs: number, first: boolean): Promise<boolean>;
+  /** End a life on a clean stop (what it held was handed back already). */
+  leave(lifeId: string): Promise<void>;
+  /**
+   * Remove up to `limit` lives whose heartbeat ran out, releasing their claims (claimable again at
+   * once) and their slots. Atomic per life: two reapers never both get the same one.
+   */
+  reapDeadReplicas(limit: number): Promise<DeadReplica[]>;
+  /** The live replicas, oldest first. */
+  replicas(): Promise<ReplicaStatus[]>;
 
   /** Optional: called when another process changed the schedule, so a sleeping scheduler wakes early. */
   onScheduleChange?(listener: () => void): () => void;
@@ -196,7 +243,7 @@ export interface ExecutionLog {
    * Atomically take up to `limit` pending rows with dueAt <= now (earliest first) and move them to
    * `running` under `instance`; two callers never get the same row. Returns them as now stored.
    */
-  claimPending(now: number, limit: number, instance: string): Promise<Execution[]>;
+  claimPending(now: number, limit: number, instance: string, owner?: string | null): Promise<Execution[]>;
   /** The earliest dueAt of a pending row; null when there is none. */
   nextPendingAt(): Promise<number | null>;
   /**
@@ -204,6 +251,13 @@ export interface ExecutionLog {
    * candidates of the reconciliation sweep (rows no live run may hold any more).
    */
   listRunning(olderThan: number, limit: number): Promise<Execution[]>;
+  /** Up to `limit` running rows held by the life `owner`, oldest first (settling a dead replica). */
+  listRunningOf(owner: string, limit: number): Promise<Execution[]>;
+  /**
+   * Move running rows that never started back to `pending` (owner cleared, dueAt kept), so any
+   * replica's claimPending runs them: their replica died before their start. Returns those changed.
+   */
+  requeue(ids: string[]): Promise<Execution[]>;
   get(id: string): Promise<Execution | null>;
   /** Newest first: scheduledFor descending, then attempt descending, then id descending. */
   list(query: ExecutionQuery): Promise<Page<Execution>>;

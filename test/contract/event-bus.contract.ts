@@ -36,6 +36,7 @@ export function executionEvent(id: string, type: ExecutionEvent['type'] = 'start
     durationMs: null,
     attempt: 1,
     instance: 'replica-1',
+    owner: null,
     dueAt: null,
     coversUntil: null,
     coveredFires: 1,

@@ -31,6 +31,7 @@ function row(overrides: Partial<Execution> = {}): Execution {
     durationMs: null,
     attempt: 1,
     instance: 'replica-a',
+    owner: null,
     dueAt: null,
     coversUntil: null,
     coveredFires: 1,
@@ -856,6 +857,51 @@ export function executionLogContract(name: string, create: () => Promise<Executi
         expect((await log.listRunning(T0 + 1, 10)).map((r) => r.id)).toEqual(rows.map((r) => r.id).sort());
         const error = await log.listRunning(T0, -1).catch((e: unknown) => e);
         expect((error as ValidationError).field).toBe('limit');
+      });
+    });
+
+    describe('rows of a replica life: listRunningOf and requeue', () => {
+      it('lists the running rows a life holds, oldest first, and requeues those that never started', async () => {
+        const rows = {
+          later: row({ jobId, attempt: 1, owner: 'a/1', startedAt: null, dueAt: T0 + 200 }),
+          earlier: row({ jobId, attempt: 2, owner: 'a/1', startedAt: null, dueAt: T0 + 100 }),
+          noDue: row({
+            jobId: `${jobId}-b`,
+            owner: 'a/1',
+            startedAt: null,
+            dueAt: null,
+            scheduledFor: T0 + 150,
+          }),
+          otherLife: row({ jobId, attempt: 3, owner: 'b/1', dueAt: T0 }),
+          unowned: row({ jobId, attempt: 4, dueAt: T0 }),
+          done: row({ jobId, attempt: 5, owner: 'a/1', dueAt: T0 }),
+        };
+        await log.insert(Object.values(rows));
+        await log.finish([finish(rows.done.id)]);
+        expect(await log.listRunningOf('a/1', 10)).toEqual([rows.earlier, rows.noDue, rows.later]);
+        expect(await log.listRunningOf('a/1', 1)).toEqual([rows.earlier]);
+        expect(await log.listRunningOf('nobody', 10)).toEqual([]);
+
+        const back = await log.requeue([
+          rows.later.id,
+          rows.noDue.id,
+          rows.done.id,
+          randomUUID(),
+          'not-a-uuid',
+        ]);
+        // Pending again, owner cleared, due at its due time (its scheduled time when it had none).
+        expect(back).toEqual([
+          { ...rows.noDue, status: 'pending', owner: null, dueAt: T0 + 150 },
+          { ...rows.later, status: 'pending', owner: null },
+        ]);
+        expect(await log.listRunningOf('a/1', 10)).toEqual([rows.earlier]);
+        expect(await log.requeue([rows.later.id])).toEqual([]);
+        const claimed = await log.claimPending(T0 + 1_000, 10, 'replica-c', 'c/1');
+        expect(claimed.map((r) => [r.id, r.status, r.instance, r.owner])).toEqual([
+          [rows.noDue.id, 'running', 'replica-c', 'c/1'],
+          [rows.later.id, 'running', 'replica-c', 'c/1'],
+        ]);
+        expect(await log.listRunningOf('c/1', 10)).toHaveLength(2);
       });
     });
 

@@ -786,6 +786,101 @@ export function jobStoreContract(
       });
     });
 
+    describe('replica lives', () => {
+      const life = (id: string) => ({ id, instance: id.split('/')[0] as string, startedAt: 1 });
+      const slot = (executionId: string, jobId = 'a') => ({ jobId, executionId });
+
+      it('a registered life is live until its heartbeat runs out, and is not revived after', async () => {
+        expect(await store.heartbeat(life('a/1'), LEASE, true)).toBe(true);
+        const start = await store.now();
+        expect(await h.other.heartbeat(life('b/1'), 60_000, true)).toBe(true);
+        expect((await store.replicas()).map((r) => r.id).sort()).toEqual(['a/1', 'b/1']);
+        expect(await store.heartbeat(life('a/1'), LEASE, false)).toBe(true);
+        await h.reach((await store.now()) + LEASE + 1);
+        expect((await h.other.replicas()).map((r) => r.id)).toEqual(['b/1']);
+        expect(await store.heartbeat(life('a/1'), LEASE, false)).toBe(false);
+        expect(await store.heartbeat(life('never/1'), LEASE, false)).toBe(false);
+        expect(start).toBeGreaterThan(0);
+      });
+
+      it('reaping a dead life releases its claims at once and returns its slots, exactly once', async () => {
+        await store.add(dueJob('held', base));
+        await store.add(dueJob('free', base + 1));
+        expect(await store.heartbeat(life('a/1'), LEASE, true)).toBe(true);
+        expect(await h.other.heartbeat(life('b/1'), 60_000, true)).toBe(true);
+        const claimed = await store.claimDue(1, HOUR, 0, 'a/1');
+        expect(claimed.claims.map((c) => c.job.id)).toEqual(['held']);
+        expect(
+          await store.acquireSlots([{ slot: slot('e1', 'held'), maxInstances: 1 }], HOUR, 'a/1'),
+        ).toEqual([true]);
+        expect(
+          await h.other.acquireSlots([{ slot: slot('e2', 'free'), maxInstances: 1 }], HOUR, 'b/1'),
+        ).toEqual([true]);
+        expect(await h.other.reapDeadReplicas(10)).toEqual([]);
+        await h.reach((await store.now()) + LEASE + 1);
+        const [dead, ...more] = await h.other.reapDeadReplicas(10);
+        expect(more).toEqual([]);
+        expect(dead).toMatchObject({ id: 'a/1', instance: 'a', claims: 1, slots: [slot('e1', 'held')] });
+        expect(await store.reapDeadReplicas(10)).toEqual([]);
+        // The claim's hour-long lease no longer holds the fire; the slot is free; b's slot is kept.
+        const retaken = await h.other.claimDue(10, HOUR, 0, 'b/1');
+        expect(retaken.claims.map((c) => c.job.id).sort()).toEqual(['free', 'held']);
+        expect(await store.heldSlots([slot('e1', 'held'), slot('e2', 'free')])).toEqual([false, true]);
+        expect(
+          await h.other.acquireSlots([{ slot: slot('e3', 'held'), maxInstances: 1 }], HOUR, 'b/1'),
+        ).toEqual([true]);
+      });
+
+      it('a life declared dead is fenced: its claims, commits and slot requests are refused', async () => {
+        await store.add(dueJob('a', base));
+        expect(await store.heartbeat(life('a/1'), LEASE, true)).toBe(true);
+        const [claim] = (await store.claimDue(1, HOUR, 0, 'a/1')).claims;
+        await h.reach((await store.now()) + LEASE + 1);
+        const request = {
+          jobId: 'a',
+          token: claim?.token as string,
+          claimedNextRunTime: base,
+          nextRunTime: base + HOUR,
+          dueAt: base + HOUR,
+        };
+        expect(await store.commit([request], 'a/1')).toEqual(['stale']);
+        await expect(store.claimDue(1, HOUR, 0, 'a/1')).rejects.toMatchObject({
+          name: 'ReplicaExpiredError',
+        });
+        await expect(
+          store.acquireSlots([{ slot: slot('e1'), maxInstances: 1 }], HOUR, 'a/1'),
+        ).rejects.toMatchObject({ name: 'ReplicaExpiredError' });
+        expect(await store.heldSlots([slot('e1')])).toEqual([false]);
+        // Nothing changed: the fire is still owed, and another replica takes it once the life is reaped.
+        expect((await store.get('a'))?.nextRunTime).toBe(base);
+        await h.other.heartbeat(life('b/1'), 60_000, true);
+        await h.other.reapDeadReplicas(10);
+        expect((await h.other.claimDue(1, HOUR, 0, 'b/1')).claims.map((c) => c.job.id)).toEqual(['a']);
+      });
+
+      it('leave ends a life at once; committed claims and released slots are not reported', async () => {
+        await store.add(dueJob('a', base));
+        expect(await store.heartbeat(life('a/1'), LEASE, true)).toBe(true);
+        const [claim] = (await store.claimDue(1, HOUR, 0, 'a/1')).claims;
+        const commit = {
+          jobId: 'a',
+          token: claim?.token as string,
+          claimedNextRunTime: base,
+          nextRunTime: null,
+          dueAt: null,
+        };
+        expect(await store.commit([commit], 'a/1')).toEqual(['committed']);
+        expect(await store.acquireSlots([{ slot: slot('e1'), maxInstances: 1 }], HOUR, 'a/1')).toEqual([
+          true,
+        ]);
+        await store.releaseSlots([slot('e1')]);
+        await store.leave('a/1');
+        expect(await store.replicas()).toEqual([]);
+        expect(await store.heartbeat(life('a/1'), LEASE, false)).toBe(false);
+        expect(await store.reapDeadReplicas(10)).toEqual([]);
+      });
+    });
+
     describe('remove', () => {
       it('returns the job and leaves no trace of it', async () => {
         const job = dueJob('a', base - 1000, { version: 4 });

@@ -269,6 +269,7 @@ describe('fire path regressions', () => {
         durationMs: null,
         attempt: 1,
         instance: 'before-the-crash',
+        owner: null,
         dueAt: T0 - 60_000,
         coversUntil: null,
         coveredFires: 1,

@@ -189,6 +189,7 @@ describe('retention', () => {
           durationMs: 0,
           attempt: 1,
           instance: 'test',
+          owner: null,
           dueAt: null,
           coversUntil: null,
           coveredFires: 1,

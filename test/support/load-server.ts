@@ -37,6 +37,7 @@ function execution(sequence: number, t: number): Execution {
     durationMs: 1,
     attempt: 1,
     instance: 'load',
+    owner: null,
     dueAt: null,
     coversUntil: null,
     coveredFires: 1,

@@ -66,6 +66,7 @@ export function createHarness(
     // keep the longer leases; the failover test sets the defaults back.
     slotLeaseMs: 30_000,
     reapIntervalMs: 5_000,
+    livenessTtlMs: 30_000,
     ...options.scheduler,
   });
   const errors: unknown[] = [];

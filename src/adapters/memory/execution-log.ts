@@ -80,7 +80,7 @@ export function createMemoryExecutionLog(): ExecutionLog {
       }
     },
 
-    async claimPending(now, limit, instance) {
+    async claimPending(now, limit, instance, owner = null) {
       checkTime('now', now);
       checkLimit(limit);
       if (limit === 0) return [];
@@ -91,6 +91,7 @@ export function createMemoryExecutionLog(): ExecutionLog {
       for (const row of claimed) {
         row.status = 'running';
         row.instance = instance;
+        row.owner = owner;
       }
       return claimed.map(copy);
     },
@@ -110,6 +111,26 @@ export function createMemoryExecutionLog(): ExecutionLog {
       for (const row of byId.values())
         if (row.status === 'running' && (row.dueAt ?? row.scheduledFor) < olderThan) old.push(row);
       return old.sort(compareOldestRunning).slice(0, limit).map(copy);
+    },
+
+    async listRunningOf(owner, limit) {
+      checkLimit(limit);
+      const held: Execution[] = [];
+      for (const row of byId.values()) if (row.status === 'running' && row.owner === owner) held.push(row);
+      return held.sort(compareOldestRunning).slice(0, limit).map(copy);
+    },
+
+    async requeue(ids) {
+      const changed: Execution[] = [];
+      for (const id of normalizeIds(ids)) {
+        const row = byId.get(id);
+        if (!row || row.status !== 'running') continue;
+        row.status = 'pending';
+        row.owner = null;
+        row.dueAt ??= row.scheduledFor;
+        changed.push(copy(row));
+      }
+      return changed.sort(compareDue);
     },
 
     async get(id) {

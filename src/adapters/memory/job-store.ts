@@ -10,17 +10,20 @@
  * are (a page of copies was a fifth of a `jobs` query's time), get() and claims hand out copies.
  */
 import type { Clock } from '../../core/clock.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.ts';
+import { ConflictError, NotFoundError, ReplicaExpiredError, ValidationError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import type {
   Claim,
   ClaimBatch,
   CommitOutcome,
   CommitRequest,
+  DeadReplica,
   JobQuery,
   JobStore,
   Page,
   QuarantineRequest,
+  ReplicaLife,
+  ReplicaStatus,
   Slot,
   SlotRequest,
 } from '../../core/ports.ts';
@@ -58,6 +61,11 @@ class MemoryJobStore implements JobStore {
   /** Slot key -> lease expiry, for reaping. */
   private readonly slotLeases = new ScoreIndex();
   private readonly slots = new Map<string, Slot>();
+  /** Life id -> heartbeat expiry, and what each live life holds. */
+  private readonly lives = new ScoreIndex();
+  private readonly lifeInfo = new Map<string, ReplicaLife>();
+  private readonly claimOwner = new Map<string, string>();
+  private readonly slotOwner = new Map<string, string>();
 
   constructor(clock: Clock) {
     this.clock = clock;
@@ -133,7 +141,8 @@ class MemoryJobStore implements JobStore {
     return structuredClone(job);
   }
 
-  async claimDue(limit: number, leaseMs: number, lookaheadMs = 0): Promise<ClaimBatch> {
+  async claimDue(limit: number, leaseMs: number, lookaheadMs = 0, owner?: string): Promise<ClaimBatch> {
+    if (owner !== undefined && !this.isLive(owner)) throw new ReplicaExpiredError(owner);
     const now = this.clock.now();
     const horizon = now + Math.max(0, lookaheadMs);
     const claims: Claim[] = [];
@@ -142,23 +151,25 @@ class MemoryJobStore implements JobStore {
       this.claimLeases.delete(top.key);
       const record = this.claims.get(top.key) as ClaimRecord;
       this.claims.delete(top.key);
+      this.claimOwner.delete(top.key);
       if (this.current.get(record.jobId) === top.key) {
         const job = this.jobs.get(record.jobId) as Job;
         if (job.paused) this.current.delete(record.jobId);
-        else claims.push(this.issue(job, now, leaseMs));
+        else claims.push(this.issue(job, now, leaseMs, owner));
       }
       top = this.claimLeases.peek();
     }
     for (let top = this.due.peek(); top && top.score <= horizon && claims.length < limit; ) {
       this.due.delete(top.key);
-      claims.push(this.issue(this.jobs.get(top.key) as Job, now, leaseMs));
+      claims.push(this.issue(this.jobs.get(top.key) as Job, now, leaseMs, owner));
       top = this.due.peek();
     }
     // Jobs are stored as objects, never as a form that could fail to decode: nothing is poisoned.
     return { now, claims, poisoned: [] };
   }
 
-  async commit(requests: CommitRequest[]): Promise<CommitOutcome[]> {
+  async commit(requests: CommitRequest[], owner?: string): Promise<CommitOutcome[]> {
+    if (owner !== undefined && !this.isLive(owner)) return requests.map(() => 'stale');
     return requests.map((request) => this.commitOne(request));
   }
 
@@ -171,6 +182,7 @@ class MemoryJobStore implements JobStore {
       if (!job) continue;
       this.claims.delete(request.token);
       this.claimLeases.delete(request.token);
+      this.claimOwner.delete(request.token);
       this.current.delete(request.jobId);
       const next: Job = Object.freeze({
         ...job,
@@ -195,7 +207,8 @@ class MemoryJobStore implements JobStore {
     return this.clock.now();
   }
 
-  async acquireSlot(slot: Slot, maxInstances: number, leaseMs: number): Promise<boolean> {
+  async acquireSlot(slot: Slot, maxInstances: number, leaseMs: number, owner?: string): Promise<boolean> {
+    if (owner !== undefined && !this.isLive(owner)) throw new ReplicaExpiredError(owner);
     const now = this.clock.now();
     let held = this.running.get(slot.jobId);
     if (!held) {
@@ -209,13 +222,15 @@ class MemoryJobStore implements JobStore {
     const key = slotKey(slot);
     this.slotLeases.set(key, now + leaseMs);
     this.slots.set(key, { jobId: slot.jobId, executionId: slot.executionId });
+    if (owner !== undefined) this.slotOwner.set(key, owner);
     return true;
   }
 
-  async acquireSlots(requests: SlotRequest[], leaseMs: number): Promise<boolean[]> {
+  async acquireSlots(requests: SlotRequest[], leaseMs: number, owner?: string): Promise<boolean[]> {
+    if (owner !== undefined && !this.isLive(owner)) throw new ReplicaExpiredError(owner);
     const results: boolean[] = [];
     for (const { slot, maxInstances } of requests)
-      results.push(await this.acquireSlot(slot, maxInstances, leaseMs));
+      results.push(await this.acquireSlot(slot, maxInstances, leaseMs, owner));
     return results;
   }
 
@@ -234,6 +249,7 @@ class MemoryJobStore implements JobStore {
       const key = slotKey(slot);
       this.slotLeases.delete(key);
       this.slots.delete(key);
+      this.slotOwner.delete(key);
       const held = this.running.get(slot.jobId);
       held?.delete(slot.executionId);
       if (held?.size === 0) this.running.delete(slot.jobId);
@@ -258,13 +274,66 @@ class MemoryJobStore implements JobStore {
     return reaped;
   }
 
+  async heartbeat(life: ReplicaLife, ttlMs: number, first: boolean): Promise<boolean> {
+    if (!first && !this.isLive(life.id)) return false;
+    this.lives.set(life.id, this.clock.now() + ttlMs);
+    this.lifeInfo.set(life.id, { id: life.id, instance: life.instance, startedAt: life.startedAt });
+    return true;
+  }
+
+  async leave(lifeId: string): Promise<void> {
+    this.lives.delete(lifeId);
+    this.lifeInfo.delete(lifeId);
+  }
+
+  async reapDeadReplicas(limit: number): Promise<DeadReplica[]> {
+    const now = this.clock.now();
+    const dead: DeadReplica[] = [];
+    for (
+      let top = this.lives.peek();
+      top && top.score <= now && dead.length < limit;
+      top = this.lives.peek()
+    ) {
+      const life = this.lifeInfo.get(top.key) as ReplicaLife;
+      this.lives.delete(top.key);
+      this.lifeInfo.delete(top.key);
+      let claims = 0;
+      for (const [token, owner] of this.claimOwner) {
+        if (owner !== life.id) continue;
+        this.claimOwner.delete(token);
+        // Expired now: the next claimDue of any replica takes the fire back.
+        if (this.claimLeases.has(token)) this.claimLeases.set(token, now);
+        claims++;
+      }
+      const slots: Slot[] = [];
+      for (const [key, owner] of this.slotOwner)
+        if (owner === life.id) slots.push(this.slots.get(key) as Slot);
+      await this.releaseSlots(slots);
+      dead.push({ ...life, slots, claims });
+    }
+    return dead;
+  }
+
+  async replicas(): Promise<ReplicaStatus[]> {
+    const now = this.clock.now();
+    return [...this.lifeInfo.values()]
+      .map((life) => ({ ...life, expiresAt: this.lives.score(life.id) ?? 0 }))
+      .filter((life) => life.expiresAt > now)
+      .sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1));
+  }
+
   async close(): Promise<void> {}
+
+  private isLive(lifeId: string): boolean {
+    return (this.lives.score(lifeId) ?? Number.NEGATIVE_INFINITY) > this.clock.now();
+  }
 
   private commitOne(request: CommitRequest): CommitOutcome {
     const record = this.claims.get(request.token);
     if (!record || record.jobId !== request.jobId) return 'stale';
     this.claims.delete(request.token);
     this.claimLeases.delete(request.token);
+    this.claimOwner.delete(request.token);
     const job = this.jobs.get(request.jobId);
     if (!job) return 'removed';
     if (this.current.get(request.jobId) !== request.token) return 'superseded';
@@ -280,9 +349,10 @@ class MemoryJobStore implements JobStore {
     return 'committed';
   }
 
-  private issue(job: Job, now: number, leaseMs: number): Claim {
+  private issue(job: Job, now: number, leaseMs: number, owner: string | undefined): Claim {
     const token = `m${++this.fence}`;
     this.claims.set(token, { jobId: job.id });
+    if (owner !== undefined) this.claimOwner.set(token, owner);
     this.claimLeases.set(token, now + leaseMs);
     this.current.set(job.id, token);
     return { job: structuredClone(job), token };

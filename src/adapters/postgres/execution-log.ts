@@ -40,6 +40,7 @@ const COLUMNS = sql.raw(
     'duration_ms',
     'attempt',
     'instance',
+    'owner',
     '(extract(epoch from due_at) * 1000)::float8 as due_at',
     '(extract(epoch from covers_until) * 1000)::float8 as covers_until',
     'covered_fires',
@@ -62,6 +63,7 @@ interface RawRow {
   duration_ms: number | null;
   attempt: number;
   instance: string;
+  owner: string | null;
   due_at: number | string | null;
   covers_until: number | string | null;
   covered_fires: number;
@@ -88,6 +90,7 @@ function fromRaw(row: RawRow): Execution {
     durationMs: row.duration_ms,
     attempt: row.attempt,
     instance: row.instance,
+    owner: row.owner,
     dueAt: toMs(row.due_at),
     coversUntil: toMs(row.covers_until),
     coveredFires: row.covered_fires,
@@ -144,6 +147,7 @@ function insertJson(r: Execution): string {
     duration_ms: r.durationMs,
     attempt: r.attempt,
     instance: r.instance,
+    owner: r.owner ?? null,
     due_at: iso(r.dueAt),
     covers_until: iso(r.coversUntil),
     covered_fires: r.coveredFires,
@@ -175,14 +179,14 @@ function finishJson(u: ExecutionFinish): string {
  */
 function insertStatement(batch: string): SQL {
   return sql`insert into job_executions (id, job_id, job_name, task, status, trigger_kind, scheduled_for,
-  started_at, finished_at, duration_ms, attempt, instance, due_at, covers_until, covered_fires,
+  started_at, finished_at, duration_ms, attempt, instance, owner, due_at, covers_until, covered_fires,
   error_message, error_stack, result)
 select id, job_id, job_name, task, status, trigger_kind, scheduled_for,
-  started_at, finished_at, duration_ms, attempt, instance, due_at, covers_until, covered_fires,
+  started_at, finished_at, duration_ms, attempt, instance, owner, due_at, covers_until, covered_fires,
   error_message, error_stack, result
 from json_to_recordset(${batch}::text::json) as r (id uuid, job_id text, job_name text, task text,
   status text, trigger_kind text, scheduled_for timestamptz, started_at timestamptz, finished_at timestamptz,
-  duration_ms integer, attempt integer, instance text, due_at timestamptz, covers_until timestamptz,
+  duration_ms integer, attempt integer, instance text, owner text, due_at timestamptz, covers_until timestamptz,
   covered_fires integer, error_message text, error_stack text, result jsonb)
 on conflict (job_id, scheduled_for, attempt) do nothing
 returning id`;
@@ -302,7 +306,7 @@ export function createPostgresExecutionLog(
       for (const batch of jsonBatches(normalized, finishJson)) await run(finishStatement(batch));
     },
 
-    async claimPending(now, limit, instance) {
+    async claimPending(now, limit, instance, owner = null) {
       checkTime('now', now);
       checkLimit(limit);
       if (limit === 0) return [];
@@ -319,7 +323,7 @@ export function createPostgresExecutionLog(
   limit ${limit}
   for update skip locked
 )
-update job_executions set status = 'running', instance = ${instance}
+update job_executions set status = 'running', instance = ${instance}, owner = ${owner}
 from picked
 where id = picked_id and status = 'pending'
 returning ${COLUMNS}`);
@@ -343,6 +347,26 @@ where e.status = 'running' and coalesce(e.due_at, e.scheduled_for) < ${iso(older
 order by coalesce(e.due_at, e.scheduled_for), e.id
 limit ${limit}`);
       return rows.map(fromRaw);
+    },
+
+    async listRunningOf(owner, limit) {
+      checkLimit(limit);
+      if (limit === 0) return [];
+      const rows = await run<RawRow>(sql`select ${COLUMNS} from job_executions e
+where e.status = 'running' and e.owner = ${owner}
+order by coalesce(e.due_at, e.scheduled_for), e.id
+limit ${limit}`);
+      return rows.map(fromRaw);
+    },
+
+    async requeue(ids) {
+      const valid = normalizeIds(ids);
+      if (valid.length === 0) return [];
+      const rows = await run<RawRow>(sql`update job_executions
+set status = 'pending', owner = null, due_at = coalesce(due_at, scheduled_for)
+where id in (select value::uuid from ${textSet(valid)} as ids (value)) and status = 'running'
+returning ${COLUMNS}`);
+      return rows.map(fromRaw).sort(compareDue);
     },
 
     async get(id) {

@@ -37,6 +37,8 @@ export const jobExecutions = pgTable(
     durationMs: integer('duration_ms'),
     attempt: integer('attempt').notNull(),
     instance: text('instance').notNull(),
+    // The replica life holding a running row, so the cluster settles it when that life ends.
+    owner: text('owner'),
     // A pending retry's backoff end, or the fire's due time; null on rows written before it existed.
     dueAt: timestamp('due_at', ms),
     // A record covering a range of fires (scheduled_for = first, covers_until = last).
@@ -70,6 +72,8 @@ export const jobExecutions = pgTable(
     index('job_executions_running_idx')
       .on(sql`coalesce(${t.dueAt}, ${t.scheduledFor})`, t.id)
       .where(sql`${t.status} = 'running'`),
+    // listRunningOf: the running rows of a replica that died (a few per replica, never the history).
+    index('job_executions_owner_idx').on(t.owner).where(sql`${t.status} = 'running'`),
   ],
 );
 

@@ -42,3 +42,8 @@ export class StoreResetError extends UnavailableError {
 export function isEpochReply(error: unknown): boolean {
   return error instanceof Error && error.name === 'ReplyError' && /^EPOCH\b/.test(error.message);
 }
+
+/** The reply of scripts that refuse a replica life that is no longer live. */
+export function isFencedReply(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError' && /^FENCED\b/.test(error.message);
+}

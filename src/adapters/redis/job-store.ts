@@ -8,23 +8,26 @@
  * its fire is never in `due` at the same time as in a live claim.
  */
 import type { Redis } from 'ioredis';
-import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.ts';
+import { ConflictError, NotFoundError, ReplicaExpiredError, ValidationError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import type {
   Claim,
   ClaimBatch,
   CommitOutcome,
   CommitRequest,
+  DeadReplica,
   JobQuery,
   JobStore,
   Page,
   PoisonedClaim,
   QuarantineRequest,
+  ReplicaLife,
+  ReplicaStatus,
   Slot,
   SlotRequest,
 } from '../../core/ports.ts';
 import { DecodedJobs } from './decoded-jobs.ts';
-import { guard, isEpochReply, StoreResetError } from './errors.ts';
+import { guard, isEpochReply, isFencedReply, StoreResetError } from './errors.ts';
 import {
   checkDecoded,
   decodeJob,
@@ -43,13 +46,8 @@ import { listJobsScript } from './scripts/list-jobs.ts';
 import { openEpochScript } from './scripts/open-epoch.ts';
 import { quarantineScript } from './scripts/quarantine.ts';
 import { removeJobScript } from './scripts/remove-job.ts';
-import {
-  acquireSlotScript,
-  acquireSlotsScript,
-  heldSlotsScript,
-  reapSlotsScript,
-  renewSlotsScript,
-} from './scripts/slots.ts';
+import { heartbeatScript, liveReplicasScript, reapReplicasScript } from './scripts/replicas.ts';
+import { acquireSlotsScript, heldSlotsScript, reapSlotsScript, renewSlotsScript } from './scripts/slots.ts';
 import { updateJobScript } from './scripts/update-job.ts';
 
 export interface RedisJobStoreOptions {
@@ -190,19 +188,35 @@ class RedisJobStore implements JobStore {
     return decodeJob(json, next ?? null, version ?? null, paused === 1, info ?? null);
   }
 
-  async claimDue(limit: number, leaseMs: number, lookaheadMs = 0): Promise<ClaimBatch> {
+  async claimDue(limit: number, leaseMs: number, lookaheadMs = 0, owner = ''): Promise<ClaimBatch> {
     const k = this.keys;
     const epoch = await this.openEpoch();
-    const reply = (await this.runInEpoch(
-      epoch,
-      claimDueScript,
-      [k.due, k.claims, k.claimed, k.fence, k.jobs, k.next, k.ver, k.paused, k.pauseinfo, k.epoch],
-      [
-        Math.max(0, Math.floor(limit)),
-        Math.max(0, Math.floor(leaseMs)),
-        Math.max(0, Math.floor(lookaheadMs)),
+    const reply = (await this.fenced(owner, () =>
+      this.runInEpoch(
         epoch,
-      ],
+        claimDueScript,
+        [
+          k.due,
+          k.claims,
+          k.claimed,
+          k.fence,
+          k.jobs,
+          k.next,
+          k.ver,
+          k.paused,
+          k.pauseinfo,
+          k.epoch,
+          k.claimowner,
+          k.lives,
+        ],
+        [
+          Math.max(0, Math.floor(limit)),
+          Math.max(0, Math.floor(leaseMs)),
+          Math.max(0, Math.floor(lookaheadMs)),
+          epoch,
+          owner,
+        ],
+      ),
     )) as [number, ...(string | null)[]];
     const [now, ...rest] = reply;
     const claims: Claim[] = [];
@@ -226,7 +240,7 @@ class RedisJobStore implements JobStore {
     return { now: Number(now), claims, poisoned };
   }
 
-  async commit(requests: CommitRequest[]): Promise<CommitOutcome[]> {
+  async commit(requests: CommitRequest[], owner = ''): Promise<CommitOutcome[]> {
     if (requests.length === 0) return [];
     const k = this.keys;
     const args = requests.flatMap((r) => [r.jobId, r.token, encodeNext(r), encodeDueAt(r)]);
@@ -234,8 +248,8 @@ class RedisJobStore implements JobStore {
     return (await this.runInEpoch(
       epoch,
       commitScript,
-      [k.claims, k.claimed, k.jobs, k.next, k.due, k.paused, k.epoch],
-      [epoch, ...args],
+      [k.claims, k.claimed, k.jobs, k.next, k.due, k.paused, k.epoch, k.claimowner, k.lives],
+      [epoch, owner, ...args],
     )) as CommitOutcome[];
   }
 
@@ -244,7 +258,7 @@ class RedisJobStore implements JobStore {
     const k = this.keys;
     await this.run(
       quarantineScript,
-      [k.claims, k.claimed, k.jobs, k.ver, k.paused, k.due, k.pauseinfo],
+      [k.claims, k.claimed, k.jobs, k.ver, k.paused, k.due, k.pauseinfo, k.claimowner],
       [
         k.changed,
         this.instance,
@@ -279,21 +293,24 @@ class RedisJobStore implements JobStore {
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
-  async acquireSlot(slot: Slot, maxInstances: number, leaseMs: number): Promise<boolean> {
-    const acquired = await this.run(
-      acquireSlotScript,
-      [this.keys.running(slot.jobId), this.keys.slots],
-      [slot.executionId, slotMember(slot), maxInstances, leaseMs],
-    );
-    return acquired === 1;
+  async acquireSlot(slot: Slot, maxInstances: number, leaseMs: number, owner?: string): Promise<boolean> {
+    const [acquired] = await this.acquireSlots([{ slot, maxInstances }], leaseMs, owner);
+    return acquired === true;
   }
 
-  async acquireSlots(requests: SlotRequest[], leaseMs: number): Promise<boolean[]> {
+  async acquireSlots(requests: SlotRequest[], leaseMs: number, owner = ''): Promise<boolean[]> {
     if (requests.length === 0) return [];
-    const replies = (await this.run(
-      acquireSlotsScript,
-      [this.keys.slots, ...requests.map((r) => this.keys.running(r.slot.jobId))],
-      [leaseMs, ...requests.flatMap((r) => [r.slot.executionId, slotMember(r.slot), r.maxInstances])],
+    const k = this.keys;
+    const replies = (await this.fenced(owner, () =>
+      this.run(
+        acquireSlotsScript,
+        [k.slots, k.slotowner, k.lives, ...requests.map((r) => k.running(r.slot.jobId))],
+        [
+          leaseMs,
+          owner,
+          ...requests.flatMap((r) => [r.slot.executionId, slotMember(r.slot), r.maxInstances]),
+        ],
+      ),
     )) as number[];
     return replies.map((reply) => reply === 1);
   }
@@ -311,7 +328,9 @@ class RedisJobStore implements JobStore {
     if (slots.length === 0) return;
     const multi = this.redis.multi();
     for (const slot of slots) multi.zrem(this.keys.running(slot.jobId), slot.executionId);
-    multi.zrem(this.keys.slots, ...slots.map(slotMember));
+    const members = slots.map(slotMember);
+    multi.zrem(this.keys.slots, ...members);
+    multi.hdel(this.keys.slotowner, ...members);
     await guard(() => multi.exec());
   }
 
@@ -322,7 +341,11 @@ class RedisJobStore implements JobStore {
   }
 
   async reapExpiredSlots(limit: number): Promise<Slot[]> {
-    const members = (await this.run(reapSlotsScript, [this.keys.slots], [limit])) as string[];
+    const members = (await this.run(
+      reapSlotsScript,
+      [this.keys.slots, this.keys.slotowner],
+      [limit],
+    )) as string[];
     const slots = members.map(parseSlotMember);
     if (slots.length > 0) {
       // The running entries are expired already (they no longer count); this only tidies up.
@@ -331,6 +354,51 @@ class RedisJobStore implements JobStore {
       await guard(() => pipeline.exec());
     }
     return slots;
+  }
+
+  async heartbeat(life: ReplicaLife, ttlMs: number, first: boolean): Promise<boolean> {
+    const info = JSON.stringify({ id: life.id, instance: life.instance, startedAt: life.startedAt });
+    const k = this.keys;
+    const live = await this.run(
+      heartbeatScript,
+      [k.lives, k.lifeinfo],
+      [life.id, ttlMs, first ? '1' : '0', info],
+    );
+    return live === 1;
+  }
+
+  async leave(lifeId: string): Promise<void> {
+    await guard(() =>
+      this.redis.multi().zrem(this.keys.lives, lifeId).hdel(this.keys.lifeinfo, lifeId).exec(),
+    );
+  }
+
+  async reapDeadReplicas(limit: number): Promise<DeadReplica[]> {
+    const k = this.keys;
+    const reply = (await this.run(
+      reapReplicasScript,
+      [k.lives, k.lifeinfo, k.claims, k.claimowner, k.slots, k.slotowner],
+      [Math.max(0, Math.floor(limit)), k.runningPrefix],
+    )) as (string | number)[];
+    const dead: DeadReplica[] = [];
+    for (let i = 0; i < reply.length; ) {
+      const life = parseLife(String(reply[i]));
+      const claims = Number(reply[i + 1]);
+      const count = Number(reply[i + 2]);
+      const slots = reply.slice(i + 3, i + 3 + count).map((member) => parseSlotMember(String(member)));
+      dead.push({ ...life, claims, slots });
+      i += 3 + count;
+    }
+    return dead;
+  }
+
+  async replicas(): Promise<ReplicaStatus[]> {
+    const k = this.keys;
+    const reply = (await this.run(liveReplicasScript, [k.lives, k.lifeinfo], [])) as string[];
+    const live: ReplicaStatus[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2)
+      live.push({ ...parseLife(reply[i] as string), expiresAt: Number(reply[i + 1]) });
+    return live.sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1));
   }
 
   onScheduleChange(listener: () => void): () => void {
@@ -388,6 +456,16 @@ class RedisJobStore implements JobStore {
     });
   }
 
+  /** A script refusing a life that is no longer live: ReplicaExpiredError. */
+  private async fenced<T>(owner: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (isFencedReply(error)) throw new ReplicaExpiredError(owner);
+      throw error;
+    }
+  }
+
   private run(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
     return guard(() => runScript(this.redis, script, keys, args));
   }
@@ -431,6 +509,11 @@ function page(items: Job[], hasNextPage: boolean): Page<Job> {
 /** JSON, so any id or execution id survives; Lua only compares these members, never parses them. */
 function slotMember(slot: Slot): string {
   return JSON.stringify([slot.jobId, slot.executionId]);
+}
+
+function parseLife(json: string): ReplicaLife {
+  const life = JSON.parse(json) as Partial<ReplicaLife> & { id: string };
+  return { id: life.id, instance: life.instance ?? life.id, startedAt: life.startedAt ?? 0 };
 }
 
 function parseSlotMember(member: string): Slot {

@@ -27,6 +27,14 @@ export interface JobStoreKeys {
   epoch: string;
   /** zset JSON [jobId, executionId] -> lease expiry, for reaping */
   slots: string;
+  /** zset replica life id -> heartbeat expiry; hash life id -> JSON ReplicaLife */
+  lives: string;
+  lifeinfo: string;
+  /** hash claim member / slot member -> the replica life holding it */
+  claimowner: string;
+  slotowner: string;
+  /** prefix of the running:<jobId> keys, for scripts that find them from a slot member */
+  runningPrefix: string;
   /** pub/sub channel: the schedule changed */
   changed: string;
   /** zset executionId -> lease expiry: the job's held maxInstances slots */
@@ -55,6 +63,11 @@ export function jobStoreKeys(prefix: string): JobStoreKeys {
     fence: `${tag}:fence`,
     epoch: `${tag}:epoch`,
     slots: `${tag}:slots`,
+    lives: `${tag}:lives`,
+    lifeinfo: `${tag}:lifeinfo`,
+    claimowner: `${tag}:claimowner`,
+    slotowner: `${tag}:slotowner`,
+    runningPrefix: `${tag}:running:`,
     changed: `${tag}:changed`,
     running: (jobId) => `${tag}:running:${jobId}`,
   };

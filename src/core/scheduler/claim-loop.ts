@@ -26,6 +26,8 @@ export interface ClaimLoopOptions {
   outbox: Outbox;
   events: SchedulerEvents;
   logger: Logger;
+  /** The replica life claims are taken under (see Liveness). */
+  owner: () => string | undefined;
   claimBatchSize: number;
   claimLeaseMs: number;
   maxSleepMs: number;
@@ -107,7 +109,7 @@ export class ClaimLoop {
       let batch: ClaimBatch;
       try {
         await this.o.pipeline.retryCommits(this.o.clock.now());
-        batch = await this.o.store.claimDue(this.o.claimBatchSize, this.o.claimLeaseMs, lookahead);
+        batch = await this.o.store.claimDue(this.o.claimBatchSize, this.o.claimLeaseMs, lookahead, this.o.owner());
       } catch (error) {
         this.failed(error, 'claim');
         break;

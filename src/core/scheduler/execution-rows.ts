@@ -10,6 +10,8 @@ import type { ExecutionFinish } from '../ports.ts';
 
 export interface RowContext {
   instance: string;
+  /** The replica life that will run the row (runRow); final and pending rows have none. */
+  owner?: string | null;
   now: number;
   /** Reuse the id of an earlier attempt to write this row (a write whose reply was lost). */
   id?: string;
@@ -25,6 +27,7 @@ function base(job: Job, scheduledFor: number, triggerKind: TriggerKind, attempt:
     scheduledFor,
     attempt,
     instance: ctx.instance,
+    owner: null as string | null,
     durationMs: null,
     result: null,
     coversUntil: null,
@@ -43,6 +46,7 @@ export function runRow(
   return {
     ...base(job, fire.scheduledFor, triggerKind, attempt, ctx),
     status: 'running',
+    owner: ctx.owner ?? null,
     startedAt: null,
     finishedAt: null,
     dueAt: fire.dueAt,
@@ -92,6 +96,7 @@ export function retryRow(failed: Execution, dueAt: number, ctx: RowContext): Exe
     triggerKind: 'retry',
     attempt: failed.attempt + 1,
     instance: ctx.instance,
+    owner: null,
     startedAt: null,
     finishedAt: null,
     durationMs: null,

@@ -19,6 +19,7 @@ export interface ExtraRunsOptions {
   runner: Runner;
   outbox: Outbox;
   instance: string;
+  owner: () => string | undefined;
   slotLeaseMs: number;
   /** Longest time between two looks for pending retries written by another replica. */
   pollMs: number;
@@ -59,7 +60,7 @@ export class ExtraRuns {
     this.noted = Number.POSITIVE_INFINITY;
     let rows: Execution[];
     try {
-      rows = await this.o.log.claimPending(horizon, CLAIM_LIMIT, this.o.instance);
+      rows = await this.o.log.claimPending(horizon, CLAIM_LIMIT, this.o.instance, this.o.owner());
       if (rows.length === CLAIM_LIMIT) this.nextLook = now;
       else {
         const next = await this.o.log.nextPendingAt();
@@ -103,10 +104,11 @@ export class ExtraRuns {
    */
   async runNow(job: Job): Promise<Execution | null> {
     const now = this.o.clock.now();
-    const ctx = { instance: this.o.instance, now };
+    const owner = this.o.owner();
+    const ctx = { instance: this.o.instance, owner, now };
     const execution = runRow(job, { scheduledFor: now, dueAt: now }, 'manual', 1, ctx);
     const slot = { jobId: job.id, executionId: execution.id };
-    const held = await this.o.store.acquireSlot(slot, job.maxInstances, this.o.slotLeaseMs);
+    const held = await this.o.store.acquireSlot(slot, job.maxInstances, this.o.slotLeaseMs, owner);
     const row = held
       ? execution
       : notRunRow(job, now, 'skipped', `maxInstances (${job.maxInstances}) were all busy`, 'manual', 1, {

@@ -37,6 +37,8 @@ export interface PipelineOptions {
   clock: StoreClock;
   runner: Runner;
   instance: string;
+  /** The replica life rows, claims and commits are made under (see Liveness). */
+  owner: () => string | undefined;
   logger: Logger;
   events: SchedulerEvents;
   publish: (event: BusEvent) => void;
@@ -84,7 +86,7 @@ export class FirePipeline {
   /** Decides, records and dispatches a claimed batch. Returns how many runs were dispatched. */
   async process(batch: ClaimBatch, horizon: number): Promise<number> {
     const now = batch.now;
-    const ctx = { instance: this.o.instance, now };
+    const ctx = { instance: this.o.instance, owner: this.o.owner(), now };
     const quarantine: { request: QuarantineRequest; job: Job | null }[] = batch.poisoned.map((p) => ({
       request: {
         jobId: p.jobId,
@@ -210,7 +212,7 @@ export class FirePipeline {
     const commits = decided.map((d) => d.commit);
     let outcomes: CommitOutcome[];
     try {
-      outcomes = await this.retrying('commit', () => this.o.store.commit(commits), backoff);
+      outcomes = await this.retrying('commit', () => this.o.store.commit(commits, this.o.owner()), backoff);
     } catch {
       for (const d of decided) {
         this.failedCommits.push({ request: d.commit, claim: d.claim });
@@ -268,7 +270,7 @@ export class FirePipeline {
       dueAt: job.dueAt,
     }));
     try {
-      await this.o.store.commit(requests);
+      await this.o.store.commit(requests, this.o.owner());
     } catch (error) {
       // Their leases run out and the claims are taken back then.
       this.o.events.emit('error', { error, during: 'release claims' });

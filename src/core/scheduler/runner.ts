@@ -5,6 +5,7 @@
  * stored: a slow history write must not make the next fire of the job SKIPPED. The outbox (and
  * the sweep's staleness margin) keep the row accounted meanwhile.
  */
+import { ReplicaExpiredError } from '../errors.ts';
 import type { SchedulerEvents } from '../events.ts';
 import type { Execution, ExecutionError } from '../execution.ts';
 import type { RunOutcome } from '../executor.ts';
@@ -23,6 +24,8 @@ export interface RunnerOptions {
   tasks: TaskResolver;
   logger: Logger;
   instance: string;
+  /** The replica life the slots are taken under (see Liveness). */
+  owner: () => string | undefined;
   slotLeaseMs: number;
   outbox: Outbox;
   events: SchedulerEvents;
@@ -106,6 +109,23 @@ export class Runner {
       const sleep = this.o.clock.sleep(Math.min(10, deadline - this.o.clock.local.now()));
       await sleep.done;
     }
+  }
+
+  /**
+   * This replica's life was declared dead: runs not started are dropped without a record (the
+   * cluster gave their rows to a live replica). Returns how many runs are in flight; they go on, and
+   * their results are written only where the cluster has not settled their rows.
+   */
+  dropWaiting(): number {
+    let inFlight = 0;
+    for (const run of [...this.runs.values()]) {
+      if (run.phase === 'running') inFlight++;
+      else {
+        run.cancelStart?.();
+        this.end(run);
+      }
+    }
+    return inFlight;
   }
 
   /** Abort every run left and record it abandoned (graceful stop past its deadline). */
@@ -206,8 +226,14 @@ export class Runner {
       acquired = await this.o.store.acquireSlots(
         runs.map((run) => ({ slot: run.slot, maxInstances: run.job.maxInstances })),
         this.o.slotLeaseMs,
+        this.o.owner(),
       );
     } catch (error) {
+      if (error instanceof ReplicaExpiredError) {
+        // Taken under a life the cluster declared dead: their rows are a live replica's now.
+        for (const run of runs) if (run.phase === 'waiting') this.end(run);
+        return;
+      }
       this.o.events.emit('error', { error, during: 'acquire slots' });
       for (const run of runs) this.slotUnavailable(run, error);
       return;

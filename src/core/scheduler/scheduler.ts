@@ -20,6 +20,7 @@ import type { Logger, TaskResolver } from '../task.ts';
 import { ClaimLoop } from './claim-loop.ts';
 import { ExtraRuns } from './extra-runs.ts';
 import { FirePipeline } from './fire-pipeline.ts';
+import { Liveness } from './liveness.ts';
 import { Outbox, type OutboxItem } from './outbox.ts';
 import { Runner } from './runner.ts';
 import { SlotKeeper } from './slot-keeper.ts';
@@ -41,6 +42,8 @@ export interface SchedulerOptions {
   claimLeaseMs?: number;
   slotLeaseMs?: number;
   reapIntervalMs?: number;
+  /** How long a heartbeat keeps this replica live; a dead replica's work is taken over past it. */
+  livenessTtlMs?: number;
   /** A running row this long past its due time that no live run holds is settled as abandoned. */
   staleRunningMs?: number;
   /** Upper bound of the adaptive lookahead. */
@@ -53,6 +56,8 @@ export interface SchedulerOptions {
 type State = 'idle' | 'running' | 'stopping' | 'stopped';
 
 const DEFAULT_SLOT_LEASE_MS = 5_000;
+/** Heartbeats come every second: a replica is declared dead after about three missed ones. */
+const DEFAULT_LIVENESS_TTL_MS = 3_000;
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -82,6 +87,7 @@ export class Scheduler {
   private readonly extra: ExtraRuns;
   private readonly loop: ClaimLoop;
   private readonly keeper: SlotKeeper;
+  private readonly liveness: Liveness;
   private readonly unsubscribe: (() => void)[] = [];
   private state: State = 'idle';
 
@@ -101,6 +107,22 @@ export class Scheduler {
     this.clock = new StoreClock(local, () => this.store.now());
     const publishExecution = (type: ExecutionEventType, execution: Execution) =>
       this.publish({ stream: 'execution', type, at: this.clock.now(), execution });
+    this.liveness = new Liveness({
+      store: this.store,
+      log: this.log,
+      clock: this.clock,
+      instance: this.instance,
+      ttlMs: options.livenessTtlMs ?? DEFAULT_LIVENESS_TTL_MS,
+      logger: this.logger,
+      events: this.events,
+      publishExecution,
+      onLifeEnded: () => this.runner.dropWaiting(),
+      onRequeued: (dueAt) => {
+        this.extra.noteRetry(dueAt);
+        this.wake();
+      },
+    });
+    const owner = () => this.liveness.id;
     this.outbox = new Outbox({
       log: this.log,
       clock: local,
@@ -114,6 +136,7 @@ export class Scheduler {
       tasks: this.tasks,
       logger: this.logger,
       instance: this.instance,
+      owner,
       slotLeaseMs,
       outbox: this.outbox,
       events: this.events,
@@ -127,6 +150,7 @@ export class Scheduler {
       runner: this.runner,
       outbox: this.outbox,
       instance: this.instance,
+      owner,
       slotLeaseMs,
       pollMs: maxSleepMs,
       events: this.events,
@@ -138,6 +162,7 @@ export class Scheduler {
       clock: this.clock,
       runner: this.runner,
       instance: this.instance,
+      owner,
       logger: this.logger,
       events: this.events,
       publish: (event) => this.publish(event),
@@ -151,6 +176,7 @@ export class Scheduler {
       outbox: this.outbox,
       events: this.events,
       logger: this.logger,
+      owner,
       claimBatchSize: options.claimBatchSize ?? 1_000,
       claimLeaseMs: options.claimLeaseMs ?? 30_000,
       maxSleepMs,
@@ -162,6 +188,7 @@ export class Scheduler {
       clock: this.clock,
       runner: this.runner,
       outbox: this.outbox,
+      liveness: this.liveness,
       slotLeaseMs,
       reapIntervalMs: options.reapIntervalMs ?? 1_000,
       // Longer than a slot lease: a live replica's row may wait this long for a slow result write.
@@ -192,9 +219,12 @@ export class Scheduler {
     if (off) this.unsubscribe.push(off);
     this.events.emit('started', { instance: this.instance });
     // Learn the store's clock before the first claim, so the first fires start on time too.
+    // and join the cluster before claiming, so every claim is tied to this replica's life.
     void this.clock
       .sync(3)
       .catch((error: unknown) => this.events.emit('error', { error, during: 'clock sync' }))
+      .then(() => this.liveness.beat())
+      .catch((error: unknown) => this.events.emit('error', { error, during: 'heartbeat' }))
       .finally(() => {
         if (this.state !== 'running') return;
         this.keeper.start();

@@ -9,6 +9,7 @@ import type { TimerHandle } from '../clock.ts';
 import type { SchedulerEvents } from '../events.ts';
 import type { Execution } from '../execution.ts';
 import type { ExecutionEventType, ExecutionLog, JobStore } from '../ports.ts';
+import type { Liveness } from './liveness.ts';
 import type { Outbox } from './outbox.ts';
 import type { Runner } from './runner.ts';
 import type { StoreClock } from './store-clock.ts';
@@ -19,6 +20,7 @@ export interface SlotKeeperOptions {
   clock: StoreClock;
   runner: Runner;
   outbox: Outbox;
+  liveness: Liveness;
   slotLeaseMs: number;
   reapIntervalMs: number;
   /** A running row this much past its due time with no held slot is settled as abandoned. */
@@ -45,12 +47,13 @@ export class SlotKeeper {
     this.run();
   }
 
-  /** Stops after the round in flight. */
+  /** Stops after the round in flight, and ends this replica's life in the store. */
   async stop(): Promise<void> {
     this.active = false;
     if (this.timer !== undefined) this.o.clock.local.clearTimeout(this.timer);
     this.timer = undefined;
     await this.current;
+    await this.o.liveness.leave().catch((error: unknown) => this.o.events.emit('error', { error, during: 'leave' }));
   }
 
   private async renew(): Promise<void> {
@@ -62,7 +65,11 @@ export class SlotKeeper {
     this.current = this.round().finally(() => {
       this.current = null;
       if (!this.active) return;
-      const every = Math.min(Math.floor(this.o.slotLeaseMs / 3), this.o.reapIntervalMs);
+      const every = Math.min(
+        Math.floor(this.o.slotLeaseMs / 3),
+        Math.floor(this.o.liveness.ttlMs / 3),
+        this.o.reapIntervalMs,
+      );
       this.timer = this.o.clock.local.setTimeout(() => this.run(), every);
     });
   }
@@ -70,6 +77,12 @@ export class SlotKeeper {
   private async round(): Promise<void> {
     try {
       await this.o.clock.sync(1);
+      // First, and on its own: a failing sweep must not stop this replica's heartbeat.
+      await this.o.liveness.beat();
+    } catch (error) {
+      this.o.events.emit('error', { error, during: 'heartbeat' });
+    }
+    try {
       await this.renew();
       const now = this.o.clock.local.now();
       if (now - this.lastSweep < this.o.reapIntervalMs) return;

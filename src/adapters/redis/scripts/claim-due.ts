@@ -1,5 +1,6 @@
 import type { LuaScript } from '../run-script.ts';
 import { LUA_NOW } from './now.ts';
+import { LUA_LIVE } from './replicas.ts';
 
 /**
  * claimDue: take back expired claims, then take due jobs, each under a new fencing token.
@@ -15,10 +16,13 @@ import { LUA_NOW } from './now.ts';
  * KEYS[8] paused   set of paused ids
  * KEYS[9] pauseinfo  hash id -> pause info JSON
  * KEYS[10] epoch   the store's epoch marker
+ * KEYS[11] claimowner  hash claim member -> replica life holding it
+ * KEYS[12] lives   zset replica life -> heartbeat expiry
  * ARGV[1] limit    max claims returned
  * ARGV[2] leaseMs  lease of each new claim
  * ARGV[3] lookaheadMs  also take jobs due up to now + lookaheadMs
  * ARGV[4] epoch    the epoch expected: an error reply EPOCH when the marker differs or is gone
+ * ARGV[5] owner    the claiming replica life ('' = none): an error reply FENCED when it is not live
  * Returns {now, id, token, json, next, version, pause info, id, token, ...}: 6 per claim.
  * Tokens are "<epoch>:<n>", so a counter restarted by a reset never hands out a token again.
  */
@@ -26,6 +30,9 @@ export const claimDueScript: LuaScript = {
   name: 'claimDue',
   lua: `if redis.call('GET', KEYS[10]) ~= ARGV[4] then return redis.error_reply('EPOCH store reset') end
 ${LUA_NOW}
+${LUA_LIVE}
+local owner = ARGV[5] or ''
+if owner ~= '' and not live(KEYS[12], owner, now) then return redis.error_reply('FENCED replica life ended') end
 local limit = tonumber(ARGV[1])
 local expiry = now + tonumber(ARGV[2])
 local ids = {}
@@ -34,6 +41,7 @@ if limit > 0 then
   local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, limit)
   for _, member in ipairs(expired) do
     redis.call('ZREM', KEYS[2], member)
+    redis.call('HDEL', KEYS[11], member)
     local id, token = string.match(member, '^(.*)|([^|]*)$')
     if redis.call('HGET', KEYS[3], id) == token then
       if redis.call('SISMEMBER', KEYS[8], id) == 0 and redis.call('HEXISTS', KEYS[5], id) == 1 then
@@ -59,6 +67,7 @@ local last = redis.call('INCRBY', KEYS[4], #ids)
 for i, id in ipairs(ids) do
   local token = ARGV[4] .. ':' .. string.format('%d', last - #ids + i)
   redis.call('ZADD', KEYS[2], expiry, id .. '|' .. token)
+  if owner ~= '' then redis.call('HSET', KEYS[11], id .. '|' .. token, owner) end
   redis.call('HSET', KEYS[3], id, token)
   out[#out + 1] = id
   out[#out + 1] = token

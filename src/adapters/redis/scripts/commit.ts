@@ -1,4 +1,6 @@
 import type { LuaScript } from '../run-script.ts';
+import { LUA_NOW } from './now.ts';
+import { LUA_LIVE } from './replicas.ts';
 
 /**
  * commit: finish a batch of claims, one outcome per request, in order.
@@ -14,29 +16,41 @@ import type { LuaScript } from '../run-script.ts';
  * KEYS[5] due      zset id -> dueAt
  * KEYS[6] paused   set of paused ids
  * KEYS[7] epoch    the store's epoch marker
+ * KEYS[8] claimowner  hash claim member -> replica life
+ * KEYS[9] lives    zset replica life -> heartbeat expiry
  * ARGV[1] epoch    the epoch expected: an error reply EPOCH when the marker differs or is gone
+ * ARGV[2] owner    the committing life ('' = none): when it is not live every outcome is stale
  * ARGV    then 4 per request: id, token, new next ("" = finished), new dueAt ("" = none)
  * Returns {outcome, ...}.
  */
 export const commitScript: LuaScript = {
   name: 'commit',
   lua: `if redis.call('GET', KEYS[7]) ~= ARGV[1] then return redis.error_reply('EPOCH store reset') end
+${LUA_NOW}
+${LUA_LIVE}
 local out = {}
-for i = 2, #ARGV, 4 do
+local fenced = ARGV[2] ~= '' and not live(KEYS[9], ARGV[2], now)
+for i = 3, #ARGV, 4 do
   local id, token, nxt, dueAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  if redis.call('ZREM', KEYS[1], id .. '|' .. token) == 0 then
+  -- A life declared dead had its claims released: they may be another replica's fires by now.
+  if fenced then
     out[#out + 1] = 'stale'
-  elseif redis.call('HEXISTS', KEYS[3], id) == 0 then
-    out[#out + 1] = 'removed'
-  elseif redis.call('HGET', KEYS[2], id) ~= token then
-    out[#out + 1] = 'superseded'
+  elseif redis.call('ZREM', KEYS[1], id .. '|' .. token) == 0 then
+    out[#out + 1] = 'stale'
   else
-    redis.call('HDEL', KEYS[2], id)
-    redis.call('HSET', KEYS[4], id, nxt)
-    if dueAt ~= '' and redis.call('SISMEMBER', KEYS[6], id) == 0 then
-      redis.call('ZADD', KEYS[5], dueAt, id)
+    redis.call('HDEL', KEYS[8], id .. '|' .. token)
+    if redis.call('HEXISTS', KEYS[3], id) == 0 then
+      out[#out + 1] = 'removed'
+    elseif redis.call('HGET', KEYS[2], id) ~= token then
+      out[#out + 1] = 'superseded'
+    else
+      redis.call('HDEL', KEYS[2], id)
+      redis.call('HSET', KEYS[4], id, nxt)
+      if dueAt ~= '' and redis.call('SISMEMBER', KEYS[6], id) == 0 then
+        redis.call('ZADD', KEYS[5], dueAt, id)
+      end
+      out[#out + 1] = 'committed'
     end
-    out[#out + 1] = 'committed'
   end
 end
 return out

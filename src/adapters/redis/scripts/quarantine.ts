@@ -8,7 +8,7 @@ import type { LuaScript } from '../run-script.ts';
  * a corrupt one cannot make the whole batch fail.
  *
  * KEYS[1] claims, KEYS[2] claimed, KEYS[3] jobs, KEYS[4] ver, KEYS[5] paused, KEYS[6] due,
- * KEYS[7] pauseinfo
+ * KEYS[7] pauseinfo, KEYS[8] claimowner
  * ARGV[1] change channel, ARGV[2] change message, then 3 per request: id, token, pause info JSON
  * Returns how many jobs were paused.
  */
@@ -21,6 +21,7 @@ for i = 3, #ARGV, 3 do
   if redis.call('HGET', KEYS[2], id) == token and redis.call('ZSCORE', KEYS[1], member)
     and redis.call('HEXISTS', KEYS[3], id) == 1 then
     redis.call('ZREM', KEYS[1], member)
+    redis.call('HDEL', KEYS[8], member)
     redis.call('HDEL', KEYS[2], id)
     redis.call('SADD', KEYS[5], id)
     redis.call('ZREM', KEYS[6], id)

@@ -1,50 +1,35 @@
 import type { LuaScript } from '../run-script.ts';
 import { LUA_NOW } from './now.ts';
+import { LUA_LIVE } from './replicas.ts';
 
 /**
- * acquireSlot: take one of a job's maxInstances slots. Expired entries stop counting (they are
- * dropped from running:<job> but stay in slots until reaped, so their executions get abandoned).
- * Re-acquiring a slot already held renews it.
+ * acquireSlots: take one of each job's maxInstances slots, decided in order. Expired entries stop
+ * counting (they are dropped from running:<job> but stay in slots until reaped, so their executions
+ * get abandoned). Re-acquiring a slot already held renews it. With an owner, the slots are held by
+ * that replica life, and nothing is taken when it is no longer live (error reply FENCED).
  *
- * KEYS[1] running:<jobId>  zset executionId -> lease expiry
- * KEYS[2] slots            zset slot member -> lease expiry
- * ARGV[1] executionId, ARGV[2] slot member, ARGV[3] maxInstances, ARGV[4] leaseMs
- * Returns 1 acquired, 0 all slots held.
- */
-export const acquireSlotScript: LuaScript = {
-  name: 'acquireSlot',
-  lua: `${LUA_NOW}
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
-  return 0
-end
-local expiry = now + tonumber(ARGV[4])
-redis.call('ZADD', KEYS[1], expiry, ARGV[1])
-redis.call('ZADD', KEYS[2], expiry, ARGV[2])
-return 1
-`,
-};
-
-/**
- * acquireSlots: acquireSlot for many slots in one call, decided in order.
- *
- * KEYS[1] slots, KEYS[2..n+1] running:<jobId> of each request
- * ARGV[1] leaseMs, then 3 per request: executionId, slot member, maxInstances
+ * KEYS[1] slots, KEYS[2] slotowner, KEYS[3] lives, KEYS[4..n+3] running:<jobId> of each request
+ * ARGV[1] leaseMs, ARGV[2] owner ('' = none), then 3 per request: executionId, slot member, maxInstances
  * Returns one 1/0 per request.
  */
 export const acquireSlotsScript: LuaScript = {
   name: 'acquireSlots',
   lua: `${LUA_NOW}
+${LUA_LIVE}
+local owner = ARGV[2]
+if owner ~= '' and not live(KEYS[3], owner, now) then return redis.error_reply('FENCED replica life ended') end
 local expiry = now + tonumber(ARGV[1])
 local out = {}
-for i = 2, #KEYS do
-  local running, execution, member, max = KEYS[i], ARGV[3 * i - 4], ARGV[3 * i - 3], tonumber(ARGV[3 * i - 2])
+for i = 4, #KEYS do
+  local at = 3 * (i - 4) + 3
+  local running, execution, member, max = KEYS[i], ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2])
   redis.call('ZREMRANGEBYSCORE', running, '-inf', now)
   if not redis.call('ZSCORE', running, execution) and redis.call('ZCARD', running) >= max then
     out[#out + 1] = 0
   else
     redis.call('ZADD', running, expiry, execution)
     redis.call('ZADD', KEYS[1], expiry, member)
+    if owner ~= '' then redis.call('HSET', KEYS[2], member, owner) end
     out[#out + 1] = 1
   end
 end
@@ -74,7 +59,7 @@ return #KEYS - 1
  * reapSlots: remove and return up to `limit` slots whose lease expired. Atomic, so two reapers
  * never both report the same slot; the caller then clears their running:<job> entries.
  *
- * KEYS[1] slots
+ * KEYS[1] slots, KEYS[2] slotowner
  * ARGV[1] limit
  * Returns the slot members.
  */
@@ -82,7 +67,10 @@ export const reapSlotsScript: LuaScript = {
   name: 'reapSlots',
   lua: `${LUA_NOW}
 local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
-for _, member in ipairs(members) do redis.call('ZREM', KEYS[1], member) end
+for _, member in ipairs(members) do
+  redis.call('ZREM', KEYS[1], member)
+  redis.call('HDEL', KEYS[2], member)
+end
 return members
 `,
 };

@@ -1,0 +1,2 @@
+ALTER TABLE "job_executions" ADD COLUMN "owner" text;--> statement-breakpoint
+CREATE INDEX "job_executions_owner_idx" ON "job_executions" USING btree ("owner") WHERE "job_executions"."status" = 'running';
