@@ -1,15 +1,15 @@
 /**
- * Bearer tokens with ordered scopes: read < operate < admin. Every root field calls
- * `requireScope` before it does anything, so a denied request has no side effect.
+ * Bearer tokens and what their scopes allow. Each field declares the scope it needs through the
+ * Pothos scope-auth plugin (`authScopes`, builder.ts; queries and subscriptions need read,
+ * mutations admin unless they declare less with mutationScope); the plugin asks grantedScopes
+ * which scopes a request holds, and a refusal is the error `denial` builds.
  *
  * Tokens are compared by their SHA-256 digest, so how long a lookup takes says nothing about
  * how much of a guessed token was right.
  */
+import { type AuthFailure, AuthScopeFailureType } from '@pothos/plugin-scope-auth';
+import { SCOPES, type Scope, scopeIncludes } from '../scope.ts';
 import { clientError } from './errors.ts';
-
-export type Scope = 'read' | 'operate' | 'admin';
-export const SCOPES: readonly Scope[] = ['read', 'operate', 'admin'];
-const RANK: Record<Scope, number> = { read: 1, operate: 2, admin: 3 };
 
 export interface Auth {
   /** null: nothing may be done. */
@@ -28,27 +28,31 @@ export interface TokenTable {
   authenticate(credential: string | null): Promise<Auth>;
 }
 
-/**
- * The scope each mutation needs; every query and subscription field needs read. A mutation missing
- * here needs admin (deny by default).
- */
-export const MUTATION_SCOPES: Readonly<Record<string, Scope>> = {
-  createSubscriptionToken: 'read',
-  pauseJob: 'operate',
-  resumeJob: 'operate',
-  runJobNow: 'operate',
-  addJob: 'admin',
-  updateJob: 'admin',
-  rescheduleJob: 'admin',
-  removeJob: 'admin',
-};
-
-export function scopeOf(operation: 'query' | 'mutation' | 'subscription', field: string): Scope {
-  return operation === 'mutation' ? (MUTATION_SCOPES[field] ?? 'admin') : 'read';
+/** Field options for a mutation that needs less than admin, the Mutation type's default. */
+export function mutationScope(scope: Exclude<Scope, 'admin'>) {
+  return { skipTypeScopes: true, authScopes: { [scope]: true } as Partial<Record<Scope, boolean>> };
 }
 
-export function isScope(value: unknown): value is Scope {
-  return typeof value === 'string' && Object.hasOwn(RANK, value);
+/** The scope-auth plugin's view of a request: which scopes it holds (each includes those below it). */
+export function grantedScopes(auth: Auth): Record<Scope, boolean> {
+  const held = auth.scope;
+  return Object.fromEntries(SCOPES.map((s) => [s, held !== null && scopeIncludes(held, s)])) as Record<
+    Scope,
+    boolean
+  >;
+}
+
+/** The scope a scope-auth failure was missing; admin when it does not say (deny by default). */
+export function scopeOfFailure(failure: AuthFailure): Scope {
+  if (failure.kind === AuthScopeFailureType.AuthScope) return failure.scope as Scope;
+  if (
+    failure.kind === AuthScopeFailureType.AnyAuthScopes ||
+    failure.kind === AuthScopeFailureType.AllAuthScopes
+  ) {
+    const first = failure.failures[0];
+    if (first) return scopeOfFailure(first);
+  }
+  return 'admin';
 }
 
 export async function digest(token: string): Promise<string> {
@@ -88,22 +92,26 @@ export function createTokenTable(
   };
 }
 
-/**
- * Throws UNAUTHENTICATED or FORBIDDEN unless `auth` holds at least `needed`. Every root resolver
- * calls it first; authorizeOperation (operation-auth.ts) has already checked the whole operation.
- */
-export function requireScope(ctx: { auth: Auth }, needed: Scope, field: string): void {
-  const { scope, via } = ctx.auth;
+/** UNAUTHENTICATED or FORBIDDEN unless `auth` holds at least `needed`; null when it does. */
+export function denial(auth: Auth, needed: Scope, field: string) {
+  const { scope, via } = auth;
   if (scope === null) {
     const message =
       via === 'unknown-token'
         ? 'the bearer token is not valid'
         : 'authentication required: send "Authorization: Bearer <token>"';
-    throw clientError('UNAUTHENTICATED', message);
+    return clientError('UNAUTHENTICATED', message);
   }
-  if (RANK[scope] < RANK[needed]) {
-    throw clientError('FORBIDDEN', `"${field}" needs the ${needed} scope; this request has ${scope}`, {
+  if (!scopeIncludes(scope, needed)) {
+    return clientError('FORBIDDEN', `"${field}" needs the ${needed} scope; this request has ${scope}`, {
       requiredScope: needed,
     });
   }
+  return null;
+}
+
+/** Throws the denial, if any. */
+export function requireScope(ctx: { auth: Auth }, needed: Scope, field: string): void {
+  const error = denial(ctx.auth, needed, field);
+  if (error) throw error;
 }

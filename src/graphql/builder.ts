@@ -1,28 +1,57 @@
 /**
- * The Pothos builder and nothing else: the typed context, the two scalars and the root types.
- * Every domain file (job.ts, execution.ts, ...) adds its types and root fields to this builder;
- * schema.ts imports them all and builds the schema.
+ * The Pothos builder and nothing else: the plugins, the typed context, the two scalars and the
+ * root types. Every domain file (job.ts, execution.ts, ...) adds its types and root fields to this
+ * builder; schema.ts imports them all and builds the schema.
+ *
+ * Plugins: scope-auth checks the scope each field declares (`authScopes`; the root types set the
+ * default, auth.ts says which), relay builds the connection, edge and PageInfo types
+ * (connection.ts), dataloader batches the per-row lookups (`t.loadable`).
  */
 import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { Kind, type ValueNode } from 'graphql';
 import { ValidationError } from '../core/errors.ts';
 import type { JsonValue } from '../core/json.ts';
 import { parseInstant } from '../core/triggers/compile.ts';
 import { exceedsJsonDepth, JSON_DEPTH_LIMIT, MAX_JSON_DEPTH } from '../core/validate.ts';
+import type { Scope } from '../scope.ts';
+import { denial, grantedScopes, scopeOfFailure } from './auth.ts';
 import type { GraphQLContext } from './context.ts';
 import { clientError } from './errors.ts';
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
+  // `authScopes: { operate: true }`: the field needs operate (or a scope that includes it).
+  AuthScopes: Record<Scope, boolean>;
   // Fields are non-null unless they say otherwise: the schema then states what can be missing.
   DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
   Scalars: {
     ID: { Input: string; Output: string };
     /** Epoch milliseconds inside, ISO 8601 on the wire. */
     DateTime: { Input: number; Output: number };
     JSON: { Input: JsonValue; Output: JsonValue };
   };
-}>({ defaultFieldNullability: false });
+}>({
+  plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => grantedScopes(ctx.auth),
+    // A subscription is checked once when it starts, not at every event.
+    authorizeOnSubscribe: true,
+    // The same UNAUTHENTICATED / FORBIDDEN errors the operation check (operation-auth.ts) gives.
+    unauthorizedError: (_parent, ctx, info, result) =>
+      denial(ctx.auth, scopeOfFailure(result.failure), info.fieldName) ?? result.message,
+  },
+  relay: {
+    pageInfoTypeOptions: { description: 'Relay page info. Pass endCursor as `after` to get the next page.' },
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+  },
+});
 
 function badInput(message: string) {
   return clientError('BAD_USER_INPUT', message);
@@ -116,6 +145,8 @@ builder.scalarType('JSON', {
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+// Deny by default: every query and subscription field needs read, every mutation admin unless it
+// declares less (mutationScope in auth.ts).
+builder.queryType({ authScopes: { read: true } });
+builder.mutationType({ authScopes: { admin: true } });
+builder.subscriptionType({ authScopes: { read: true } });

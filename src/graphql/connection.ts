@@ -1,12 +1,14 @@
 /**
- * Relay connections over the ports' pages. The ports give one cursor per page (after its last
- * item), so an edge's cursor names the page's start and the item's position and id: continuing
- * from it reads from the page's start and resumes right after that item, found by id, so rows
- * added meanwhile do not shift it. `pageInfo.endCursor` is the port's own cursor and costs nothing.
+ * Relay connections over the ports' pages. The relay plugin builds the types (connectionObject in
+ * job.ts and execution.ts, PageInfo); this file gives them their values, because the plugin's own
+ * resolvers page over offsets or whole arrays and the ports page with their own cursors. The ports
+ * give one cursor per page (after its last item), so an edge's cursor names the page's start and
+ * the item's position and id: continuing from it reads from the page's start and resumes right
+ * after that item, found by id, so rows added meanwhile do not shift it. `pageInfo.endCursor` is
+ * the port's own cursor and costs nothing.
  */
 import { ValidationError } from '../core/errors.ts';
 import type { Page } from '../core/ports.ts';
-import { builder } from './builder.ts';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -154,13 +156,3 @@ export async function paginate<T extends { id: string }>(
     },
   };
 }
-
-export const PageInfo = builder.objectRef<PageInfoShape>('PageInfo').implement({
-  description: 'Relay page info. Pass endCursor as `after` to get the next page.',
-  fields: (t) => ({
-    hasNextPage: t.exposeBoolean('hasNextPage'),
-    hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
-    startCursor: t.exposeString('startCursor', { nullable: true }),
-    endCursor: t.exposeString('endCursor', { nullable: true }),
-  }),
-});

@@ -4,7 +4,6 @@
  * SLOW_CONSUMER error and its stream ends; `sequence` lets a client that resubscribes see the gap.
  */
 import type { ExecutionEvent, JobEvent } from '../core/ports.ts';
-import { requireScope } from './auth.ts';
 import { builder } from './builder.ts';
 import { clientError } from './errors.ts';
 import { isOverflow, type Overflow } from './event-hub.ts';
@@ -83,10 +82,7 @@ builder.subscriptionField('executionEvents', (t) =>
     type: ExecutionEventRef,
     description: 'Executions starting and finishing, of every job or of one.',
     args: { jobId: t.arg.id() },
-    subscribe: (_root, args, ctx) => {
-      requireScope(ctx, 'read', 'executionEvents');
-      return ctx.hub.subscribe('execution', args.jobId ?? null);
-    },
+    subscribe: (_root, args, ctx) => ctx.hub.subscribe('execution', args.jobId ?? null),
     resolve: (payload: Sequenced<ExecutionEvent> | Overflow) => unlessOverflow(payload),
   }),
 );
@@ -96,10 +92,7 @@ builder.subscriptionField('jobEvents', (t) =>
     type: JobEventRef,
     description: 'Jobs added, changed, paused, resumed, rescheduled, removed or finished.',
     args: { jobId: t.arg.id() },
-    subscribe: (_root, args, ctx) => {
-      requireScope(ctx, 'read', 'jobEvents');
-      return ctx.hub.subscribe('job', args.jobId ?? null);
-    },
+    subscribe: (_root, args, ctx) => ctx.hub.subscribe('job', args.jobId ?? null),
     resolve: (payload: Sequenced<JobEvent> | Overflow) => unlessOverflow(payload),
   }),
 );

@@ -4,9 +4,8 @@
  */
 import type { Execution, ExecutionError, ExecutionStatus } from '../core/execution.ts';
 import type { JobService } from '../core/job-service.ts';
-import { requireScope } from './auth.ts';
 import { builder } from './builder.ts';
-import { type Connection, type Edge, PAGE_SIZE, PageInfo, type PageSize, paginate } from './connection.ts';
+import { type Connection, PAGE_SIZE, type PageSize, paginate } from './connection.ts';
 
 export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
   values: {
@@ -75,22 +74,14 @@ export const ExecutionRef = builder.objectRef<Execution>('JobExecution').impleme
   }),
 });
 
-const ExecutionEdge = builder.objectRef<Edge<Execution>>('JobExecutionEdge').implement({
-  fields: (t) => ({
-    cursor: t.exposeString('cursor'),
-    node: t.expose('node', { type: ExecutionRef }),
-  }),
-});
-
-export const ExecutionConnection = builder
-  .objectRef<Connection<Execution>>('JobExecutionConnection')
-  .implement({
+export const ExecutionConnection = builder.connectionObject(
+  {
+    type: ExecutionRef,
+    name: 'JobExecutionConnection',
     description: 'Newest first: scheduledFor, then attempt, descending.',
-    fields: (t) => ({
-      edges: t.expose('edges', { type: [ExecutionEdge] }),
-      pageInfo: t.expose('pageInfo', { type: PageInfo }),
-    }),
-  });
+  },
+  { name: 'JobExecutionEdge' },
+);
 
 export interface ExecutionFilter {
   jobId?: string | null;
@@ -127,10 +118,7 @@ builder.queryField('execution', (t) =>
     type: ExecutionRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      requireScope(ctx, 'read', 'execution');
-      return ctx.service.findExecution(args.id);
-    },
+    resolve: (_root, args, ctx) => ctx.service.findExecution(args.id),
   }),
 );
 
@@ -146,9 +134,6 @@ builder.queryField('executions', (t) =>
       first: t.arg.int({ description: 'Default 50, at most 500.' }),
       after: t.arg.string(),
     },
-    resolve: (_root, args, ctx) => {
-      requireScope(ctx, 'read', 'executions');
-      return listExecutions(ctx.service, args);
-    },
+    resolve: (_root, args, ctx) => listExecutions(ctx.service, args),
   }),
 );

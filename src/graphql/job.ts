@@ -4,11 +4,17 @@
  */
 import type { Execution } from '../core/execution.ts';
 import type { AddJobInput, Job, RetryPolicy, UpdateJobInput } from '../core/job.ts';
-import { requireScope } from './auth.ts';
+import { mutationScope } from './auth.ts';
 import { builder } from './builder.ts';
-import { type Connection, type Edge, NESTED_PAGE_SIZE, PageInfo, paginate } from './connection.ts';
+import { type Connection, NESTED_PAGE_SIZE, paginate } from './connection.ts';
 import { ExecutionConnection, ExecutionRef, ExecutionStatusEnum, listExecutions } from './execution.ts';
 import { TriggerInput, TriggerRef } from './trigger.ts';
+
+/**
+ * Batch per tick, cache nothing: a subscription's context lives as long as its stream, so a cached
+ * job or execution would be served, stale, to its later events.
+ */
+const NO_CACHE = { cache: false } as const;
 
 const RetryPolicyRef = builder.objectRef<RetryPolicy>('RetryPolicy').implement({
   description: 'How failed attempts are retried; each attempt is its own execution.',
@@ -63,10 +69,16 @@ export const JobRef = builder.objectRef<Job>('Job').implement({
       args: { count: t.arg.int({ defaultValue: 5 }) },
       resolve: (job, args, ctx) => ctx.service.upcoming(job, args.count ?? 5),
     }),
-    lastExecution: t.field({
+    lastExecution: t.loadable({
       type: ExecutionRef,
       nullable: true,
-      resolve: (job, _args, ctx) => ctx.lastExecution(job.id),
+      // One ExecutionLog.latestByJob call for all the jobs of a page.
+      load: async (ids: string[], ctx) => {
+        const latest = await ctx.service.latestExecutions([...new Set(ids)]);
+        return ids.map((id) => latest.get(id) ?? null);
+      },
+      loaderOptions: NO_CACHE,
+      resolve: (job) => job.id,
     }),
     executions: t.field({
       type: ExecutionConnection,
@@ -82,11 +94,19 @@ export const JobRef = builder.objectRef<Job>('Job').implement({
 });
 
 builder.objectField(ExecutionRef, 'job', (t) =>
-  t.field({
+  t.loadable({
     type: JobRef,
     nullable: true,
     description: 'The job now; null when it was removed.',
-    resolve: (execution: Execution, _args, ctx) => ctx.job(execution.jobId),
+    // Each job read once however many of the listed executions are its own.
+    load: async (ids: string[], ctx) => {
+      const unique = [...new Set(ids)];
+      const jobs = await Promise.all(unique.map((id) => ctx.service.findJob(id)));
+      const byId = new Map(unique.map((id, i) => [id, jobs[i] ?? null]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+    loaderOptions: NO_CACHE,
+    resolve: (execution: Execution) => execution.jobId,
   }),
 );
 
@@ -94,25 +114,23 @@ interface JobConnectionShape extends Connection<Job> {
   filtered: boolean;
 }
 
-const JobEdge = builder.objectRef<Edge<Job>>('JobEdge').implement({
-  fields: (t) => ({
-    cursor: t.exposeString('cursor'),
-    node: t.expose('node', { type: JobRef }),
-  }),
-});
-
-const JobConnection = builder.objectRef<JobConnectionShape>('JobConnection').implement({
-  description: 'Jobs ordered by id.',
-  fields: (t) => ({
-    edges: t.expose('edges', { type: [JobEdge] }),
-    pageInfo: t.expose('pageInfo', { type: PageInfo }),
-    totalCount: t.int({
-      nullable: true,
-      description: 'How many jobs exist; null when a filter is set (that count is not cheap).',
-      resolve: (connection, _args, ctx) => (connection.filtered ? null : ctx.service.countJobs()),
+const JobConnection = builder.connectionObject(
+  {
+    type: JobRef,
+    name: 'JobConnection',
+    description: 'Jobs ordered by id.',
+    fields: (t) => ({
+      totalCount: t.int({
+        nullable: true,
+        description: 'How many jobs exist; null when a filter is set (that count is not cheap).',
+        // The jobs query resolves a JobConnectionShape; the plugin types the parent by its edges.
+        resolve: (connection, _args, ctx) =>
+          (connection as unknown as JobConnectionShape).filtered ? null : ctx.service.countJobs(),
+      }),
     }),
-  }),
-});
+  },
+  { name: 'JobEdge' },
+);
 
 const JobFilter = builder.inputType('JobFilter', {
   fields: (t) => ({
@@ -126,10 +144,7 @@ builder.queryField('job', (t) =>
     type: JobRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      requireScope(ctx, 'read', 'job');
-      return ctx.service.findJob(args.id);
-    },
+    resolve: (_root, args, ctx) => ctx.service.findJob(args.id),
   }),
 );
 
@@ -142,7 +157,6 @@ builder.queryField('jobs', (t) =>
       after: t.arg.string(),
     },
     resolve: async (_root, args, ctx) => {
-      requireScope(ctx, 'read', 'jobs');
       const paused = args.filter?.paused ?? null;
       const task = args.filter?.task ?? null;
       const connection = await paginate(
@@ -212,7 +226,6 @@ builder.mutationField('addJob', (t) =>
     description: 'Needs admin. CONFLICT when the id exists.',
     args: { input: t.arg({ type: AddJobInputRef, required: true }) },
     resolve: (_root, { input }, ctx) => {
-      requireScope(ctx, 'admin', 'addJob');
       const job: AddJobInput = { ...input, retry: retryPatch(input.retry) };
       return ctx.service.addJob(job);
     },
@@ -228,7 +241,6 @@ builder.mutationField('updateJob', (t) =>
       input: t.arg({ type: UpdateJobInputRef, required: true }),
     },
     resolve: (_root, { id, input }, ctx) => {
-      requireScope(ctx, 'admin', 'updateJob');
       const patch: UpdateJobInput = { ...input, retry: retryPatch(input.retry) };
       return ctx.service.updateJob(id, patch);
     },
@@ -237,6 +249,7 @@ builder.mutationField('updateJob', (t) =>
 
 builder.mutationField('pauseJob', (t) =>
   t.field({
+    ...mutationScope('operate'),
     type: JobRef,
     description: 'Needs operate. Pausing a paused job changes nothing (its first reason stays).',
     args: {
@@ -244,7 +257,6 @@ builder.mutationField('pauseJob', (t) =>
       reason: t.arg.string({ description: 'A note shown as `pauseReason` (at most 500 characters).' }),
     },
     resolve: (_root, { id, reason }, ctx) => {
-      requireScope(ctx, 'operate', 'pauseJob');
       return ctx.service.pauseJob(id, reason ?? null);
     },
   }),
@@ -252,12 +264,12 @@ builder.mutationField('pauseJob', (t) =>
 
 builder.mutationField('resumeJob', (t) =>
   t.field({
+    ...mutationScope('operate'),
     type: JobRef,
     description:
       'Needs operate. The next fire is computed from now: fires missed while paused are not made up.',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => {
-      requireScope(ctx, 'operate', 'resumeJob');
       return ctx.service.resumeJob(id);
     },
   }),
@@ -265,12 +277,12 @@ builder.mutationField('resumeJob', (t) =>
 
 builder.mutationField('runJobNow', (t) =>
   t.field({
+    ...mutationScope('operate'),
     type: ExecutionRef,
     description:
       'Needs operate. Runs the job once now; returns the execution it started (SKIPPED when all maxInstances are busy).',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => {
-      requireScope(ctx, 'operate', 'runJobNow');
       return ctx.service.runJobNow(id);
     },
   }),
@@ -285,7 +297,6 @@ builder.mutationField('rescheduleJob', (t) =>
       trigger: t.arg({ type: TriggerInput, required: true }),
     },
     resolve: (_root, { id, trigger }, ctx) => {
-      requireScope(ctx, 'admin', 'rescheduleJob');
       return ctx.service.rescheduleJob(id, trigger);
     },
   }),
@@ -297,7 +308,6 @@ builder.mutationField('removeJob', (t) =>
     description: 'Needs admin. Returns the removed job; NOT_FOUND when there is none. Its history stays.',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => {
-      requireScope(ctx, 'admin', 'removeJob');
       return ctx.service.removeJob(id);
     },
   }),

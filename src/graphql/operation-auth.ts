@@ -1,14 +1,52 @@
 /**
  * Checks every root field of an operation against the caller's scope before anything executes,
  * so a request that is denied for one field changes nothing, even when it also holds fields the
- * caller may run (`mutation { pauseJob(...) removeJob(...) }` with an operate token).
- * The resolvers check again (requireScope), so a field is never left unguarded.
+ * caller may run (`mutation { pauseJob(...) removeJob(...) }` with an operate token): the
+ * scope-auth plugin checks each field only as it runs, after the ones before it. The scope is the
+ * one the field declares to scope-auth (its `authScopes`, or its root type's), read from the
+ * schema, so there is one table: the field definitions.
  */
-import { type DocumentNode, getOperationAST, Kind, type SelectionSetNode } from 'graphql';
+import {
+  type DocumentNode,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  getOperationAST,
+  Kind,
+  type OperationTypeNode,
+  type SelectionSetNode,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { requireScope, scopeOf } from './auth.ts';
+import { isScope, SCOPES, type Scope } from '../scope.ts';
+import { denial } from './auth.ts';
 import type { GraphQLContext } from './context.ts';
-import { isGraphQLError } from './errors.ts';
+
+interface ScopeOptions {
+  authScopes?: unknown;
+  skipTypeScopes?: boolean;
+}
+
+/** The lowest scope a scope map accepts (our scopes are ordered, so that one is enough). */
+function lowest(authScopes: unknown): Scope | null {
+  if (typeof authScopes !== 'object' || authScopes === null) return null;
+  const accepted = Object.entries(authScopes).filter(([name, on]) => on === true && isScope(name));
+  return SCOPES.find((scope) => accepted.some(([name]) => name === scope)) ?? null;
+}
+
+function pothosOptions(extensions: { readonly [key: string]: unknown } | null | undefined): ScopeOptions {
+  return (extensions?.pothosOptions ?? {}) as ScopeOptions;
+}
+
+/** The scope a root field needs, as declared to scope-auth; admin when nothing says (deny by default). */
+export function scopeOf(schema: GraphQLSchema, operation: `${OperationTypeNode}`, field: string): Scope {
+  const type: GraphQLObjectType | null | undefined = schema.getRootType(operation as OperationTypeNode);
+  const options = pothosOptions(type?.getFields()[field]?.extensions);
+  const needed = [lowest(options.authScopes)];
+  if (!options.skipTypeScopes) needed.push(lowest(pothosOptions(type?.extensions).authScopes));
+  const declared = needed.filter((scope) => scope !== null);
+  if (declared.length === 0) return 'admin';
+  // Field and type scopes must both pass: the higher one is needed.
+  return declared.reduce((a, b) => (SCOPES.indexOf(a) >= SCOPES.indexOf(b) ? a : b));
+}
 
 function rootFields(document: DocumentNode, selectionSet: SelectionSetNode, seen: Set<string>): string[] {
   const names: string[] = [];
@@ -28,33 +66,30 @@ function rootFields(document: DocumentNode, selectionSet: SelectionSetNode, seen
   return names;
 }
 
-/** The first root field the caller may not run, as the error requireScope throws; null when all pass. */
-function denial(
+/** The refusal of the first root field the caller may not run; null when all pass. */
+function operationDenial(
+  schema: GraphQLSchema,
   ctx: GraphQLContext,
   document: DocumentNode,
   operationName: string | null | undefined,
-): Error | null {
+) {
   const operation = getOperationAST(document, operationName);
   if (!operation) return null; // the executor reports the missing operation itself
   for (const field of rootFields(document, operation.selectionSet, new Set())) {
     if (field.startsWith('__')) continue; // __typename, introspection
-    try {
-      requireScope(ctx, scopeOf(operation.operation, field), field);
-    } catch (error) {
-      if (isGraphQLError(error)) return error;
-      throw error;
-    }
+    const error = denial(ctx.auth, scopeOf(schema, operation.operation, field), field);
+    if (error) return error;
   }
   return null;
 }
 
 export const authorizeOperation: Plugin<GraphQLContext> = {
   onExecute: ({ args, setResultAndStopExecution }) => {
-    const error = denial(args.contextValue, args.document, args.operationName);
-    if (error) setResultAndStopExecution({ data: null, errors: [error as never] });
+    const error = operationDenial(args.schema, args.contextValue, args.document, args.operationName);
+    if (error) setResultAndStopExecution({ data: null, errors: [error] });
   },
   onSubscribe: ({ args, setResultAndStopExecution }) => {
-    const error = denial(args.contextValue, args.document, args.operationName);
-    if (error) setResultAndStopExecution({ errors: [error as never] });
+    const error = operationDenial(args.schema, args.contextValue, args.document, args.operationName);
+    if (error) setResultAndStopExecution({ errors: [error] });
   },
 };

@@ -23,7 +23,8 @@
  * mints a new token (README, "Subscriptions from a browser").
  */
 import type { Plugin } from 'graphql-yoga';
-import { type Auth, digest, isScope, requireScope, SCOPES, type Scope } from './auth.ts';
+import { isScope, lowerScope, type Scope } from '../scope.ts';
+import { type Auth, digest, mutationScope } from './auth.ts';
 import { builder } from './builder.ts';
 import { clientError } from './errors.ts';
 
@@ -51,10 +52,6 @@ function fromBase64url(text: string): Uint8Array<ArrayBuffer> | null {
   } catch {
     return null;
   }
-}
-
-function lower(a: Scope, b: Scope): Scope {
-  return SCOPES.indexOf(a) <= SCOPES.indexOf(b) ? a : b;
 }
 
 export interface MintedToken {
@@ -141,14 +138,14 @@ export function createSubscriptionTokens(options: SubscriptionTokenOptions): Sub
       if (parent === ANONYMOUS) {
         if (options.anonymousScope === null) return null;
         return {
-          scope: lower(scope, options.anonymousScope),
+          scope: lowerScope(scope, options.anonymousScope),
           via: 'subscription-token',
           subject: 'anonymous',
         };
       }
       const minter = parents.get(parent);
       if (!minter) return null;
-      return { scope: lower(scope, minter.scope), via: 'subscription-token', subject: minter.subject };
+      return { scope: lowerScope(scope, minter.scope), via: 'subscription-token', subject: minter.subject };
     },
   };
 }
@@ -247,11 +244,11 @@ const SubscriptionTokenRef = builder.objectRef<MintedToken>('SubscriptionToken')
 
 builder.mutationField('createSubscriptionToken', (t) =>
   t.field({
+    ...mutationScope('read'),
     type: SubscriptionTokenRef,
     description: `Needs read. A token with your scope for \`GET /graphql?query=<subscription>&token=<token>\` (EventSource), valid ttlSeconds (default ${DEFAULT_SUBSCRIPTION_TOKEN_TTL_S}, at most ${MAX_SUBSCRIPTION_TOKEN_TTL_S}). It is accepted nowhere else.`,
     args: { ttlSeconds: t.arg.int({ defaultValue: DEFAULT_SUBSCRIPTION_TOKEN_TTL_S }) },
     resolve: (_root, { ttlSeconds }, ctx) => {
-      requireScope(ctx, 'read', 'createSubscriptionToken');
       const ttl = ttlSeconds ?? DEFAULT_SUBSCRIPTION_TOKEN_TTL_S;
       if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_SUBSCRIPTION_TOKEN_TTL_S) {
         throw clientError(

@@ -6,8 +6,9 @@ import { createYoga, type YogaLogger } from 'graphql-yoga';
 import type { JobService } from '../core/job-service.ts';
 import type { EventBus } from '../core/ports.ts';
 import type { Logger } from '../core/task.ts';
-import { type Auth, createTokenTable, type Scope } from './auth.ts';
-import { createContext, type GraphQLContext, type StoreNames } from './context.ts';
+import type { Scope } from '../scope.ts';
+import { type Auth, createTokenTable } from './auth.ts';
+import type { GraphQLContext, StoreNames } from './context.ts';
 import { createMaskError, requestErrorCodes } from './errors.ts';
 import { DEFAULT_QUEUE_LIMIT, EventHub } from './event-hub.ts';
 import { bundledGraphiQL, GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
@@ -118,7 +119,7 @@ export function createKairosYoga(options: KairosYogaOptions) {
     context: async (initial): Promise<GraphQLContext> => {
       const auth: Auth =
         subscriptionTokenAuth.authOf(initial.request) ?? (await tokens.authenticate(credentialOf(initial)));
-      return createContext({ service: options.service, auth, hub, info, subscriptionTokens });
+      return { service: options.service, auth, hub, info, subscriptionTokens };
     },
     maskedErrors: { maskError, isDev: false },
     logging: yogaLog,

@@ -2,8 +2,10 @@
  * Every root field against every kind of caller: each scope, no token, a wrong token. Allowed calls
  * succeed; denied ones get UNAUTHENTICATED or FORBIDDEN and change nothing (store, history, bus).
  */
+import { execute, parse } from 'graphql';
 import { describe, expect, test } from 'vitest';
-import { scopeOf } from '../../src/graphql/auth.ts';
+import type { GraphQLContext } from '../../src/graphql/context.ts';
+import { scopeOf } from '../../src/graphql/operation-auth.ts';
 import { schema } from '../../src/graphql/schema.ts';
 import {
   createTestApp,
@@ -169,7 +171,7 @@ test('the table names every root field of the schema, with the scope the code en
     ...rootFields(schema.getSubscriptionType()),
   ].sort();
   expect(FIELDS.map((f) => f.field).sort()).toEqual(inSchema);
-  for (const { kind, field, needs } of FIELDS) expect(scopeOf(kind, field)).toBe(needs);
+  for (const { kind, field, needs } of FIELDS) expect(scopeOf(schema, kind, field)).toBe(needs);
 });
 
 describe.each(FIELDS)('$field needs $needs', ({ kind, operation, needs }) => {
@@ -200,6 +202,26 @@ describe('whole operations', () => {
     expect(result.data).toBeNull();
     expect(firstError(result).code).toBe('FORBIDDEN');
     expect(await snapshot(app)).toBe(before);
+  });
+
+  test('each field is guarded by scope-auth on its own, without the operation check', async () => {
+    await using app = await seeded();
+    // execute() straight on the schema: no Yoga plugins, so no operation check before it.
+    const run = (source: string, scope: Needed | null) =>
+      execute({
+        schema,
+        document: parse(source),
+        contextValue: {
+          service: app.service,
+          auth: { scope, via: scope ? 'token' : 'anonymous' },
+        } as GraphQLContext,
+      });
+    const partial = await run('mutation { pauseJob(id: "k") { id } removeJob(id: "k") { id } }', 'operate');
+    expect(partial.data).toBeNull(); // removeJob is non-null: its error nulls the whole result
+    expect(partial.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', requiredScope: 'admin' });
+    expect((await run('{ tasks { name } }', null)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    // Only pauseJob ran: what the operation check exists to prevent over HTTP and WebSocket.
+    expect((await app.store.get('k'))?.paused).toBe(true);
   });
 
   test('introspection and __typename need no token', async () => {

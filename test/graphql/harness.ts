@@ -10,8 +10,8 @@ import { JobService } from '../../src/core/job-service.ts';
 import type { ExecutionLog, JobStore, SequencedEvent } from '../../src/core/ports.ts';
 import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import type { TaskHandler } from '../../src/core/task.ts';
-import type { Scope } from '../../src/graphql/auth.ts';
 import { createKairosYoga, type KairosYogaOptions } from '../../src/graphql/yoga.ts';
+import type { Scope } from '../../src/scope.ts';
 import { createBuiltinRegistry } from '../../src/tasks/registry.ts';
 
 export const TOKENS = { read: 'read-token-1', operate: 'operate-token-1', admin: 'admin-token-1' } as const;

@@ -5,11 +5,11 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { Job } from '../../src/core/job.ts';
-import type { Scope } from '../../src/graphql/auth.ts';
 import {
   createSubscriptionTokens,
   MAX_SUBSCRIPTION_TOKEN_TTL_S,
 } from '../../src/graphql/subscription-token.ts';
+import type { Scope } from '../../src/scope.ts';
 import { createTestApp, firstError, SseReader, type TestApp, TOKENS } from './harness.ts';
 
 const SUBSCRIPTION = 'subscription { jobEvents { sequence type } }';
