@@ -18,6 +18,8 @@ const RESCHEDULE =
 const PREVIEW =
   'query MonitorPreview($trigger: TriggerInput!) { previewTrigger(trigger: $trigger, count: 5) }';
 
+const DONE = { pause: 'Paused.', resume: 'Resumed.', reschedule: 'Rescheduled.', remove: 'Removed.' };
+
 export function Actions({ job, viewer, onChanged }) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState(null);
@@ -30,7 +32,7 @@ export function Actions({ job, viewer, onChanged }) {
       const data = await gql(query, { id: job.id, ...variables });
       setMessage({
         ok: true,
-        text: what === 'run' ? `Started (${data.runJobNow.status.toLowerCase()}).` : `Done: ${what}.`,
+        text: what === 'run' ? `Run started (${data.runJobNow.status.toLowerCase()}).` : DONE[what],
       });
       setForm(null);
       if (what === 'remove') location.hash = '#/';
@@ -157,7 +159,7 @@ function Reschedule({ busy, onSubmit }) {
         preview.error
           ? html`<span class="error-text">${preview.error}</span>`
           : preview.times.length > 0 &&
-            html`<span class="muted">Next:</span> ${preview.times.map((t) => html`<span key=${t} class="pill">${dateTime(t)}</span>`)}`
+            html`<span class="muted">Next (your time):</span> ${preview.times.map((t) => html`<span key=${t} class="pill">${dateTime(t)}</span>`)}`
       }
     </div>
   </form>`;

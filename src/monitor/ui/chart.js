@@ -7,6 +7,13 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 
 const HEIGHT = 200;
+const X_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
+
+/** HH:MM, or HH:MM:SS when ticks are less than a minute apart (`seconds`: epoch seconds). */
+function clock(seconds, step) {
+  const text = new Date(seconds * 1000).toTimeString();
+  return step < 60 ? text.slice(0, 8) : text.slice(0, 5);
+}
 
 /**
  * `series`: [{ label, color, scale ('y' left, 'ms' right), bars? }]; `data`: [xs (seconds), ...ys].
@@ -28,7 +35,13 @@ export function Chart({ title, series, data, yLabel = '', msLabel = 'ms' }) {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       axes: [
-        { stroke: '#64748b', grid: { stroke: '#e2e8f0' } },
+        {
+          stroke: '#64748b',
+          grid: { stroke: '#e2e8f0' },
+          // Whole seconds and up, on a 24-hour clock: uPlot's defaults go down to milliseconds and am/pm.
+          incrs: X_STEPS,
+          values: (_u, ticks, _axis, _space, step) => ticks.map((t) => clock(t, step)),
+        },
         usesY ? { scale: 'y', label: yLabel, stroke: '#64748b', grid: { stroke: '#e2e8f0' } } : null,
         usesMs ? { scale: 'ms', label: msLabel, side: 1, stroke: '#64748b', grid: { show: !usesY } } : null,
       ].filter(Boolean),

@@ -65,9 +65,10 @@ export function triggerInWords(trigger) {
 export function triggerSource(trigger) {
   if (trigger.__typename === 'CronTrigger') return `cron ${trigger.expression} (${trigger.timezone})`;
   if (trigger.__typename === 'DateTrigger') return `date ${trigger.runDate}`;
-  const parts = UNITS.filter(([unit]) => trigger[`${unit}s`]).map(
-    ([unit]) => `${trigger[`${unit}s`]} ${unit}s`,
-  );
+  const parts = UNITS.filter(([unit]) => trigger[`${unit}s`]).map(([unit]) => {
+    const count = trigger[`${unit}s`];
+    return `${count} ${unit}${count === 1 ? '' : 's'}`;
+  });
   return `interval ${parts.join(' ')}`;
 }
 

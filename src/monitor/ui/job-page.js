@@ -62,8 +62,11 @@ export function JobPage({ id, viewer, refresh, now }) {
         <h1>${job.name}</h1>
         <div class="muted mono">${job.id} · ${job.task}</div>
       </div>
-      <span class=${`badge state state-${state}`} data-state=${state}>${state}</span>
-      ${job.paused && html`<${PausedBadge} job=${job} />`}
+      ${
+        job.paused
+          ? html`<${PausedBadge} job=${job} />`
+          : html`<span class=${`badge state state-${state}`} data-state=${state}>${state}</span>`
+      }
     </header>
     ${error && html`<p class="error">Refresh failed: ${error.message}</p>`}
     <${Actions} job=${job} viewer=${viewer} onChanged=${reload} />
@@ -72,7 +75,7 @@ export function JobPage({ id, viewer, refresh, now }) {
         <h3>Definition</h3>
         <dl class="definition">
           <dt>Trigger</dt>
-          <dd>${triggerInWords(job.trigger)}<div class="muted mono">${triggerSource(job.trigger)}</div></dd>
+          <dd data-field="trigger">${triggerInWords(job.trigger)}<div class="muted mono">${triggerSource(job.trigger)}</div></dd>
           <dt>Next run</dt>
           <dd>${job.nextRunTime ? `${relative(job.nextRunTime, now)} (${dateTime(job.nextRunTime)})` : '—'}</dd>
           <dt>Last status</dt>

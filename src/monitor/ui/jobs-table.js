@@ -66,7 +66,7 @@ function JobRow({ job, now }) {
     </td>
     <td class="trigger">${triggerInWords(job.trigger)}</td>
     <td class="next-run" title=${dateTime(job.nextRunTime)}>
-      ${job.paused ? html`<${PausedBadge} job=${job} />` : relative(job.nextRunTime, now)}
+      ${job.paused ? html`<${PausedBadge} job=${job} />` : job.nextRunTime ? relative(job.nextRunTime, now) : 'finished'}
     </td>
     <td>${job.lastExecution ? html`<${StatusBadge} status=${job.lastExecution.status} />` : html`<span class="muted">never run</span>`}</td>
     <td><${RunStrip} runs=${runs} /></td>
@@ -74,7 +74,7 @@ function JobRow({ job, now }) {
 }
 
 export function PausedBadge({ job }) {
-  return html`<span class="badge paused" title=${job.pauseReason ?? ''}>
+  return html`<span class="badge paused" data-state="paused" title=${job.pauseReason ?? ''}>
     paused${job.pauseReason ? html`: <span class="reason">${job.pauseReason}</span>` : ''}
   </span>`;
 }
