@@ -1,0 +1,178 @@
+/**
+ * Replica failover on a fake clock (issue "Replicas and outages"): two schedulers share one store
+ * and one log; one of them dies (every call hangs, as a SIGKILL looks from outside) or freezes
+ * (every call is held, then goes on, as SIGSTOP/SIGCONT or a long pause looks). Default timings:
+ * heartbeat every second, a life expires after 3 s, slot leases of 5 s.
+ */
+import { describe, expect, it } from 'vitest';
+import { createMemoryEventBus } from '../../src/adapters/memory/event-bus.ts';
+import type { Job } from '../../src/core/job.ts';
+import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
+import { accountingProblems } from '../support/accounting.ts';
+import { createHarness } from '../support/scheduler-harness.ts';
+
+const SECOND = 1_000;
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+const DEFAULTS = { slotLeaseMs: 5_000, reapIntervalMs: 1_000, livenessTtlMs: 3_000, maxSleepMs: 1_000 };
+
+/** Replica A's ports: calls hang (dead) or wait for the thaw (frozen) once `state.mode` says so. */
+function faultyPorts() {
+  const state = { mode: 'live' as 'live' | 'dead' | 'frozen', thaw: () => {} };
+  let thawed = Promise.resolve();
+  const hang = new Promise<never>(() => {});
+  const wrap = <P extends object>(_port: 'store' | 'log', adapter: P): P =>
+    new Proxy(adapter, {
+      get(object, property, receiver) {
+        const value = Reflect.get(object, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (state.mode === 'dead') return hang;
+          if (state.mode === 'frozen') return thawed.then(() => value.apply(object, args));
+          return value.apply(object, args);
+        };
+      },
+    });
+  const freeze = () => {
+    state.mode = 'frozen';
+    thawed = new Promise<void>((resolve) => {
+      state.thaw = () => {
+        state.mode = 'live';
+        resolve();
+      };
+    });
+  };
+  return { state, wrap, freeze };
+}
+
+/** A runs alone until the fault; B starts then (both share the task registry, so calls are counted together). */
+async function setUp(handler: (jobId: string, scheduledFor: number) => unknown) {
+  const ports = faultyPorts();
+  const runs: { jobId: string; scheduledFor: number }[] = [];
+  const a = createHarness({
+    wrap: ports.wrap,
+    scheduler: { ...DEFAULTS, instance: 'a' },
+    handler: (_args, context) => {
+      runs.push({ jobId: context.jobId, scheduledFor: context.scheduledFor });
+      return handler(context.jobId, context.scheduledFor) as Promise<void> | undefined;
+    },
+  });
+  const b = new Scheduler({
+    store: a.store,
+    log: a.log,
+    bus: createMemoryEventBus(),
+    tasks: a.tasks,
+    clock: a.clock,
+    instance: 'b',
+    ...DEFAULTS,
+  });
+  const jobs: Job[] = [];
+  for (const id of ['long', 'j1', 'j2', 'j3', 'j4', 'j5'])
+    jobs.push(await a.add({ id, trigger: { interval: { seconds: 1 } } }));
+  return { a, b, ports, runs, jobs };
+}
+
+function firesRunTwice(rows: { jobId: string; scheduledFor: number; status: string; attempt: number }[]) {
+  const seen = new Map<string, number>();
+  for (const row of rows) {
+    if (row.status !== 'success') continue;
+    const key = `${row.jobId}@${row.scheduledFor}#${row.attempt}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  return [...seen].filter(([, n]) => n > 1);
+}
+
+describe('replica failover', () => {
+  it("a killed replica's work is taken over within 5 s: runs settled, fires requeued, none run twice", async () => {
+    // Just before :04, when A has claimed and recorded the fires of :04 but not started them.
+    const death = T0 + 3_998;
+    // The run of 'long' in flight at the death never ends.
+    const { a, b, ports, jobs } = await setUp((jobId, at) =>
+      jobId === 'long' && at < death ? new Promise<void>(() => {}) : undefined,
+    );
+    await a.clock.advance(3_998);
+    ports.state.mode = 'dead';
+    b.start();
+    await a.clock.advance(12 * SECOND + 502); // to :16.5, between two fires
+    const end = a.clock.now();
+    const rows = await a.executions();
+    // A had recorded the fires of :04 and died before starting them: B ran them, late but once.
+    const requeued = rows.filter((r) => r.scheduledFor === T0 + 4 * SECOND && r.jobId !== 'long');
+    expect(requeued.map((r) => [r.status, r.instance])).toEqual(Array(5).fill(['success', 'b']));
+
+    // Every row the dead replica left open is settled within 5 s of its death.
+    const ofA = rows.filter((r) => r.instance === 'a');
+    expect(ofA.filter((r) => r.status === 'running' || r.status === 'pending')).toEqual([]);
+    const settledLate = rows.filter(
+      (r) => r.status === 'abandoned' && (r.finishedAt ?? 0) - death > 5 * SECOND,
+    );
+    expect(settledLate).toEqual([]);
+    expect(rows.some((r) => r.jobId === 'long' && r.status === 'abandoned')).toBe(true);
+
+    for (const job of jobs) {
+      const stored = await a.service.getJob(job.id);
+      const own = rows.filter((r) => r.jobId === job.id);
+      expect(accountingProblems(stored, job.nextRunTime, stored.nextRunTime, own)).toEqual([]);
+      // No job loses more than 5 fires to the death (SKIPPED while the dead slot was held, etc.).
+      const lost = own.filter(
+        (r) => r.scheduledFor > death && r.scheduledFor <= end && r.status !== 'success',
+      );
+      expect(
+        lost.length,
+        `${job.id}: ${lost.map((r) => `${r.scheduledFor - T0}:${r.status}`)}`,
+      ).toBeLessThanOrEqual(5);
+      // And it fires normally again, on B, well before the end.
+      expect(
+        own.filter((r) => r.scheduledFor >= death + 6 * SECOND).every((r) => r.status === 'success'),
+      ).toBe(true);
+    }
+    expect(firesRunTwice(rows)).toEqual([]);
+    expect(await a.store.replicas()).toMatchObject([{ instance: 'b' }]);
+    await b.stop({ deadlineMs: 0 });
+  });
+
+  it('a frozen replica that comes back past its expiry is fenced, reports it, and never runs a fire twice', async () => {
+    const freezeAt = T0 + 3_500;
+    // The run of 'long' in flight at the freeze ends 8 s later, after the thaw.
+    const { a, b, ports, jobs, runs } = await setUp((jobId, at) =>
+      jobId === 'long' && at < freezeAt
+        ? new Promise<void>((resolve) => a.clock.setTimeout(resolve, 8 * SECOND))
+        : undefined,
+    );
+    const lost: string[] = [];
+    a.scheduler.events.on('error', ({ during, error }) => {
+      if (during === 'heartbeat') lost.push(String(error));
+    });
+    const stale: string[] = [];
+    a.scheduler.events.on('commit', ({ outcome }) => stale.push(outcome));
+    await a.clock.advance(3_500);
+    ports.freeze();
+    b.start();
+    await a.clock.advance(6 * SECOND);
+    ports.state.thaw();
+    await a.clock.advance(8 * SECOND);
+    const rows = await a.executions();
+
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatch(/declared dead/);
+    // Fires A recorded before the freeze went to B; A's late commits for them were refused.
+    expect(stale.every((outcome) => outcome === 'stale')).toBe(true);
+    for (const job of jobs) {
+      const stored = await a.service.getJob(job.id);
+      const own = rows.filter((r) => r.jobId === job.id);
+      expect(accountingProblems(stored, job.nextRunTime, stored.nextRunTime, own)).toEqual([]);
+    }
+    expect(firesRunTwice(rows)).toEqual([]);
+    // Handler calls: no (job, fire) started twice, on either replica.
+    const started = new Map<string, number>();
+    for (const r of runs)
+      started.set(`${r.jobId}@${r.scheduledFor}`, (started.get(`${r.jobId}@${r.scheduledFor}`) ?? 0) + 1);
+    expect([...started].filter(([, n]) => n > 1)).toEqual([]);
+    // A is back under a new life and fires again.
+    const lives = await a.store.replicas();
+    expect(lives.map((l) => l.instance).sort()).toEqual(['a', 'b']);
+    expect(
+      rows.some((r) => r.instance === 'a' && r.status === 'success' && r.scheduledFor > T0 + 11 * SECOND),
+    ).toBe(true);
+    await b.stop({ deadlineMs: 0 });
+  });
+});
