@@ -109,7 +109,12 @@ export class ClaimLoop {
       let batch: ClaimBatch;
       try {
         await this.o.pipeline.retryCommits(this.o.clock.now());
-        batch = await this.o.store.claimDue(this.o.claimBatchSize, this.o.claimLeaseMs, lookahead, this.o.owner());
+        batch = await this.o.store.claimDue(
+          this.o.claimBatchSize,
+          this.o.claimLeaseMs,
+          lookahead,
+          this.o.owner(),
+        );
       } catch (error) {
         this.failed(error, 'claim');
         break;

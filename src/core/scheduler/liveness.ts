@@ -91,7 +91,10 @@ export class Liveness {
         'the cluster released its claims and slots. It goes on under a new life',
       { oldLife: old.id, newLife: this.life.id, runsInFlight: inFlight },
     );
-    this.o.events.emit('error', { error: new Error(`replica life ${old.id} was declared dead`), during: 'heartbeat' });
+    this.o.events.emit('error', {
+      error: new Error(`replica life ${old.id} was declared dead`),
+      during: 'heartbeat',
+    });
   }
 
   private async reap(): Promise<void> {

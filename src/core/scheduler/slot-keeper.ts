@@ -53,7 +53,9 @@ export class SlotKeeper {
     if (this.timer !== undefined) this.o.clock.local.clearTimeout(this.timer);
     this.timer = undefined;
     await this.current;
-    await this.o.liveness.leave().catch((error: unknown) => this.o.events.emit('error', { error, during: 'leave' }));
+    await this.o.liveness
+      .leave()
+      .catch((error: unknown) => this.o.events.emit('error', { error, during: 'leave' }));
   }
 
   private async renew(): Promise<void> {
