@@ -1,0 +1,124 @@
+/**
+ * Store selection: the job store and event bus (Redis when REDIS_URL is set, else memory) and the
+ * execution log (PostgreSQL, or PGlite on disk or in memory), opened together and closed together.
+ */
+import { sql } from 'drizzle-orm';
+import { Redis } from 'ioredis';
+import { createMemoryEventBus } from '../adapters/memory/event-bus.ts';
+import { createMemoryJobStore } from '../adapters/memory/job-store.ts';
+import { type DatabaseConnection, openPglite, openPostgres } from '../adapters/postgres/connect.ts';
+import { toStoreError } from '../adapters/postgres/errors.ts';
+import { createPostgresExecutionLog } from '../adapters/postgres/execution-log.ts';
+import { createRedisEventBus } from '../adapters/redis/event-bus.ts';
+import { createRedisJobStore } from '../adapters/redis/job-store.ts';
+import type { Config } from '../config.ts';
+import type { Clock } from '../core/clock.ts';
+import type { EventBus, ExecutionLog, JobStore } from '../core/ports.ts';
+import type { JsonLogger } from '../logger.ts';
+import type { Platform } from './platform.ts';
+
+export interface Stores {
+  store: JobStore;
+  bus: EventBus;
+  log: ExecutionLog;
+  /** What backs each: redis or memory; postgres or pglite. */
+  storeKind: string;
+  logKind: string;
+  database: DatabaseConnection;
+  /** Reaches the database without needing the schema (migrations may not have run yet). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openStores(
+  config: Config,
+  clock: Clock,
+  logger: JsonLogger,
+  platform?: Platform,
+): Promise<Stores> {
+  let redis: Redis | null = null;
+  let store: JobStore;
+  let bus: EventBus;
+  if (config.redis) {
+    redis = connectRedis(config.redis.url, config.instance, logger);
+    store = createRedisJobStore({ redis, prefix: config.redis.prefix });
+    bus = createRedisEventBus({
+      redis,
+      prefix: config.redis.prefix,
+      onError: (error) => logger.warn('event bus error', { error }),
+    });
+  } else {
+    store = createMemoryJobStore({ clock });
+    bus = createMemoryEventBus({
+      onListenerError: (error) => logger.warn('event listener failed', { error }),
+    });
+  }
+
+  let database: DatabaseConnection;
+  try {
+    if (config.database.kind === 'postgres') {
+      database = openPostgres(config.database.url);
+    } else {
+      const { dataDir } = config.database;
+      if (dataDir !== null) {
+        if (!platform) throw new Error('an embedded database directory needs file access from the runtime');
+        await platform.makeDirectory(dataDir);
+      }
+      database = await openPglite(dataDir ?? undefined);
+    }
+  } catch (error) {
+    await closeAll(store, bus, redis);
+    throw error;
+  }
+  const log = createPostgresExecutionLog(database.db, { close: () => database.close() });
+  return {
+    store,
+    bus,
+    log,
+    database,
+    storeKind: redis ? 'redis' : 'memory',
+    logKind: database.kind,
+    ping: async () => {
+      try {
+        await database.db.execute(sql`select 1`);
+      } catch (error) {
+        throw toStoreError(error);
+      }
+    },
+    close: async () => {
+      await closeAll(store, bus, redis);
+      await log.close().catch((error: unknown) => logger.warn('closing the execution log failed', { error }));
+    },
+  };
+}
+
+function connectRedis(url: string, instance: string, logger: JsonLogger): Redis {
+  const redis = new Redis(url, {
+    connectionName: `kairos:${instance}`,
+    connectTimeout: 5_000,
+    // Fail a command after two reconnect attempts instead of twenty: the API answers UNAVAILABLE
+    // quickly and the scheduler's own backoff takes over, rather than requests hanging for seconds.
+    maxRetriesPerRequest: 2,
+  });
+  // ioredis emits an error per failed reconnect; say it once per outage, and when it is over.
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn('Redis is unreachable; retrying', { error: error.message });
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info('Redis is reachable again');
+  });
+  return redis;
+}
+
+async function closeAll(store: JobStore, bus: EventBus, redis: Redis | null): Promise<void> {
+  await Promise.allSettled([bus.close(), store.close()]);
+  if (!redis) return;
+  // quit waits for replies in flight; a Redis that is down would make it wait for the retries.
+  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+  else redis.disconnect();
+}
