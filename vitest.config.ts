@@ -1,8 +1,9 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// Suites that measure the fire path end to end (every fire at 100 ms cadence) run on their own,
-// after the rest: sharing two cores with Bun/Deno child processes would test the machine's load.
-const TIMING = ['test/**/*.e2e.test.ts'];
+// Suites that measure the fire path end to end (every fire at 100 ms cadence) and the fault suite
+// (replicas as processes) run on their own, one file at a time, after the rest: sharing two cores
+// with Bun/Deno child processes would test the machine's load.
+const TIMING = ['test/**/*.e2e.test.ts', 'test/faults/**/*.test.ts'];
 
 export default defineConfig({
   resolve: {

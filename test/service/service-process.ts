@@ -19,6 +19,12 @@ export interface ServiceProcess {
   stderr(): string;
   /** Send a signal and wait for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Send a signal without waiting (SIGSTOP, SIGCONT, SIGKILL). */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code (or null when killed by a signal). */
+  exited: Promise<number | null>;
+  /** Everything it wrote, stdout and stderr (warnings and errors go to stderr). */
+  logText(): string;
   /** Last resort for afterAll. */
   kill(): Promise<void>;
 }
@@ -72,8 +78,10 @@ export async function startService(
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const lines: LogLine[] = [];
   let stderr = '';
+  let stdout = '';
   let buffer = '';
   child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
     buffer += chunk.toString();
     for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
       const line = buffer.slice(0, newline);
@@ -113,9 +121,14 @@ export async function startService(
     lines,
     stderr: () => stderr,
     stop: async (signal = 'SIGTERM') => {
-      child.kill(signal);
+      if (!exited()) child.kill(signal);
       return exit;
     },
+    signal: (signal) => {
+      if (!exited()) child.kill(signal);
+    },
+    exited: exit,
+    logText: () => `${stdout}\n${stderr}`,
     kill,
   };
 }
