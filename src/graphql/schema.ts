@@ -3,6 +3,7 @@ import { builder } from './builder.ts';
 import './trigger.ts';
 import './execution.ts';
 import './job.ts';
+import './job-mutations.ts';
 import './task.ts';
 import './scheduler.ts';
 import './events.ts';
