@@ -14,6 +14,7 @@ import { Overview } from './overview.js';
 const VIEWER = 'query MonitorViewer { viewer { scope anonymous } }';
 const REFRESH_EVERY_MS = 15_000;
 const REFRESH_AFTER_EVENT_MS = 1_000;
+const RETRY_VIEWER_MS = 3_000;
 
 function parseRoute(hash) {
   const match = /^#\/jobs\/(.+)$/.exec(hash);
@@ -62,9 +63,14 @@ function App() {
         setAuthError(null);
       },
       (error) => {
-        if (error.code !== 'UNAUTHENTICATED') setAuthError(error.message);
-        else if (getToken()) setAuthError('That token is not valid.');
-        setAuth(error.code === 'UNAUTHENTICATED' ? 'token' : 'checking');
+        if (error.code === 'UNAUTHENTICATED') {
+          if (getToken()) setAuthError('That token is not valid.');
+          setAuth('token');
+          return;
+        }
+        // The service is starting, restarting or unreachable: ask again shortly.
+        setAuthError(`${error.message}; retrying…`);
+        setTimeout(checkViewer, RETRY_VIEWER_MS);
       },
     );
 

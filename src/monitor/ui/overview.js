@@ -30,7 +30,7 @@ const SUMMARY = `query MonitorSummary($since: DateTime!) {
   running: executions(status: [RUNNING], first: 20) {
     edges { node { id jobId jobName scheduledFor startedAt } }
   }
-  failures: executions(since: $since, status: [FAILED, TIMED_OUT, ABANDONED, MISSED], first: 8) {
+  failures: executions(since: $since, status: [FAILED, TIMED_OUT, ABANDONED, MISSED], first: 5) {
     edges { node { id jobId jobName status scheduledFor error { message } } }
   }
 }`;
