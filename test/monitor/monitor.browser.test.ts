@@ -79,7 +79,7 @@ describe.skipIf(!present && !required)('monitor page in chromium', () => {
     await expect
       .poll(() => report.locator('.trigger').textContent())
       .toBe('at 09:00, Monday through Friday, Europe/Paris');
-    expect(await report.locator('.next-run').textContent()).toMatch(/^in \d+ (hr|min|day)/);
+    expect(await report.locator('.next-run').textContent()).toMatch(/^in \d+ (sec|min|hr|day)/);
     expect(await page.locator('tr[data-job="sync-crm"] .trigger').textContent()).toBe('every 15 minutes');
     expect(await page.locator('tr[data-job="sync-crm"] .next-run').textContent()).toMatch(/^in 1[45] min/);
     await page.locator('[data-connection="live"]').waitFor();
