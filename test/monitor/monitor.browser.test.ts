@@ -82,6 +82,13 @@ describe.skipIf(!present && !required)('monitor page in chromium', () => {
     expect(await report.locator('.next-run').textContent()).toMatch(/^in \d+ (sec|min|hr|day)/);
     expect(await page.locator('tr[data-job="sync-crm"] .trigger').textContent()).toBe('every 15 minutes');
     expect(await page.locator('tr[data-job="sync-crm"] .next-run').textContent()).toMatch(/^in 1[45] min/);
+    // Search and the state filter narrow the table.
+    await page.getByLabel('Search jobs').fill('crm');
+    await expect.poll(() => page.locator('tr[data-job]').count()).toBe(1);
+    await page.getByLabel('Search jobs').fill('');
+    await page.getByRole('button', { name: 'finished', exact: true }).click();
+    await expect.poll(() => page.locator('tr[data-job]').count()).toBe(0);
+    await page.getByRole('button', { name: 'all', exact: true }).click();
     await page.locator('[data-connection="live"]').waitFor();
 
     // A job due in 1 s, added once the feed is live: its STARTED event must show within 2 s of the fire.
@@ -132,12 +139,20 @@ describe.skipIf(!present && !required)('monitor page in chromium', () => {
     await page.close();
   });
 
-  it('shows a read token no action button', async () => {
-    const page = await signIn(READ, '/#/jobs/sync-crm');
-    await page.locator('[data-job-page="sync-crm"]').waitFor();
+  it('shows a read token no action button, and filters a history by status', async () => {
+    const page = await signIn(READ, '/#/jobs/partner-webhook');
+    await page.locator('[data-job-page="partner-webhook"]').waitFor();
     await expect.poll(() => page.locator('.who [data-scope]').textContent()).toBe('read');
     expect(await page.locator('.actions').count()).toBe(0);
     expect(await page.locator('[data-action]').count()).toBe(0);
+    // The webhook fails every time: filtered on success its history is empty, unfiltered it is not.
+    const success = page.locator('.history .chip', { hasText: 'success' });
+    await page.locator('.history tr[data-execution]').first().waitFor();
+    await success.click();
+    await page.locator('.history td.empty').waitFor();
+    expect(await page.locator('.history tr[data-execution]').count()).toBe(0);
+    await success.click();
+    await page.locator('.history tr[data-execution]').first().waitFor();
     await page.close();
   });
 });
