@@ -20,7 +20,7 @@ export function authHeaders() {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(message, code) {
     super(message);
     this.code = code;

@@ -13,7 +13,7 @@ const UNITS = [
   ['millisecond', 1],
 ];
 
-export function intervalMs(t) {
+function intervalMs(t) {
   return (
     (t.weeks ?? 0) * UNITS[0][1] +
     (t.days ?? 0) * UNITS[1][1] +

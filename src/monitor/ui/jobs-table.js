@@ -84,7 +84,7 @@ export function StatusBadge({ status }) {
 }
 
 /** Oldest left, newest right, one cell per execution; empty cells when there are fewer than 20. */
-export function RunStrip({ runs, size = 20 }) {
+function RunStrip({ runs, size = 20 }) {
   const cells = [...runs].reverse();
   const padding = Math.max(0, size - cells.length);
   return html`<div class="strip" aria-label=${`last ${cells.length} runs`}>

@@ -42,7 +42,7 @@ const HOUR = `query MonitorHour($since: DateTime!, $after: String) {
   }
 }`;
 
-export async function loadJobs() {
+async function loadJobs() {
   const { rows } = await collect(async (after) => (await gql(JOBS, { after })).jobs, 1000);
   return rows;
 }
