@@ -179,9 +179,10 @@ export interface JobStore {
   reapExpiredSlots(limit: number): Promise<Slot[]>;
 
   /**
-   * Keep a life live for `ttlMs` more (store clock). `first` registers it; otherwise true only if
-   * it was still live: false means it was declared dead meanwhile, and the caller must stop acting
-   * under it (its claims and slots are, or are about to be, released) and start a new life.
+   * Keep a life live for `ttlMs` more (store clock). `first` registers it; otherwise false when it
+   * was reaped meanwhile (declared dead: its claims and slots were released), and the caller must
+   * stop acting under it and start a new life. A life that ran out but was not reaped is revived:
+   * nothing of it was taken over. Between its expiry and its revival, it is fenced all the same.
    */
   heartbeat(life: ReplicaLife, ttlMs: number, first: boolean): Promise<boolean>;
   /** End a life on a clean stop (what it held was handed back already). */

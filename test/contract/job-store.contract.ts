@@ -790,7 +790,7 @@ export function jobStoreContract(
       const life = (id: string) => ({ id, instance: id.split('/')[0] as string, startedAt: 1 });
       const slot = (executionId: string, jobId = 'a') => ({ jobId, executionId });
 
-      it('a registered life is live until its heartbeat runs out, and is not revived after', async () => {
+      it('a registered life is live until its heartbeat runs out, and is not revived once reaped', async () => {
         expect(await store.heartbeat(life('a/1'), LEASE, true)).toBe(true);
         const start = await store.now();
         expect(await h.other.heartbeat(life('b/1'), 60_000, true)).toBe(true);
@@ -798,6 +798,11 @@ export function jobStoreContract(
         expect(await store.heartbeat(life('a/1'), LEASE, false)).toBe(true);
         await h.reach((await store.now()) + LEASE + 1);
         expect((await h.other.replicas()).map((r) => r.id)).toEqual(['b/1']);
+        // Ran out, not reaped: nothing was taken over, so it may come back.
+        expect(await store.heartbeat(life('a/1'), LEASE, false)).toBe(true);
+        expect((await h.other.replicas()).map((r) => r.id).sort()).toEqual(['a/1', 'b/1']);
+        await h.reach((await store.now()) + LEASE + 1);
+        expect((await h.other.reapDeadReplicas(10)).map((r) => r.id)).toEqual(['a/1']);
         expect(await store.heartbeat(life('a/1'), LEASE, false)).toBe(false);
         expect(await store.heartbeat(life('never/1'), LEASE, false)).toBe(false);
         expect(start).toBeGreaterThan(0);

@@ -25,6 +25,7 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
   /** Everything it wrote, stdout and stderr (warnings and errors go to stderr). */
   logText(): string;
+  hasExited(): boolean;
   /** Last resort for afterAll. */
   kill(): Promise<void>;
 }
@@ -129,6 +130,7 @@ export async function startService(
     },
     exited: exit,
     logText: () => `${stdout}\n${stderr}`,
+    hasExited: exited,
     kill,
   };
 }

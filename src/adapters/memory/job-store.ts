@@ -275,7 +275,8 @@ class MemoryJobStore implements JobStore {
   }
 
   async heartbeat(life: ReplicaLife, ttlMs: number, first: boolean): Promise<boolean> {
-    if (!first && !this.isLive(life.id)) return false;
+    // Revived if it ran out unreaped: only reaping releases what a life holds (see the Redis script).
+    if (!first && !this.lives.has(life.id)) return false;
     this.lives.set(life.id, this.clock.now() + ttlMs);
     this.lifeInfo.set(life.id, { id: life.id, instance: life.instance, startedAt: life.startedAt });
     return true;

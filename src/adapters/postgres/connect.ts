@@ -37,6 +37,9 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Postgr
   const client = postgres(url, {
     max: options.max ?? 10,
     connect_timeout: options.connectTimeout ?? 10,
+    // Reconnect within half a second of PostgreSQL's return: the default backoff grows to 20 s
+    // (3^n / 100 s), which kept every query of a replica waiting 10 s after a 25 s outage ended.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
     // NOTICEs (e.g. "relation already exists, skipping" from the migrator) are not ours to print.
     onnotice: () => {},
   });

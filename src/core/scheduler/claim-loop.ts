@@ -165,7 +165,8 @@ export class ClaimLoop {
     const seq = this.armSeq;
     let delay = this.o.maxSleepMs;
     if (this.failures > 0) {
-      delay = Math.min(this.o.maxSleepMs * 5, 50 * 2 ** Math.min(this.failures, 10));
+      // Capped at the normal sleep: firing must resume within a second or two of a store's return.
+      delay = Math.min(this.o.maxSleepMs, 50 * 2 ** Math.min(this.failures, 10));
     } else if (this.o.outbox.full || this.o.pipeline.pendingCommits > 0) {
       delay = BACKPRESSURE_MS;
     } else {

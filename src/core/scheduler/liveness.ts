@@ -61,7 +61,7 @@ export class Liveness {
     return this.registered ? this.life.id : undefined;
   }
 
-  /** One heartbeat; then settles the lives that ran out. Throws what the store throws. */
+  /** One heartbeat (the job store only). Throws what the store throws. */
   async beat(): Promise<void> {
     const live = await this.o.store.heartbeat(this.life, this.o.ttlMs, !this.registered);
     if (live) {
@@ -71,7 +71,6 @@ export class Liveness {
       await this.o.store.heartbeat(this.life, this.o.ttlMs, true);
       this.registered = true;
     }
-    await this.reap();
   }
 
   /** A clean stop: the life ends now rather than at its expiry. */
@@ -97,7 +96,8 @@ export class Liveness {
     });
   }
 
-  private async reap(): Promise<void> {
+  /** Takes over the work of the lives that ran out. */
+  async settleDead(): Promise<void> {
     for (;;) {
       const dead = await this.o.store.reapDeadReplicas(REAP_LIMIT);
       for (const replica of dead) await this.settle(replica);

@@ -33,62 +33,68 @@ const BATCH = 500;
 
 export class SlotKeeper {
   private readonly o: SlotKeeperOptions;
-  private timer: TimerHandle | undefined;
-  private lastSweep = Number.NEGATIVE_INFINITY;
   private active = false;
-  private current: Promise<void> | null = null;
+  private readonly timers = new Set<TimerHandle>();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(options: SlotKeeperOptions) {
     this.o = options;
   }
 
+  /**
+   * Two loops, so that a store that hangs in one cannot stop the other: the pulse (heartbeat and
+   * slot renewals: the job store only, every second) and housekeeping (settling the dead, reaping,
+   * sweeping: the history too, every reap interval).
+   */
   start(): void {
     this.active = true;
-    this.run();
+    const pulseEvery = Math.min(Math.floor(this.o.slotLeaseMs / 3), Math.floor(this.o.liveness.ttlMs / 3));
+    this.loop(() => this.pulse(), pulseEvery);
+    this.loop(() => this.housekeeping(), this.o.reapIntervalMs);
   }
 
-  /** Stops after the round in flight, and ends this replica's life in the store. */
+  /** Stops after the rounds in flight, and ends this replica's life in the store. */
   async stop(): Promise<void> {
     this.active = false;
-    if (this.timer !== undefined) this.o.clock.local.clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.current;
+    for (const timer of this.timers) this.o.clock.local.clearTimeout(timer);
+    this.timers.clear();
+    await Promise.all(this.inFlight);
     await this.o.liveness
       .leave()
       .catch((error: unknown) => this.o.events.emit('error', { error, during: 'leave' }));
   }
 
-  private async renew(): Promise<void> {
-    const held = this.o.runner.heldSlots();
-    if (held.length > 0) await this.o.store.renewSlots(held, this.o.slotLeaseMs);
-  }
-
-  private run(): void {
-    this.current = this.round().finally(() => {
-      this.current = null;
+  private loop(round: () => Promise<void>, everyMs: number): void {
+    const current = round().finally(() => {
+      this.inFlight.delete(current);
       if (!this.active) return;
-      const every = Math.min(
-        Math.floor(this.o.slotLeaseMs / 3),
-        Math.floor(this.o.liveness.ttlMs / 3),
-        this.o.reapIntervalMs,
-      );
-      this.timer = this.o.clock.local.setTimeout(() => this.run(), every);
+      const timer = this.o.clock.local.setTimeout(() => {
+        this.timers.delete(timer);
+        this.loop(round, everyMs);
+      }, everyMs);
+      this.timers.add(timer);
     });
+    this.inFlight.add(current);
   }
 
-  private async round(): Promise<void> {
+  private async pulse(): Promise<void> {
     try {
       await this.o.clock.sync(1);
-      // First, and on its own: a failing sweep must not stop this replica's heartbeat.
       await this.o.liveness.beat();
     } catch (error) {
       this.o.events.emit('error', { error, during: 'heartbeat' });
     }
     try {
-      await this.renew();
-      const now = this.o.clock.local.now();
-      if (now - this.lastSweep < this.o.reapIntervalMs) return;
-      this.lastSweep = now;
+      const held = this.o.runner.heldSlots();
+      if (held.length > 0) await this.o.store.renewSlots(held, this.o.slotLeaseMs);
+    } catch (error) {
+      this.o.events.emit('error', { error, during: 'renew slots' });
+    }
+  }
+
+  private async housekeeping(): Promise<void> {
+    try {
+      await this.o.liveness.settleDead();
       await this.reap();
       await this.sweep();
     } catch (error) {

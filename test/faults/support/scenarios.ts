@@ -81,3 +81,94 @@ export function summary(result: KillResult): string {
     `survivors p99 lateness ${result.survivorLatenessP99Ms} ms`,
   ].join(', ');
 }
+
+export interface OutageResult {
+  store: 'redis' | 'postgres';
+  /** Outage start -> the first /readyz 503 naming the store. */
+  readyzFailMs: number;
+  readyzReason: string;
+  /** API calls needing the store during the outage: answer time and error code. */
+  calls: { ms: number; code: string }[];
+  /** Outage end -> the first of 3 whole seconds in a row at which every job fired on time. */
+  cadenceMs: number;
+  /** Process exits seen during the outage (a crash). */
+  crashed: boolean;
+}
+
+const CALLS: Record<OutageResult['store'], string> = {
+  redis: 'mutation { removeJob(id: "no-such-job") { id } }',
+  postgres: '{ executions(first: 1) { edges { node { id } } } }',
+};
+
+/** Takes the store behind `proxy` away for `downMs`, probing a replica all along. */
+export async function runOutage(
+  cluster: Cluster,
+  proxy: { down(): Promise<void>; up(): Promise<void> },
+  store: OutageResult['store'],
+  downMs: number,
+): Promise<OutageResult> {
+  const replica = [...cluster.replicas.values()][0];
+  if (!replica) throw new Error('no replica');
+  const origin = new URL(replica.url).origin;
+  const downAt = Date.now();
+  await proxy.down();
+  let readyzFailMs = Number.POSITIVE_INFINITY;
+  let readyzReason = '';
+  const calls: OutageResult['calls'] = [];
+  while (Date.now() - downAt < downMs) {
+    if (readyzFailMs === Number.POSITIVE_INFINITY) {
+      const response = await fetch(`${origin}/readyz`).catch(() => null);
+      if (response?.status === 503) {
+        readyzFailMs = Date.now() - downAt;
+        readyzReason = await response.text();
+      }
+    } else if (calls.length < 5) {
+      const began = Date.now();
+      const response = await fetch(replica.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: CALLS[store] }),
+      });
+      const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+      calls.push({ ms: Date.now() - began, code: body.errors?.[0]?.extensions?.code ?? 'OK' });
+    }
+    await sleep(100);
+  }
+  await proxy.up();
+  const upAt = Date.now();
+  await sleep(6_000);
+  const crashed = [...cluster.replicas.values()].some((r) => r.hasExited());
+  if (process.env.KAIROS_FAULTS_DEBUG) {
+    const per = new Map<number, number[]>();
+    for (const f of cluster.counter.fires)
+      if (f.at >= upAt - 2_000)
+        per.set(f.scheduledFor - upAt, [...(per.get(f.scheduledFor - upAt) ?? []), f.at - f.scheduledFor]);
+    console.info(
+      store,
+      [...per]
+        .sort((x, y) => x[0] - y[0])
+        .map(([k, v]) => `${k}: n=${v.length} max=${Math.max(...v)}`)
+        .join('\n'),
+    );
+    console.info(
+      replica
+        .logText()
+        .split('\n')
+        .filter((l) => /warn|error/.test(l))
+        .slice(-30)
+        .join('\n'),
+    );
+  }
+  return { store, readyzFailMs, readyzReason, calls, cadenceMs: cadence(cluster, upAt), crashed };
+}
+
+function cadence(cluster: Cluster, since: number): number {
+  const onTime = new Map<number, number>();
+  for (const fire of cluster.counter.fires)
+    if (fire.attempt === 1 && fire.scheduledFor >= since && fire.at - fire.scheduledFor <= 1_000)
+      onTime.set(fire.scheduledFor, (onTime.get(fire.scheduledFor) ?? 0) + 1);
+  const all = cluster.jobIds.length;
+  for (let s = Math.ceil(since / 1_000) * 1_000; s < since + 6_000; s += 1_000)
+    if ([0, 1, 2].every((k) => onTime.get(s + k * 1_000) === all)) return s - since;
+  return Number.POSITIVE_INFINITY;
+}

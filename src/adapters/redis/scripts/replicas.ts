@@ -19,8 +19,10 @@ end
 `;
 
 /**
- * heartbeat: keep a life live for ttl more. ARGV[3] '1' registers it; otherwise a life that ran out
- * (or was reaped) is not revived: the caller learns it was declared dead.
+ * heartbeat: keep a life live for ttl more. ARGV[3] '1' registers it; otherwise a life that was
+ * reaped is not revived: the caller learns it was declared dead. A life that ran out but was not
+ * reaped yet (Redis itself was away, or no other replica looked) is revived: nobody took over
+ * anything of it, since only reaping releases what a life holds.
  *
  * KEYS[1] lives, KEYS[2] lifeinfo
  * ARGV[1] life id, ARGV[2] ttlMs, ARGV[3] first ('1' / '0'), ARGV[4] info JSON
@@ -29,8 +31,7 @@ end
 export const heartbeatScript: LuaScript = {
   name: 'heartbeat',
   lua: `${LUA_NOW}
-${LUA_LIVE}
-if ARGV[3] ~= '1' and not live(KEYS[1], ARGV[1], now) then return 0 end
+if ARGV[3] ~= '1' and not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
 return 1
