@@ -37,9 +37,14 @@ describe.skipIf(!redis.available)('Redis emptied while the app runs', () => {
         }),
       );
       expect(added.status).toBe(200);
-      const claimed = await client.hget(`{${prefix}}:claimed`, 'tick');
-      const epoch = await client.get(`{${prefix}}:epoch`);
+      // The first claim round opens the epoch (after the replica joined the cluster).
+      let epoch: string | null = null;
+      for (const began = Date.now(); !epoch && Date.now() - began < 3_000; ) {
+        epoch = await client.get(`{${prefix}}:epoch`);
+        if (!epoch) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       expect(epoch).toBeTruthy();
+      const claimed = await client.hget(`{${prefix}}:claimed`, 'tick');
       // Let it fire once, then empty the store.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       const flushedAt = Date.now();
