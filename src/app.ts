@@ -12,6 +12,7 @@ import type { Platform } from './app/platform.ts';
 import { createReadiness, type Readiness } from './app/readiness.ts';
 import { createRetention } from './app/retention.ts';
 import { appRoutes, createRouter } from './app/routes.ts';
+import { watchStoreResets } from './app/store-reset.ts';
 import { openStores, type Stores } from './app/stores.ts';
 import type { Config } from './config.ts';
 import { type Clock, systemClock } from './core/clock.ts';
@@ -31,7 +32,7 @@ export interface AppOptions {
   clock?: Clock;
   logger?: JsonLogger;
   platform?: Platform;
-  /** How long a readiness probe waits for each store; default 2 s. */
+  /** How long a readiness probe waits for each store; default 1 s (a hung store fails it fast). */
   readyTimeoutMs?: number;
 }
 
@@ -84,27 +85,33 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     now: () => scheduler.now(),
     logger,
   });
+  const jobsFile = config.jobsFile;
+  const declare =
+    jobsFile === null
+      ? null
+      : () =>
+          declareJobsFile({
+            file: jobsFile,
+            platform,
+            service,
+            tasks,
+            defaultTimezone: config.timezone,
+            now: scheduler.now(),
+            logger,
+          });
+  const resets = watchStoreResets({ scheduler, logger, redeclare: declare, now: () => clock.now() });
   const readiness = createReadiness({
     stores,
-    timeoutMs: options.readyTimeoutMs ?? 2_000,
+    timeoutMs: options.readyTimeoutMs ?? 1_000,
     scheduler: () => ({ state, running: scheduler.running }),
+    incidents: () => [resets.check()],
   });
 
   async function start(): Promise<void> {
     if (state !== 'created') throw new Error(`the app cannot start from state ${state}`);
     state = 'starting';
     await migrate(stores.database);
-    if (config.jobsFile !== null) {
-      await declareJobsFile({
-        file: config.jobsFile,
-        platform,
-        service,
-        tasks,
-        defaultTimezone: config.timezone,
-        now: scheduler.now(),
-        logger,
-      });
-    }
+    await declare?.();
     scheduler.start();
     state = 'started';
     retention.start();

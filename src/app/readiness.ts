@@ -5,7 +5,7 @@
 import type { Stores } from './stores.ts';
 
 export interface StoreCheck {
-  name: 'jobStore' | 'executionLog' | 'scheduler';
+  name: 'jobStore' | 'executionLog' | 'scheduler' | 'storeReset';
   /** What backs it: redis, memory, postgres, pglite. */
   kind: string;
   ok: boolean;
@@ -23,12 +23,15 @@ export interface ReadinessOptions {
   timeoutMs: number;
   /** The app's lifecycle state, and whether the scheduler loop runs. */
   scheduler: () => { state: string; running: boolean };
+  /** Checks that fail for a while after an incident (see store-reset.ts). */
+  incidents?: () => (StoreCheck | null)[];
 }
 
 export function createReadiness({
   stores,
   timeoutMs,
   scheduler,
+  incidents,
 }: ReadinessOptions): () => Promise<Readiness> {
   const probe = async (
     name: StoreCheck['name'],
@@ -50,6 +53,7 @@ export function createReadiness({
     const { state, running } = scheduler();
     const ok = state === 'started' && running;
     checks.unshift({ name: 'scheduler', kind: state, ok, ...(ok ? {} : { error: `is ${state}` }) });
+    for (const incident of incidents?.() ?? []) if (incident) checks.push(incident);
     return { ready: checks.every((c) => c.ok), checks };
   };
 }

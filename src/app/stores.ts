@@ -41,6 +41,7 @@ export async function openStores(
   let bus: EventBus;
   if (config.redis) {
     redis = connectRedis(config.redis.url, config.instance, logger);
+    void warnIfEvicting(redis, logger);
     store = createRedisJobStore({ redis, prefix: config.redis.prefix });
     bus = createRedisEventBus({
       redis,
@@ -117,6 +118,25 @@ function connectRedis(url: string, instance: string, logger: JsonLogger): Redis 
     logger.info('Redis is reachable again');
   });
   return redis;
+}
+
+/**
+ * A Redis that evicts keys under memory pressure drops jobs, claims and leases silently (redbeat
+ * refuses such a Redis too): say so loudly at start. Managed Redis may forbid CONFIG: then nothing.
+ */
+export async function warnIfEvicting(redis: Redis, logger: JsonLogger): Promise<string | null> {
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    const policy = reply[1] ?? null;
+    if (policy !== null && policy !== 'noeviction')
+      logger.error(
+        `Redis evicts keys (maxmemory-policy ${policy}): jobs and their schedules can vanish under memory pressure; set maxmemory-policy noeviction`,
+        { policy },
+      );
+    return policy;
+  } catch {
+    return null;
+  }
 }
 
 async function closeAll(store: JobStore, bus: EventBus, redis: Redis | null): Promise<void> {

@@ -12,6 +12,7 @@ async function openPair(): Promise<{
   bus: RedisEventBus;
   other: RedisEventBus;
   errors: unknown[];
+  prefix: string;
   close: () => Promise<void>;
 }> {
   const prefix = uniquePrefix('event-bus');
@@ -24,6 +25,7 @@ async function openPair(): Promise<{
     bus,
     other,
     errors,
+    prefix,
     close: async () => {
       await bus.close();
       await other.close();
@@ -71,6 +73,26 @@ describe.skipIf(!redis.available)('redis EventBus', () => {
       expect(order('a')).toEqual(Array.from({ length: 200 }, (_, i) => i));
       expect(order('b')).toEqual(Array.from({ length: 200 }, (_, i) => i));
     } finally {
+      await pair.close();
+    }
+  });
+
+  it('sequences never go back when Redis loses its counters (emptied or flushed)', async () => {
+    const pair = await openPair();
+    const client = connect();
+    try {
+      const there = collector(pair.other);
+      await Promise.all([pair.bus.ready(), pair.other.ready()]);
+      for (let i = 0; i < 5; i++) pair.bus.publish(jobEvent(`before${i}`));
+      await there.until(5);
+      await dropPrefix(client, pair.prefix);
+      // The other replica publishes first after the loss: it has heard 5, so it goes on from there.
+      pair.other.publish(jobEvent('after0'));
+      pair.bus.publish(jobEvent('after1'));
+      await there.until(7);
+      expect(there.events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      client.disconnect();
       await pair.close();
     }
   });

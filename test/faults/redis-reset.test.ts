@@ -3,26 +3,43 @@
  * prefix, the shared Redis is left alone). The next claim round sees the epoch marker gone, the app
  * logs a loud DATA LOSS error, and fencing tokens of the new epoch never equal an earlier one.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { warnIfEvicting } from '../../src/app/stores.ts';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
+import { fsPlatform } from '../../src/runtime/fs-platform.ts';
 import { connect, dropPrefix } from '../adapters/redis-harness.ts';
 import { REDIS_URL, redisAvailability, uniquePrefix } from '../support/services.ts';
 
 const redis = await redisAvailability();
 
 describe.skipIf(!redis.available)('Redis emptied while the app runs', () => {
-  it('is detected within one claim round and logged as data loss; the app keeps running', async () => {
+  it('is detected within one claim round: data loss logged, /readyz says why, the jobs file declared again', async () => {
     const prefix = uniquePrefix('reset').slice(0, 64);
+    const dir = mkdtempSync(join(tmpdir(), 'kairos-reset-'));
+    const jobsFile = join(dir, 'jobs.json');
+    writeFileSync(
+      jobsFile,
+      JSON.stringify([{ id: 'declared', task: 'log', trigger: { interval: { seconds: 1 } } }]),
+    );
     const lines: { level: string; msg: string; at: number }[] = [];
     const logger = createLogger({
       level: 'warn',
       write: (line) =>
         lines.push({ ...(JSON.parse(line) as { level: string; msg: string }), at: Date.now() }),
     });
-    const config = loadConfig({ REDIS_URL, DATABASE_URL: 'memory://', KAIROS_REDIS_PREFIX: prefix });
-    const app = await createApp(config, { logger });
+    const config = loadConfig({
+      REDIS_URL,
+      DATABASE_URL: 'memory://',
+      KAIROS_REDIS_PREFIX: prefix,
+      KAIROS_JOBS_FILE: jobsFile,
+    });
+    const app = await createApp(config, { logger, platform: fsPlatform });
     const client = connect();
     try {
       await app.start();
@@ -66,12 +83,59 @@ describe.skipIf(!redis.available)('Redis emptied while the app runs', () => {
       expect(epochAfter).toBeTruthy();
       expect(epochAfter).not.toBe(epoch);
       if (claimed) expect(claimed.startsWith(`${epoch}:`)).toBe(true);
-      // Still serving: /healthz answers.
+      // Still serving: /healthz answers; /readyz fails and says why.
       expect((await app.fetch(new Request('http://127.0.0.1:4000/healthz'))).status).toBe(200);
+      const ready = await app.fetch(new Request('http://127.0.0.1:4000/readyz'));
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toMatch(/storeReset.*was reset/);
+      // The jobs file is declared again; the job added through the API is gone, as logged.
+      const jobs = async () => (await client.hkeys(`{${prefix}}:jobs`)).sort();
+      for (const began = Date.now(); !(await jobs()).includes('declared') && Date.now() - began < 3_000; )
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await jobs()).toEqual(['declared']);
     } finally {
       await app.stop();
       await dropPrefix(client, prefix);
       client.disconnect();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('a Redis that evicts keys is reported loudly at start', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const server = spawn('redis-server', [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'allkeys-lru',
+    ]);
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', write: (line) => lines.push(line) });
+    const { Redis } = await import('ioredis');
+    const redisClient = new Redis(`redis://127.0.0.1:${port}`, {
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 100,
+    });
+    try {
+      for (const began = Date.now(); redisClient.status !== 'ready' && Date.now() - began < 5_000; )
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await warnIfEvicting(redisClient, logger)).toBe('allkeys-lru');
+      expect(lines.join('\n')).toMatch(/"level":"error".*Redis evicts keys \(maxmemory-policy allkeys-lru\)/);
+      // The shared server keeps the default: nothing said.
+      const shared = connect();
+      const before = lines.length;
+      expect(await warnIfEvicting(shared, logger)).toBe('noeviction');
+      expect(lines.length).toBe(before);
+      shared.disconnect();
+    } finally {
+      redisClient.disconnect();
+      server.kill('SIGKILL');
+    }
+  }, 30_000);
 });

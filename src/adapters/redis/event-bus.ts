@@ -35,6 +35,11 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
   const onError = options.onError ?? ((error: unknown) => console.error('event bus error', error));
   const listeners = new Set<Listener>();
   let closed = false;
+  /** Per stream, the highest sequence published or heard here (see publishEventScript). */
+  const seen = new Map<string, number>();
+  const note = (stream: string, sequence: number) => {
+    if (sequence > (seen.get(stream) ?? 0)) seen.set(stream, sequence);
+  };
 
   const subscriber = redis.duplicate();
   subscriber.on('error', () => {}); // ioredis reconnects and resubscribes by itself
@@ -47,6 +52,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
       onError(error);
       return;
     }
+    note(event.stream, event.sequence);
     for (const listener of [...listeners]) {
       try {
         listener(event);
@@ -73,7 +79,14 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
         onError(error);
         return;
       }
-      runScript(redis, publishEventScript, [keys.sequence(event.stream)], [keys.events, json]).catch(
+      const stream = event.stream;
+      runScript(
+        redis,
+        publishEventScript,
+        [keys.sequence(stream)],
+        [keys.events, json, String(seen.get(stream) ?? 0)],
+      ).then(
+        (sequence) => note(stream, Number(sequence)),
         (error: unknown) => onError(toStoreError(error)),
       );
     },
