@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { postgresAvailability, redisAvailability } from '../support/services.ts';
 import { account, type Cluster, percentile, sleep, startCluster } from './support/cluster.ts';
-import { runKillScenario, summary } from './support/scenarios.ts';
+import { runKillScenario, runRollingRestart, summary } from './support/scenarios.ts';
 
 const redis = await redisAvailability();
 const pg = await postgresAvailability();
@@ -30,6 +30,16 @@ describe.skipIf(!ready)('replica processes', () => {
     expect(result.runningOfDeadAfter10s).toBe(0);
     expect(result.survivorLatenessP99Ms).toBeLessThanOrEqual(1_000);
   }, 120_000);
+
+  it('rolling SIGTERM of each replica in turn: 0 missed, 0 duplicates', async () => {
+    cluster = await startCluster({ label: 'rolling', jobs: 100 });
+    const result = await runRollingRestart(cluster, { settleMs: 2_000 });
+    console.info('rolling restart', JSON.stringify(result.stops), JSON.stringify(result.accounting.byStatus));
+    expect(result.stops.map((s) => s.code)).toEqual([0, 0, 0]);
+    expect(result.accounting.duplicates).toBe(0);
+    expect(result.accounting.problems.slice(0, 10)).toEqual([]);
+    expect(Object.keys(result.accounting.byStatus)).toEqual(['success']);
+  }, 180_000);
 
   it('a replica frozen past its expiry is fenced when it comes back: no fire runs twice', async () => {
     cluster = await startCluster({ label: 'freeze', jobs: 100 });

@@ -172,3 +172,34 @@ function cadence(cluster: Cluster, since: number): number {
     if ([0, 1, 2].every((k) => onTime.get(s + k * 1_000) === all)) return s - since;
   return Number.POSITIVE_INFINITY;
 }
+
+export interface RollingResult {
+  accounting: Accounting;
+  /** How long each replica took to stop on SIGTERM, and its exit code. */
+  stops: { name: string; ms: number; code: number | null }[];
+}
+
+/** 3 replicas; each in turn gets SIGTERM, exits, and is started again. */
+export async function runRollingRestart(
+  cluster: Cluster,
+  options: { settleMs: number },
+): Promise<RollingResult> {
+  const names = ['a', 'b', 'c'];
+  for (const name of names) await cluster.start(name);
+  const from = Date.now() + 1_000;
+  await sleep(options.settleMs);
+  const stops: RollingResult['stops'] = [];
+  for (const name of names) {
+    const replica = cluster.replicas.get(name);
+    if (!replica) continue;
+    const began = Date.now();
+    const code = await replica.stop('SIGTERM');
+    stops.push({ name, ms: Date.now() - began, code });
+    await cluster.start(name);
+    await sleep(options.settleMs);
+  }
+  const end = Date.now();
+  await Promise.all([...cluster.replicas.values()].map((r) => r.stop('SIGTERM')));
+  const rows = await cluster.history();
+  return { accounting: account(rows, cluster.counter.fires, cluster.jobIds, from, end - 2_000), stops };
+}
