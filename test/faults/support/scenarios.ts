@@ -2,7 +2,17 @@
  * The fault scenarios, shared by the CI suite (short) and `npm run bench:faults` (long): each runs
  * against a started cluster and returns what was measured; the caller asserts or prints it.
  */
-import { type Accounting, account, type Cluster, type HistoryRow, percentile, sleep } from './cluster.ts';
+import { DATABASE_URL, REDIS_URL } from '../../support/services.ts';
+import {
+  type Accounting,
+  account,
+  type Cluster,
+  type HistoryRow,
+  percentile,
+  sleep,
+  startCluster,
+} from './cluster.ts';
+import { TcpProxy } from './tcp-proxy.ts';
 
 export interface KillResult {
   accounting: Accounting;
@@ -138,27 +148,6 @@ export async function runOutage(
   const upAt = Date.now();
   await sleep(6_000);
   const crashed = [...cluster.replicas.values()].some((r) => r.hasExited());
-  if (process.env.KAIROS_FAULTS_DEBUG) {
-    const per = new Map<number, number[]>();
-    for (const f of cluster.counter.fires)
-      if (f.at >= upAt - 2_000)
-        per.set(f.scheduledFor - upAt, [...(per.get(f.scheduledFor - upAt) ?? []), f.at - f.scheduledFor]);
-    console.info(
-      store,
-      [...per]
-        .sort((x, y) => x[0] - y[0])
-        .map(([k, v]) => `${k}: n=${v.length} max=${Math.max(...v)}`)
-        .join('\n'),
-    );
-    console.info(
-      replica
-        .logText()
-        .split('\n')
-        .filter((l) => /warn|error/.test(l))
-        .slice(-30)
-        .join('\n'),
-    );
-  }
   return { store, readyzFailMs, readyzReason, calls, cadenceMs: cadence(cluster, upAt), crashed };
 }
 
@@ -202,4 +191,68 @@ export async function runRollingRestart(
   await Promise.all([...cluster.replicas.values()].map((r) => r.stop('SIGTERM')));
   const rows = await cluster.history();
   return { accounting: account(rows, cluster.counter.fires, cluster.jobIds, from, end - 2_000), stops };
+}
+
+export interface ProxiedCluster {
+  cluster: Cluster;
+  redisProxy: TcpProxy;
+  pgProxy: TcpProxy;
+  close(): Promise<void>;
+}
+
+/** A cluster whose replicas reach Redis and PostgreSQL through proxies the caller controls. */
+export async function startProxiedCluster(label: string, jobs: number): Promise<ProxiedCluster> {
+  const redisUrl = new URL(REDIS_URL);
+  const pgUrl = new URL(DATABASE_URL);
+  const redisProxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+  const pgProxy = new TcpProxy(pgUrl.hostname, Number(pgUrl.port || 5432));
+  await redisProxy.start();
+  await pgProxy.start();
+  const cluster = await startCluster({
+    label,
+    jobs,
+    redisUrl: (real) => redisProxy.url(real),
+    databaseUrl: (real) => pgProxy.url(real),
+  });
+  return {
+    cluster,
+    redisProxy,
+    pgProxy,
+    async close() {
+      await cluster.close();
+      await redisProxy.close();
+      await pgProxy.close();
+    },
+  };
+}
+
+export interface OutagesResult {
+  outages: OutageResult[];
+  accounting: Accounting;
+}
+
+/** 2 replicas; Redis away for `redisMs`, then PostgreSQL for `postgresMs`. */
+export async function runOutages(
+  proxied: ProxiedCluster,
+  options: { redisMs: number; postgresMs: number },
+): Promise<OutagesResult> {
+  const { cluster } = proxied;
+  await cluster.start('a');
+  await cluster.start('b');
+  const from = Date.now() + 1_000;
+  await sleep(3_000);
+  const outages = [
+    await runOutage(cluster, proxied.redisProxy, 'redis', options.redisMs),
+    await runOutage(cluster, proxied.pgProxy, 'postgres', options.postgresMs),
+  ];
+  const end = Date.now();
+  await Promise.all([...cluster.replicas.values()].map((r) => r.stop('SIGTERM')));
+  const accounting = account(
+    await cluster.history(),
+    cluster.counter.fires,
+    cluster.jobIds,
+    from,
+    end - 2_000,
+  );
+  return { outages, accounting };
 }
