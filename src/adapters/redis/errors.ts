@@ -1,4 +1,4 @@
-import { KairosError, UnavailableError } from '../../core/errors.ts';
+import { KairosError, ReplicaExpiredError, UnavailableError } from '../../core/errors.ts';
 
 /** Redis replies that mean "not now" rather than "wrong command". */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY)\b/;
@@ -46,4 +46,14 @@ export function isEpochReply(error: unknown): boolean {
 /** The reply of scripts that refuse a replica life that is no longer live. */
 export function isFencedReply(error: unknown): boolean {
   return error instanceof Error && error.name === 'ReplyError' && /^FENCED\b/.test(error.message);
+}
+
+/** Runs a script that may refuse the caller's replica life: that refusal is a ReplicaExpiredError. */
+export async function unlessFenced<T>(owner: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isFencedReply(error)) throw new ReplicaExpiredError(owner);
+    throw error;
+  }
 }

@@ -8,10 +8,9 @@
  * its fire is never in `due` at the same time as in a live claim.
  */
 import type { Redis } from 'ioredis';
-import { ConflictError, NotFoundError, ReplicaExpiredError, ValidationError } from '../../core/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import type {
-  Claim,
   ClaimBatch,
   CommitOutcome,
   CommitRequest,
@@ -19,35 +18,23 @@ import type {
   JobQuery,
   JobStore,
   Page,
-  PoisonedClaim,
   QuarantineRequest,
   ReplicaLife,
   ReplicaStatus,
   Slot,
   SlotRequest,
 } from '../../core/ports.ts';
+import { RedisClaims } from './claims.ts';
 import { DecodedJobs } from './decoded-jobs.ts';
-import { guard, isEpochReply, isFencedReply, StoreResetError } from './errors.ts';
-import {
-  checkDecoded,
-  decodeJob,
-  encodeDefinition,
-  encodeDueAt,
-  encodeNext,
-  encodePauseInfo,
-} from './job-codec.ts';
+import { guard } from './errors.ts';
+import { decodeJob, encodeDefinition, encodeDueAt, encodeNext, encodePauseInfo } from './job-codec.ts';
 import { type JobStoreKeys, jobStoreKeys } from './keys.ts';
 import { type LuaScript, runScript } from './run-script.ts';
+import { RedisRunning } from './running.ts';
 import { addJobScript } from './scripts/add-job.ts';
-import { claimDueScript } from './scripts/claim-due.ts';
-import { commitScript } from './scripts/commit.ts';
 import { getJobsScript } from './scripts/get-jobs.ts';
 import { listJobsScript } from './scripts/list-jobs.ts';
-import { openEpochScript } from './scripts/open-epoch.ts';
-import { quarantineScript } from './scripts/quarantine.ts';
 import { removeJobScript } from './scripts/remove-job.ts';
-import { heartbeatScript, liveReplicasScript, reapReplicasScript } from './scripts/replicas.ts';
-import { acquireSlotsScript, heldSlotsScript, reapSlotsScript, renewSlotsScript } from './scripts/slots.ts';
 import { updateJobScript } from './scripts/update-job.ts';
 
 export interface RedisJobStoreOptions {
@@ -78,12 +65,15 @@ class RedisJobStore implements JobStore {
   private readonly listeners = new Set<() => void>();
   /** list() hands out read-only snapshots (ports.ts), so unchanged jobs are decoded once. */
   private readonly decoded = new DecodedJobs(DECODED_CHARS);
-  /** The `{prefix}:epoch` marker claims and commits expect (see openEpoch). */
-  private epoch: Promise<string> | null = null;
+
+  private readonly running: RedisRunning;
+  private readonly claims: RedisClaims;
 
   constructor(redis: Redis, prefix: string) {
     this.redis = redis;
     this.keys = jobStoreKeys(prefix);
+    this.running = new RedisRunning(redis, this.keys);
+    this.claims = new RedisClaims(redis, this.keys);
   }
 
   async add(job: Job): Promise<void> {
@@ -188,87 +178,17 @@ class RedisJobStore implements JobStore {
     return decodeJob(json, next ?? null, version ?? null, paused === 1, info ?? null);
   }
 
-  async claimDue(limit: number, leaseMs: number, lookaheadMs = 0, owner = ''): Promise<ClaimBatch> {
-    const k = this.keys;
-    const epoch = await this.openEpoch();
-    const reply = (await this.fenced(owner, () =>
-      this.runInEpoch(
-        epoch,
-        claimDueScript,
-        [
-          k.due,
-          k.claims,
-          k.claimed,
-          k.fence,
-          k.jobs,
-          k.next,
-          k.ver,
-          k.paused,
-          k.pauseinfo,
-          k.epoch,
-          k.claimowner,
-          k.lives,
-        ],
-        [
-          Math.max(0, Math.floor(limit)),
-          Math.max(0, Math.floor(leaseMs)),
-          Math.max(0, Math.floor(lookaheadMs)),
-          epoch,
-          owner,
-        ],
-      ),
-    )) as [number, ...(string | null)[]];
-    const [now, ...rest] = reply;
-    const claims: Claim[] = [];
-    const poisoned: PoisonedClaim[] = [];
-    for (let i = 0; i + 5 < rest.length; i += 6) {
-      const [id, token, json, next, version, info] = rest.slice(i, i + 6);
-      if (!id || !token) continue;
-      // One job that cannot be read must not stop the others: it is handed out to be quarantined.
-      let job: Job;
-      try {
-        if (typeof json !== 'string') throw new Error('the definition is missing');
-        job = decodeJob(json, next ?? null, version ?? null, false, info ?? null);
-      } catch (error) {
-        poisoned.push({ jobId: id, token, error: error instanceof Error ? error.message : String(error) });
-        continue;
-      }
-      const problem = checkDecoded(job, id);
-      if (problem) poisoned.push({ jobId: id, token, error: problem });
-      else claims.push({ job, token });
-    }
-    return { now: Number(now), claims, poisoned };
+  // The claim cycle (claim, commit, quarantine) and its epoch: src/adapters/redis/claims.ts.
+  claimDue(limit: number, leaseMs: number, lookaheadMs = 0, owner = ''): Promise<ClaimBatch> {
+    return this.claims.claimDue(limit, leaseMs, lookaheadMs, owner);
   }
 
-  async commit(requests: CommitRequest[], owner = ''): Promise<CommitOutcome[]> {
-    if (requests.length === 0) return [];
-    const k = this.keys;
-    const args = requests.flatMap((r) => [r.jobId, r.token, encodeNext(r), encodeDueAt(r)]);
-    const epoch = await this.openEpoch();
-    return (await this.runInEpoch(
-      epoch,
-      commitScript,
-      [k.claims, k.claimed, k.jobs, k.next, k.due, k.paused, k.epoch, k.claimowner, k.lives],
-      [epoch, owner, ...args],
-    )) as CommitOutcome[];
+  commit(requests: CommitRequest[], owner = ''): Promise<CommitOutcome[]> {
+    return this.claims.commit(requests, owner);
   }
 
-  async quarantine(requests: QuarantineRequest[]): Promise<void> {
-    if (requests.length === 0) return;
-    const k = this.keys;
-    await this.run(
-      quarantineScript,
-      [k.claims, k.claimed, k.jobs, k.ver, k.paused, k.due, k.pauseinfo, k.claimowner],
-      [
-        k.changed,
-        this.instance,
-        ...requests.flatMap((r) => [
-          r.jobId,
-          r.token,
-          encodePauseInfo({ pausedAt: r.at, pauseReason: r.reason }),
-        ]),
-      ],
-    );
+  quarantine(requests: QuarantineRequest[]): Promise<void> {
+    return this.claims.quarantine(requests, this.instance);
   }
 
   async nextWakeAt(): Promise<number | null> {
@@ -293,112 +213,45 @@ class RedisJobStore implements JobStore {
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
-  async acquireSlot(slot: Slot, maxInstances: number, leaseMs: number, owner?: string): Promise<boolean> {
-    const [acquired] = await this.acquireSlots([{ slot, maxInstances }], leaseMs, owner);
-    return acquired === true;
+  // What runs (slots, replica lives): src/adapters/redis/running.ts.
+  acquireSlot(slot: Slot, maxInstances: number, leaseMs: number, owner?: string): Promise<boolean> {
+    return this.running.acquireSlot(slot, maxInstances, leaseMs, owner);
   }
 
-  async acquireSlots(requests: SlotRequest[], leaseMs: number, owner = ''): Promise<boolean[]> {
-    if (requests.length === 0) return [];
-    const k = this.keys;
-    const replies = (await this.fenced(owner, () =>
-      this.run(
-        acquireSlotsScript,
-        [k.slots, k.slotowner, k.lives, ...requests.map((r) => k.running(r.slot.jobId))],
-        [
-          leaseMs,
-          owner,
-          ...requests.flatMap((r) => [r.slot.executionId, slotMember(r.slot), r.maxInstances]),
-        ],
-      ),
-    )) as number[];
-    return replies.map((reply) => reply === 1);
+  acquireSlots(requests: SlotRequest[], leaseMs: number, owner?: string): Promise<boolean[]> {
+    return this.running.acquireSlots(requests, leaseMs, owner);
   }
 
-  async renewSlots(slots: Slot[], leaseMs: number): Promise<void> {
-    if (slots.length === 0) return;
-    await this.run(
-      renewSlotsScript,
-      [this.keys.slots, ...slots.map((s) => this.keys.running(s.jobId))],
-      [leaseMs, ...slots.flatMap((s) => [s.executionId, slotMember(s)])],
-    );
+  renewSlots(slots: Slot[], leaseMs: number): Promise<void> {
+    return this.running.renewSlots(slots, leaseMs);
   }
 
-  async releaseSlots(slots: Slot[]): Promise<void> {
-    if (slots.length === 0) return;
-    const multi = this.redis.multi();
-    for (const slot of slots) multi.zrem(this.keys.running(slot.jobId), slot.executionId);
-    const members = slots.map(slotMember);
-    multi.zrem(this.keys.slots, ...members);
-    multi.hdel(this.keys.slotowner, ...members);
-    await guard(() => multi.exec());
+  releaseSlots(slots: Slot[]): Promise<void> {
+    return this.running.releaseSlots(slots);
   }
 
-  async heldSlots(slots: Slot[]): Promise<boolean[]> {
-    if (slots.length === 0) return [];
-    const replies = (await this.run(heldSlotsScript, [this.keys.slots], slots.map(slotMember))) as number[];
-    return replies.map((reply) => reply === 1);
+  heldSlots(slots: Slot[]): Promise<boolean[]> {
+    return this.running.heldSlots(slots);
   }
 
-  async reapExpiredSlots(limit: number): Promise<Slot[]> {
-    const members = (await this.run(
-      reapSlotsScript,
-      [this.keys.slots, this.keys.slotowner],
-      [limit],
-    )) as string[];
-    const slots = members.map(parseSlotMember);
-    if (slots.length > 0) {
-      // The running entries are expired already (they no longer count); this only tidies up.
-      const pipeline = this.redis.pipeline();
-      for (const slot of slots) pipeline.zrem(this.keys.running(slot.jobId), slot.executionId);
-      await guard(() => pipeline.exec());
-    }
-    return slots;
+  reapExpiredSlots(limit: number): Promise<Slot[]> {
+    return this.running.reapExpiredSlots(limit);
   }
 
-  async heartbeat(life: ReplicaLife, ttlMs: number, first: boolean): Promise<boolean> {
-    const info = JSON.stringify({ id: life.id, instance: life.instance, startedAt: life.startedAt });
-    const k = this.keys;
-    const live = await this.run(
-      heartbeatScript,
-      [k.lives, k.lifeinfo],
-      [life.id, ttlMs, first ? '1' : '0', info],
-    );
-    return live === 1;
+  heartbeat(life: ReplicaLife, ttlMs: number, first: boolean): Promise<boolean> {
+    return this.running.heartbeat(life, ttlMs, first);
   }
 
-  async leave(lifeId: string): Promise<void> {
-    await guard(() =>
-      this.redis.multi().zrem(this.keys.lives, lifeId).hdel(this.keys.lifeinfo, lifeId).exec(),
-    );
+  leave(lifeId: string): Promise<void> {
+    return this.running.leave(lifeId);
   }
 
-  async reapDeadReplicas(limit: number): Promise<DeadReplica[]> {
-    const k = this.keys;
-    const reply = (await this.run(
-      reapReplicasScript,
-      [k.lives, k.lifeinfo, k.claims, k.claimowner, k.slots, k.slotowner],
-      [Math.max(0, Math.floor(limit)), k.runningPrefix],
-    )) as (string | number)[];
-    const dead: DeadReplica[] = [];
-    for (let i = 0; i < reply.length; ) {
-      const life = parseLife(String(reply[i]));
-      const claims = Number(reply[i + 1]);
-      const count = Number(reply[i + 2]);
-      const slots = reply.slice(i + 3, i + 3 + count).map((member) => parseSlotMember(String(member)));
-      dead.push({ ...life, claims, slots });
-      i += 3 + count;
-    }
-    return dead;
+  reapDeadReplicas(limit: number): Promise<DeadReplica[]> {
+    return this.running.reapDeadReplicas(limit);
   }
 
-  async replicas(): Promise<ReplicaStatus[]> {
-    const k = this.keys;
-    const reply = (await this.run(liveReplicasScript, [k.lives, k.lifeinfo], [])) as string[];
-    const live: ReplicaStatus[] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2)
-      live.push({ ...parseLife(reply[i] as string), expiresAt: Number(reply[i + 1]) });
-    return live.sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1));
+  replicas(): Promise<ReplicaStatus[]> {
+    return this.running.replicas();
   }
 
   onScheduleChange(listener: () => void): () => void {
@@ -456,67 +309,11 @@ class RedisJobStore implements JobStore {
     });
   }
 
-  /** A script refusing a life that is no longer live: ReplicaExpiredError. */
-  private async fenced<T>(owner: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (isFencedReply(error)) throw new ReplicaExpiredError(owner);
-      throw error;
-    }
-  }
-
   private run(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
     return guard(() => runScript(this.redis, script, keys, args));
-  }
-
-  /** The epoch this store works in, read or created on first use and again after a reset. */
-  private openEpoch(): Promise<string> {
-    if (!this.epoch) {
-      const opening = this.run(openEpochScript, [this.keys.epoch], [crypto.randomUUID()]).then(String);
-      this.epoch = opening;
-      // A failed open (Redis down) is tried again by the next call.
-      opening.catch(() => {
-        if (this.epoch === opening) this.epoch = null;
-      });
-    }
-    return this.epoch;
-  }
-
-  /** A script that checks the epoch marker: a mismatch is a reset, reported once per epoch. */
-  private async runInEpoch(
-    epoch: string,
-    script: LuaScript,
-    keys: string[],
-    args: (string | number)[],
-  ): Promise<unknown> {
-    try {
-      return await this.run(script, keys, args);
-    } catch (error) {
-      if (!isEpochReply(error)) throw error;
-      // The next claim opens the store again: a new marker, and tokens under the new epoch.
-      const current = this.epoch;
-      if (current && (await current.catch(() => null)) === epoch) this.epoch = null;
-      throw new StoreResetError(epoch);
-    }
   }
 }
 
 function page(items: Job[], hasNextPage: boolean): Page<Job> {
   return { items, hasNextPage, endCursor: items.at(-1)?.id ?? null };
-}
-
-/** JSON, so any id or execution id survives; Lua only compares these members, never parses them. */
-function slotMember(slot: Slot): string {
-  return JSON.stringify([slot.jobId, slot.executionId]);
-}
-
-function parseLife(json: string): ReplicaLife {
-  const life = JSON.parse(json) as Partial<ReplicaLife> & { id: string };
-  return { id: life.id, instance: life.instance ?? life.id, startedAt: life.startedAt ?? 0 };
-}
-
-function parseSlotMember(member: string): Slot {
-  const [jobId, executionId] = JSON.parse(member) as [string, string];
-  return { jobId, executionId };
 }
