@@ -22,6 +22,8 @@ import type { TaskResolver } from './core/task.ts';
 import { createPerimeter, type Perimeter } from './graphql/perimeter.ts';
 import { createKairosYoga, type KairosYoga } from './graphql/yoga.ts';
 import { createLogger, type JsonLogger } from './logger.ts';
+import { jobsByState } from './metrics/jobs-by-state.ts';
+import { createMetrics } from './metrics/registry.ts';
 import { createBuiltinRegistry } from './tasks/registry.ts';
 
 export type { Platform } from './app/platform.ts';
@@ -71,6 +73,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw error;
   }
   const { scheduler, service, yoga } = parts;
+  const metrics = createMetrics({
+    events: scheduler.events,
+    jobsByState: jobsByState(service, () => clock.now()),
+    subscribers: () => yoga.subscriberCounts.counts(),
+  });
   const perimeter = createPerimeter({
     corsOrigins: config.corsOrigins,
     loopbackHostsOnly: config.anonymousScope !== null,
@@ -132,7 +139,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     return stopping;
   }
 
-  const routes = appRoutes({ instance: config.instance, readiness, yoga, platform });
+  const routes = appRoutes({ instance: config.instance, readiness, yoga, platform, metrics });
   return {
     config,
     logger,

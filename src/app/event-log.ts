@@ -1,5 +1,9 @@
-/** The scheduler's events as log lines: failures at warn, data loss at error, the rest at info/debug. */
+/**
+ * The scheduler's events as log lines: a finished run at info, a failed one at warn (with its error),
+ * data loss at error, the rest at info/debug.
+ */
 import { StoreResetError } from '../adapters/redis/errors.ts';
+import { latenessMs } from '../core/execution.ts';
 import type { Scheduler } from '../core/scheduler/scheduler.ts';
 import type { JsonLogger } from '../logger.ts';
 
@@ -21,11 +25,21 @@ export function logSchedulerEvents(scheduler: Scheduler, logger: JsonLogger): vo
   scheduler.events.on('started', ({ instance }) => logger.info('scheduler started', { instance }));
   scheduler.events.on('stopped', ({ abandoned }) => logger.info('scheduler stopped', { abandoned }));
   scheduler.events.on('execution', ({ type, execution }) => {
-    const fields = { jobId: execution.jobId, executionId: execution.id, status: execution.status };
-    if (type === 'failed' || type === 'timed_out' || type === 'abandoned' || type === 'missed') {
-      logger.warn(`execution ${type}`, { ...fields, error: execution.error?.message });
-    } else {
-      logger.debug(`execution ${type}`, fields);
+    if (type === 'scheduled' || type === 'started') {
+      logger.debug(`execution ${type}`, { jobId: execution.jobId, executionId: execution.id });
+      return;
     }
+    // One line per finished run, with what a reader needs to judge it without querying the history.
+    const fields = {
+      jobId: execution.jobId,
+      executionId: execution.id,
+      status: execution.status,
+      scheduledFor: new Date(execution.scheduledFor).toISOString(),
+      attempt: execution.attempt,
+      latenessMs: latenessMs(execution),
+      durationMs: execution.durationMs,
+    };
+    if (type === 'succeeded' || type === 'skipped') logger.info(`execution ${type}`, fields);
+    else logger.warn(`execution ${type}`, { ...fields, error: execution.error?.message });
   });
 }

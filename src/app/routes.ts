@@ -5,6 +5,8 @@
  */
 import type { Perimeter } from '../graphql/perimeter.ts';
 import type { KairosYoga } from '../graphql/yoga.ts';
+import type { Metrics } from '../metrics/registry.ts';
+import { metricsHandler } from '../metrics/route.ts';
 import { isMonitorPath, serveMonitor } from '../monitor/routes.ts';
 import type { Platform } from './platform.ts';
 import type { Readiness } from './readiness.ts';
@@ -25,13 +27,14 @@ export interface Route {
 export interface RouteDeps {
   instance: string;
   readiness: () => Promise<Readiness>;
-  yoga: Pick<KairosYoga, 'fetch'>;
+  yoga: Pick<KairosYoga, 'fetch' | 'authenticate'>;
+  metrics: Pick<Metrics, 'scrape'>;
   platform: Platform | undefined;
 }
 
 const PROBE_METHODS = ['GET', 'HEAD'];
 
-export function appRoutes({ instance, readiness, yoga, platform }: RouteDeps): Route[] {
+export function appRoutes({ instance, readiness, yoga, platform, metrics }: RouteDeps): Route[] {
   return [
     {
       path: '/healthz',
@@ -51,6 +54,12 @@ export function appRoutes({ instance, readiness, yoga, platform }: RouteDeps): R
           checks: result.checks,
         });
       },
+    },
+    // Prometheus; read scope (src/metrics/route.ts).
+    {
+      path: '/metrics',
+      methods: PROBE_METHODS,
+      handle: metricsHandler({ metrics, authenticate: yoga.authenticate }),
     },
     // The monitor page at `/` and its files under /monitor/ (src/monitor/routes.ts).
     { path: isMonitorPath, handle: (request) => serveMonitor(request, platform) },

@@ -39,8 +39,11 @@ export class ConflictError extends KairosError {
 
 /** A store (Redis, PostgreSQL) cannot be reached. */
 export class UnavailableError extends KairosError {
+  /** Which store: 'Redis', 'PostgreSQL' (metrics label store errors with it). */
+  readonly store: string;
   constructor(store: string, cause?: unknown) {
     super('UNAVAILABLE', `${store} is unavailable`, { cause });
+    this.store = store;
     this.name = 'UnavailableError';
   }
 }

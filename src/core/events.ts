@@ -7,8 +7,8 @@ import type { ExecutionEvent, JobEvent } from './ports.ts';
 export interface SchedulerEventMap {
   execution: ExecutionEvent;
   job: JobEvent;
-  /** One claim round: how many jobs were claimed and how many fires started. */
-  tick: { claimed: number; started: number; at: number };
+  /** One claim round: how many jobs were claimed, how many fires started, how long it took. */
+  tick: { claimed: number; started: number; at: number; durationMs: number };
   /** A fire that lost the unique-key race (another replica, or a retaken claim, already recorded it). */
   duplicate: { jobId: string; scheduledFor: number; attempt: number };
   /** A claim whose commit did not go through (see CommitOutcome). */

@@ -119,3 +119,15 @@ function safeStringify(value: unknown): string {
     return String(value);
   }
 }
+
+/**
+ * How late an attempt started: from its nominal time (a retry's: the end of its backoff, dueAt) to
+ * startedAt. Jitter counts as lateness: it is delay the job's owner chose, but delay all the same.
+ * null when it never started.
+ */
+export function latenessMs(execution: Execution): number | null {
+  if (execution.startedAt === null) return null;
+  const nominal =
+    execution.triggerKind === 'retry' ? (execution.dueAt ?? execution.scheduledFor) : execution.scheduledFor;
+  return Math.max(0, execution.startedAt - nominal);
+}

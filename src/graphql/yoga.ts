@@ -6,6 +6,7 @@ import { createYoga, type YogaLogger } from 'graphql-yoga';
 import type { JobService } from '../core/job-service.ts';
 import type { EventBus } from '../core/ports.ts';
 import type { Logger } from '../core/task.ts';
+import { createSubscriberCounts } from '../metrics/subscribers.ts';
 import type { Scope } from '../scope.ts';
 import { type Auth, createTokenTable } from './auth.ts';
 import type { GraphQLContext, StoreNames } from './context.ts';
@@ -86,6 +87,7 @@ export function createKairosYoga(options: KairosYogaOptions) {
   const hub = new EventHub(options.bus, { queueLimit: queueLimit * 10 });
   const maskError = createMaskError(logger);
   const yogaLog = yogaLogger(logger);
+  const subscriberCounts = createSubscriberCounts(); // kairos_subscribers{transport}
   const subscriberLimits = new SubscriberLimits({
     max: options.maxSubscribers,
     maxPerKey: options.maxSubscribersPerToken,
@@ -98,7 +100,10 @@ export function createKairosYoga(options: KairosYogaOptions) {
   const subscriptions = new SharedSubscriptions({
     queueLimit,
     admit: (context) =>
-      subscriberLimits.tryOpen((context as Partial<GraphQLContext>).auth?.subject ?? 'anonymous'),
+      subscriberCounts.track(
+        context,
+        subscriberLimits.tryOpen((context as Partial<GraphQLContext>).auth?.subject ?? 'anonymous'),
+      ),
     // Masks a shared result once for all its clients, and logs what it hides as Yoga does.
     maskError: (error, message) => {
       const masked = maskError(error, message);
@@ -147,8 +152,14 @@ export function createKairosYoga(options: KairosYogaOptions) {
   // Exposed for metrics and tests: subscriptions.size is the live client subscriptions,
   // subscriptions.groupCount the executions serving them. yoga.dispose() ends them all.
   // authenticate: what a graphql-ws connection_init is checked with (ws.ts).
-  // subscriberLimits: open subscriptions per token and in all.
-  return Object.assign(yoga, { hub, subscriptions, subscriberLimits, authenticate: tokens.authenticate });
+  // subscriberLimits: open subscriptions per token and in all; subscriberCounts: by transport.
+  return Object.assign(yoga, {
+    hub,
+    subscriptions,
+    subscriberLimits,
+    subscriberCounts,
+    authenticate: tokens.authenticate,
+  });
 }
 
 export type KairosYoga = ReturnType<typeof createKairosYoga>;

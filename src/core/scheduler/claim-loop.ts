@@ -127,7 +127,12 @@ export class ClaimLoop {
             this.bookkeepingMs = Math.max(this.o.clock.local.now() - began, this.bookkeepingMs * 0.8);
           }
           this.failures = 0;
-          this.o.events.emit('tick', { claimed, started, at: batch.now });
+          this.o.events.emit('tick', {
+            claimed,
+            started,
+            at: batch.now,
+            durationMs: this.o.clock.local.now() - began,
+          });
         },
         (error: unknown) => {
           failed = true;
