@@ -211,6 +211,25 @@ export interface ExecutionQuery {
   until?: number | null;
 }
 
+/** The filters of an ExecutionQuery, for `count`. */
+export type ExecutionFilter = Omit<ExecutionQuery, 'first' | 'after'>;
+
+/**
+ * A job's history since an instant (scheduledFor >= since), summed up. Lateness is startedAt minus
+ * the nominal time (a retry's: its dueAt), never below 0; percentiles interpolate linearly between
+ * the nearest values (PostgreSQL's percentile_cont); null when no row has the value.
+ */
+export interface ExecutionStats {
+  /** Rows by status; statuses without rows are absent. */
+  counts: Partial<Record<ExecutionStatus, number>>;
+  latenessP50Ms: number | null;
+  latenessP99Ms: number | null;
+  durationP50Ms: number | null;
+  durationP99Ms: number | null;
+  /** finishedAt of the job's newest successful row in the whole history, not only since `since`. */
+  lastSuccessAt: number | null;
+}
+
 export interface ExecutionFinish {
   id: string;
   status: FinalStatus;
@@ -262,6 +281,10 @@ export interface ExecutionLog {
   get(id: string): Promise<Execution | null>;
   /** Newest first: scheduledFor descending, then attempt descending, then id descending. */
   list(query: ExecutionQuery): Promise<Page<Execution>>;
+  /** How many rows match the filters (the `totalCount` of a list). */
+  count(filter: ExecutionFilter): Promise<number>;
+  /** The job's rows with scheduledFor >= since, summed up (see ExecutionStats). */
+  stats(jobId: string, since: number): Promise<ExecutionStats>;
   /** The newest row of each job (same order as list), for `lastExecution`. */
   latestByJob(jobIds: string[]): Promise<Map<string, Execution>>;
   /**

@@ -935,5 +935,98 @@ export function executionLogContract(name: string, create: () => Promise<Executi
         expect(await log.insert([again])).toEqual(new Set([again.id]));
       });
     });
+
+    describe('count and stats', () => {
+      it('counts the rows a list with the same filters returns', async () => {
+        const other = `${jobId}-other`;
+        const rows = [
+          row({ jobId, status: 'success', scheduledFor: T0, finishedAt: T0 + 10 }),
+          row({ jobId, status: 'failed', scheduledFor: T0 + 1_000, finishedAt: T0 + 1_010 }),
+          row({ jobId, status: 'success', scheduledFor: T0 + 2_000, finishedAt: T0 + 2_010 }),
+          row({ jobId: other, status: 'success', scheduledFor: T0 + 1_000, finishedAt: T0 + 1_010 }),
+          row({ jobId: other, status: 'running', scheduledFor: T0 + 3_000 }),
+        ];
+        await log.insert(rows);
+        const filters = [
+          { jobId },
+          { jobId, status: ['success' as const] },
+          { jobId: other, status: ['running' as const, 'failed' as const] },
+          { jobId, since: T0 + 1_000 },
+          { jobId, since: T0 + 1_000, until: T0 + 2_000 },
+          { status: ['success' as const] },
+        ];
+        for (const filter of filters) {
+          const listed = (await log.list({ ...filter, first: 100 })).items.length;
+          expect(await log.count(filter), JSON.stringify(filter)).toBe(listed);
+        }
+        expect(await log.count({ jobId: 'no-such-job' })).toBe(0);
+      });
+
+      it('sums a job up: counts by status, lateness and duration percentiles, the last success', async () => {
+        const since = T0;
+        const ran = (
+          i: number,
+          late: number,
+          durationMs: number | null,
+          status: ExecutionStatus = 'success',
+        ) =>
+          row({
+            jobId,
+            status,
+            scheduledFor: T0 + i * 60_000,
+            startedAt: T0 + i * 60_000 + late,
+            finishedAt: T0 + i * 60_000 + late + (durationMs ?? 0),
+            durationMs,
+          });
+        const rows = [
+          ran(0, 0, 100),
+          ran(1, 10, 200),
+          ran(2, 20, 300, 'failed'),
+          ran(3, 30, 400),
+          // A retry is late from its dueAt (the end of its backoff), not from the fire's time.
+          row({
+            jobId,
+            status: 'timed_out',
+            triggerKind: 'retry',
+            attempt: 2,
+            scheduledFor: T0 + 3 * 60_000,
+            dueAt: T0 + 3 * 60_000 + 5_000,
+            startedAt: T0 + 3 * 60_000 + 5_040,
+            finishedAt: T0 + 3 * 60_000 + 6_000,
+            durationMs: null,
+          }),
+          // Never started: counted, but without lateness or duration.
+          row({ jobId, status: 'missed', scheduledFor: T0 + 4 * 60_000, startedAt: null, finishedAt: T0 }),
+          // Before the window: not counted, and not the newest success.
+          ran(-1, 999, 999),
+        ];
+        await log.insert(rows);
+        const stats = await log.stats(jobId, since);
+        expect(stats.counts).toEqual({ success: 3, failed: 1, timed_out: 1, missed: 1 });
+        // Lateness 0, 10, 20, 30, 40: p50 20; p99 at 3.96 of the sorted values, 30 + 0.96 * 10.
+        expect(stats.latenessP50Ms).toBeCloseTo(20, 6);
+        expect(stats.latenessP99Ms).toBeCloseTo(39.6, 6);
+        // Durations 100, 200, 300, 400: p50 250; p99 at 2.97, 300 + 0.97 * 100.
+        expect(stats.durationP50Ms).toBeCloseTo(250, 6);
+        expect(stats.durationP99Ms).toBeCloseTo(397, 6);
+        expect(stats.lastSuccessAt).toBe(rows[3]!.finishedAt);
+      });
+
+      it('finds the last success before the window, and answers an empty history with nulls', async () => {
+        await log.insert([
+          row({ jobId, status: 'success', scheduledFor: T0 - 60_000, finishedAt: T0 - 59_000 }),
+        ]);
+        const later = await log.stats(jobId, T0);
+        expect(later).toEqual({
+          counts: {},
+          latenessP50Ms: null,
+          latenessP99Ms: null,
+          durationP50Ms: null,
+          durationP99Ms: null,
+          lastSuccessAt: T0 - 59_000,
+        });
+        expect((await log.stats('no-such-job', T0)).lastSuccessAt).toBeNull();
+      });
+    });
   });
 }

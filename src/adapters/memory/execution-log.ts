@@ -3,8 +3,8 @@
  * copied in and out, so a caller mutating what it passed or got cannot change the history.
  */
 import { ConflictError } from '../../core/errors.ts';
-import type { Execution } from '../../core/execution.ts';
-import type { ExecutionLog, Page } from '../../core/ports.ts';
+import { type Execution, latenessMs } from '../../core/execution.ts';
+import type { ExecutionLog, ExecutionStats, Page } from '../../core/ports.ts';
 import {
   abandonError,
   checkLimit,
@@ -19,6 +19,26 @@ import {
   normalizeQuery,
   normalizeRow,
 } from '../execution-log-shared.ts';
+
+type Filter = ReturnType<typeof normalizeQuery>;
+
+function matches(row: Execution, q: Filter, statuses: Set<string> | null): boolean {
+  return (
+    (q.jobId === null || row.jobId === q.jobId) &&
+    (statuses === null || statuses.has(row.status)) &&
+    (q.since === null || row.scheduledFor >= q.since) &&
+    (q.until === null || row.scheduledFor < q.until)
+  );
+}
+
+/** PostgreSQL's percentile_cont: linear between the two nearest of the sorted values. */
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const at = p * (sorted.length - 1);
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low);
+}
 
 function fireKey(row: Execution): string {
   return JSON.stringify([row.jobId, row.scheduledFor, row.attempt]);
@@ -142,12 +162,7 @@ export function createMemoryExecutionLog(): ExecutionLog {
       const q = normalizeQuery(query);
       const statuses = q.status ? new Set(q.status) : null;
       const matching = newestFirst(byId.values()).filter(
-        (row) =>
-          (q.jobId === null || row.jobId === q.jobId) &&
-          (statuses === null || statuses.has(row.status)) &&
-          (q.since === null || row.scheduledFor >= q.since) &&
-          (q.until === null || row.scheduledFor < q.until) &&
-          (q.after === null || compareNewestFirst(row, q.after) > 0),
+        (row) => matches(row, q, statuses) && (q.after === null || compareNewestFirst(row, q.after) > 0),
       );
       const items = matching.slice(0, q.first).map(copy);
       const last = items.at(-1);
@@ -155,6 +170,42 @@ export function createMemoryExecutionLog(): ExecutionLog {
         items,
         hasNextPage: matching.length > q.first,
         endCursor: last ? encodeCursor(last) : null,
+      };
+    },
+
+    async count(filter) {
+      const q = normalizeQuery({ ...filter, first: 0 });
+      const statuses = q.status ? new Set<string>(q.status) : null;
+      let n = 0;
+      for (const row of byId.values()) if (matches(row, q, statuses)) n++;
+      return n;
+    },
+
+    async stats(jobId, since): Promise<ExecutionStats> {
+      checkTime('since', since);
+      const counts: ExecutionStats['counts'] = {};
+      const lateness: number[] = [];
+      const durations: number[] = [];
+      let lastSuccess: Execution | null = null;
+      for (const row of byId.values()) {
+        if (row.jobId !== jobId) continue;
+        if (row.status === 'success' && (lastSuccess === null || compareNewestFirst(row, lastSuccess) < 0))
+          lastSuccess = row;
+        if (row.scheduledFor < since) continue;
+        counts[row.status] = (counts[row.status] ?? 0) + 1;
+        const late = latenessMs(row);
+        if (late !== null) lateness.push(late);
+        if (row.durationMs !== null) durations.push(row.durationMs);
+      }
+      lateness.sort((a, b) => a - b);
+      durations.sort((a, b) => a - b);
+      return {
+        counts,
+        latenessP50Ms: percentile(lateness, 0.5),
+        latenessP99Ms: percentile(lateness, 0.99),
+        durationP50Ms: percentile(durations, 0.5),
+        durationP99Ms: percentile(durations, 0.99),
+        lastSuccessAt: lastSuccess?.finishedAt ?? null,
       };
     },
 

@@ -10,7 +10,14 @@ import { type SQL, sql } from 'drizzle-orm';
 import { ConflictError } from '../../core/errors.ts';
 import type { Execution, ExecutionStatus, TriggerKind } from '../../core/execution.ts';
 import type { JsonValue } from '../../core/json.ts';
-import type { ExecutionFinish, ExecutionLog, ExecutionQuery, Page } from '../../core/ports.ts';
+import type {
+  ExecutionFilter,
+  ExecutionFinish,
+  ExecutionLog,
+  ExecutionQuery,
+  ExecutionStats,
+  Page,
+} from '../../core/ports.ts';
 import {
   abandonError,
   checkLimit,
@@ -226,8 +233,7 @@ function textSet(values: string[]): SQL {
   return sql`(select value from json_array_elements_text(${JSON.stringify(values)}::text::json))`;
 }
 
-function listStatement(query: ExecutionQuery): { statement: SQL; first: number } {
-  const q = normalizeQuery(query);
+function filtersOf(q: ReturnType<typeof normalizeQuery>): SQL[] {
   const where: SQL[] = [];
   if (q.jobId !== null) where.push(sql`job_id = ${q.jobId}`);
   if (q.status !== null)
@@ -239,6 +245,53 @@ function listStatement(query: ExecutionQuery): { statement: SQL; first: number }
     );
   if (q.since !== null) where.push(sql`scheduled_for >= ${iso(q.since)}::timestamptz`);
   if (q.until !== null) where.push(sql`scheduled_for < ${iso(q.until)}::timestamptz`);
+  return where;
+}
+
+function countStatement(filter: ExecutionFilter): SQL {
+  const where = filtersOf(normalizeQuery({ ...filter, first: 0 }));
+  const clause = where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``;
+  return sql`select count(*)::int as n from job_executions ${clause}`;
+}
+
+/*
+ * One statement: the window's rows once (through the fire key index: job_id, scheduled_for), the
+ * aggregates over them, and the newest success by a backward scan of the same index.
+ * `case` before `greatest`: greatest(0, null) is 0, and a row that never started has no lateness.
+ */
+function statsStatement(jobId: string, since: number): SQL {
+  return sql`with w as (
+  select status, duration_ms,
+    case when started_at is null then null else greatest(0, (extract(epoch from started_at -
+      case when trigger_kind = 'retry' then coalesce(due_at, scheduled_for) else scheduled_for end) * 1000)::float8)
+    end as lateness
+  from job_executions where job_id = ${jobId} and scheduled_for >= ${iso(since)}::timestamptz
+)
+select
+  (select coalesce(json_object_agg(status, n), '{}'::json)::text
+    from (select status, count(*)::int as n from w group by status) c) as counts,
+  percentile_cont(0.5) within group (order by lateness) as lateness_p50,
+  percentile_cont(0.99) within group (order by lateness) as lateness_p99,
+  percentile_cont(0.5) within group (order by duration_ms) as duration_p50,
+  percentile_cont(0.99) within group (order by duration_ms) as duration_p99,
+  (select (extract(epoch from e.finished_at) * 1000)::float8 from job_executions e
+    where e.job_id = ${jobId} and e.status = 'success'
+    order by e.scheduled_for desc, e.attempt desc limit 1) as last_success
+from w`;
+}
+
+interface RawStats {
+  counts: string;
+  lateness_p50: number | string | null;
+  lateness_p99: number | string | null;
+  duration_p50: number | string | null;
+  duration_p99: number | string | null;
+  last_success: number | string | null;
+}
+
+function listStatement(query: ExecutionQuery): { statement: SQL; first: number } {
+  const q = normalizeQuery(query);
+  const where = filtersOf(q);
   if (q.after !== null)
     where.push(
       sql`(scheduled_for, attempt, id) < (${iso(q.after.scheduledFor)}::timestamptz, ${q.after.attempt}::integer, ${q.after.id}::uuid)`,
@@ -381,6 +434,25 @@ returning ${COLUMNS}`);
       const items = rows.slice(0, first);
       const last = items.at(-1);
       return { items, hasNextPage: rows.length > first, endCursor: last ? encodeCursor(last) : null };
+    },
+
+    async count(filter) {
+      const [row] = await run<{ n: number }>(countStatement(filter));
+      return row?.n ?? 0;
+    },
+
+    async stats(jobId, since): Promise<ExecutionStats> {
+      checkTime('since', since);
+      const [row] = await run<RawStats>(statsStatement(jobId, since));
+      if (!row) throw new Error('the stats query returned no row');
+      return {
+        counts: JSON.parse(row.counts) as ExecutionStats['counts'],
+        latenessP50Ms: toMs(row.lateness_p50),
+        latenessP99Ms: toMs(row.lateness_p99),
+        durationP50Ms: toMs(row.duration_p50),
+        durationP99Ms: toMs(row.duration_p99),
+        lastSuccessAt: toMs(row.last_success),
+      };
     },
 
     async latestByJob(jobIds) {
