@@ -98,6 +98,36 @@ describe('fire path regressions', () => {
     );
   });
 
+  it('while the log is down decisions do not pile up: after it returns, the overdue fires are coalesced', async () => {
+    // Measured: a 25 s PostgreSQL outage left 24 runs per job that all started when it returned.
+    await using h = createHarness({ scheduler: { maxSleepMs: 1_000 } });
+    const job = await h.add({ id: 'o', trigger: { interval: { seconds: 1 } }, coalesce: true });
+    await h.clock.advance(2_500); // :01 and :02 ran
+    const insert = h.log.insert.bind(h.log);
+    let down = true;
+    h.scheduler.log.insert = (rows) => (down ? Promise.reject(new Error('pg down')) : insert(rows));
+    await h.clock.advance(20 * SECOND); // to :22.5
+    down = false;
+    await h.clock.advance(5 * SECOND); // to :27.5
+    const rows = await h.executions('o');
+    const stored = await h.service.getJob('o');
+    expect(accountingProblems(stored, job.nextRunTime, stored.nextRunTime, rows)).toEqual([]);
+    // :03 was decided before the outage was known and runs late; :04-:22 are one covering record
+    // and the latest of them runs; then the cadence is back.
+    const view = rows.map((r) => [(r.scheduledFor - T0) / SECOND, r.status, r.coveredFires]);
+    expect(view.slice(0, 3)).toEqual([
+      [1, 'success', 1],
+      [2, 'success', 1],
+      [3, 'success', 1],
+    ]);
+    const covering = rows.find((r) => r.coveredFires > 1);
+    expect(covering?.status).toBe('missed');
+    // When it returns (:22.5): the late :03 and the coalesced :22, nothing more.
+    expect(h.calls.filter((c) => c.at >= T0 + 22_500 && c.at < T0 + 23_000).length).toBe(2);
+    expect(covering).toMatchObject({ scheduledFor: T0 + 4 * SECOND, coveredFires: 18 });
+    expect(view.slice(-5).map((v) => v[1])).toEqual(Array(5).fill('success'));
+  });
+
   it('a failed result write is retried until the log answers: no row stays running', async () => {
     await using h = createHarness();
     await h.add({ id: 'f', trigger: { date: { runDate: T0 + SECOND } } });

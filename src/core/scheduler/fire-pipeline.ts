@@ -99,6 +99,26 @@ export class FirePipeline {
     const decided: Decided[] = [];
     for (const claim of batch.claims) {
       const memo = this.takeCarried(claim.job);
+      if (memo && memo.rows.length > 0) {
+        // Rows that may or may not be stored are written again as they were, and nothing more is
+        // decided until they are: during an outage of the log, a job's decisions never pile up
+        // (a run per round that all start when it returns); once they are stored, the fires due
+        // meanwhile are planned at once, by the misfire and coalescing rules.
+        decided.push({
+          claim,
+          job: claim.job,
+          rows: [...memo.rows],
+          runs: [...memo.runs],
+          commit: {
+            jobId: claim.job.id,
+            token: claim.token,
+            claimedNextRunTime: claim.job.nextRunTime,
+            nextRunTime: memo.nextRunTime,
+            dueAt: memo.dueAt,
+          },
+        });
+        continue;
+      }
       const job = memo ? { ...claim.job, nextRunTime: memo.nextRunTime, dueAt: memo.dueAt } : claim.job;
       let plan: ReturnType<typeof planFires>;
       try {
@@ -108,8 +128,8 @@ export class FirePipeline {
         quarantine.push({ request: { jobId: job.id, token: claim.token, reason, at: now }, job });
         continue;
       }
-      const rows: Execution[] = memo ? [...memo.rows] : [];
-      const runs: Execution[] = memo ? [...memo.runs] : [];
+      const rows: Execution[] = [];
+      const runs: Execution[] = [];
       const runAt = plan.fires.find((fire) => fire.decision === 'run')?.scheduledFor ?? null;
       for (const range of plan.covered) rows.push(coveringRow(job, range, runAt, ctx));
       for (const fire of plan.fires) {
