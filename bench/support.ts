@@ -25,3 +25,20 @@ export async function clearPrefix(redis: Redis, prefix: string): Promise<void> {
   const keys = await redis.keys(`{${prefix}}*`);
   for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
 }
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** A plain-text table, columns padded to their widest cell. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  for (const row of [header, widths.map((w) => '-'.repeat(w)), ...rows]) {
+    console.log(row.map((cell, i) => cell.padEnd(widths[i] as number)).join('  '));
+  }
+}

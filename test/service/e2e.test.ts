@@ -1,5 +1,5 @@
 /**
- * End to end: starts the service the way the README says (tsx src/runtime/node.ts, embedded
+ * End to end: starts the service the way the README says (node src/runtime/node.ts, embedded
  * defaults, PORT=0), points an `http` job at a server in this test, and drives it over GraphQL:
  * fire, pause, resume, remove, live events over graphql-ws, then SIGTERM and exit code 0.
  */

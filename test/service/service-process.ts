@@ -34,8 +34,9 @@ export type RuntimeName = 'node' | 'bun' | 'deno';
 
 /** The command `npm start` / `npm run start:bun` / `npm run start:deno` runs. */
 export const RUNTIME_COMMANDS: Record<RuntimeName, string[]> = {
-  // npm start: `exec node --import tsx`, one process (no tsx CLI wrapper relaying signals).
-  node: [process.execPath, '--import', 'tsx', 'src/runtime/node.ts'],
+  // npm start: `exec node`, one process; Node 22.18+ strips the types itself (no tsx). Under npm
+  // the node on PATH, and so the one running the tests, is node_modules/.bin/node (Node 24).
+  node: [process.execPath, 'src/runtime/node.ts'],
   bun: ['node_modules/.bin/bun', 'src/runtime/bun.ts'],
   deno: [
     'node_modules/.bin/deno',
