@@ -10,6 +10,7 @@
  * another. A failed round backs off exponentially; its fires were handed back by the pipeline.
  */
 import type { TimerHandle } from '../clock.ts';
+import { ReplicaExpiredError } from '../errors.ts';
 import type { SchedulerEvents } from '../events.ts';
 import type { ClaimBatch, JobStore } from '../ports.ts';
 import type { Logger } from '../task.ts';
@@ -28,6 +29,8 @@ export interface ClaimLoopOptions {
   logger: Logger;
   /** The replica life claims are taken under (see Liveness). */
   owner: () => string | undefined;
+  /** Heart-beat now: revives the life, or starts a new one (see Liveness.beat). */
+  rejoin: () => Promise<void>;
   claimBatchSize: number;
   claimLeaseMs: number;
   maxSleepMs: number;
@@ -101,6 +104,7 @@ export class ClaimLoop {
   private async rounds(): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     let failed = false;
+    let rejoined = false;
     do {
       this.tickAgain = false;
       if (!this.active || failed || this.o.outbox.full) break;
@@ -116,6 +120,20 @@ export class ClaimLoop {
           this.o.owner(),
         );
       } catch (error) {
+        if (error instanceof ReplicaExpiredError && !rejoined) {
+          // Our life ran out (Redis was away, or we were frozen): heart-beat now rather than at
+          // the next pulse, and claim again at once under the life it leaves us with.
+          rejoined = true;
+          if (
+            await this.o.rejoin().then(
+              () => true,
+              () => false,
+            )
+          ) {
+            this.tickAgain = true;
+            continue;
+          }
+        }
         this.failed(error, 'claim');
         break;
       }

@@ -41,6 +41,7 @@ export class Liveness {
   private readonly o: LivenessOptions;
   private life: ReplicaLife;
   private registered = false;
+  private beating: Promise<void> | null = null;
   get ttlMs(): number {
     return this.o.ttlMs;
   }
@@ -61,8 +62,18 @@ export class Liveness {
     return this.registered ? this.life.id : undefined;
   }
 
-  /** One heartbeat (the job store only). Throws what the store throws. */
-  async beat(): Promise<void> {
+  /**
+   * One heartbeat (the job store only). Throws what the store throws. Callers at the same time
+   * (the pulse, a fenced claim or slot request) share one: a life is never replaced twice.
+   */
+  beat(): Promise<void> {
+    this.beating ??= this.beatOnce().finally(() => {
+      this.beating = null;
+    });
+    return this.beating;
+  }
+
+  private async beatOnce(): Promise<void> {
     const live = await this.o.store.heartbeat(this.life, this.o.ttlMs, !this.registered);
     if (live) {
       this.registered = true;

@@ -26,6 +26,8 @@ export interface RunnerOptions {
   instance: string;
   /** The replica life the slots are taken under (see Liveness). */
   owner: () => string | undefined;
+  /** Heart-beat now: revives the life, or starts a new one when the cluster reaped it. */
+  rejoin: () => Promise<void>;
   slotLeaseMs: number;
   outbox: Outbox;
   events: SchedulerEvents;
@@ -222,16 +224,23 @@ export class Runner {
       await new Promise<void>((resolve) => this.o.clock.local.setTimeout(resolve, 0));
     }
     let acquired: boolean[];
+    const owner = this.o.owner();
     try {
       acquired = await this.o.store.acquireSlots(
         runs.map((run) => ({ slot: run.slot, maxInstances: run.job.maxInstances })),
         this.o.slotLeaseMs,
-        this.o.owner(),
+        owner,
       );
     } catch (error) {
       if (error instanceof ReplicaExpiredError) {
-        // Taken under a life the cluster declared dead: their rows are a live replica's now.
-        for (const run of runs) if (run.phase === 'waiting') this.end(run);
+        await this.o.rejoin().catch(() => {});
+        if (this.o.owner() === owner) {
+          // The life ran out unreaped and is revived: nothing was taken over; try again.
+          for (const run of runs) this.slotUnavailable(run, error);
+        } else {
+          // Reaped: the cluster requeued these rows for a live replica; they are not ours.
+          for (const run of runs) if (run.phase === 'waiting') this.end(run);
+        }
         return;
       }
       this.o.events.emit('error', { error, during: 'acquire slots' });
