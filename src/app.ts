@@ -21,6 +21,7 @@ import { Scheduler } from './core/scheduler/scheduler.ts';
 import type { TaskResolver } from './core/task.ts';
 import { createPerimeter, type Perimeter } from './graphql/perimeter.ts';
 import { createKairosYoga, type KairosYoga } from './graphql/yoga.ts';
+import { watchOverdueJobs } from './health/overdue.ts';
 import { createLogger, type JsonLogger } from './logger.ts';
 import { jobsByState } from './metrics/jobs-by-state.ts';
 import { createMetrics } from './metrics/registry.ts';
@@ -73,6 +74,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw error;
   }
   const { scheduler, service, yoga } = parts;
+  const overdue = watchOverdueJobs({
+    instance: config.instance,
+    replicas: () => stores.store.replicas(),
+    listJobs: (query) => service.listJobs(query),
+    lastSuccessAt: (jobId) => service.lastSuccessAt(jobId),
+    now: () => scheduler.now(),
+    publish: (event) => scheduler.publish(event),
+    logger,
+  });
   const metrics = createMetrics({
     events: scheduler.events,
     jobsByState: jobsByState(service, () => clock.now()),
@@ -122,12 +132,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     scheduler.start();
     state = 'started';
     retention.start();
+    overdue.start();
   }
 
   function stop(): Promise<void> {
     stopping ??= (async () => {
       state = 'stopping';
       retention.stop();
+      await overdue.stop();
       await scheduler.stop({ deadlineMs: config.shutdownTimeoutMs });
       // After the scheduler, so subscribers get the last events; this ends every subscription.
       await Promise.resolve(yoga.dispose()).catch((error: unknown) =>

@@ -27,6 +27,7 @@ const FIELDS = [
   'misfireGraceTimeMs',
   'timeoutMs',
   'retry',
+  'expectSuccessWithinMs',
 ];
 
 export class JobsFileError extends Error {

@@ -59,6 +59,7 @@ export function buildJob(input: AddJobInput, ctx: JobFactoryContext): Job {
         : requireGrace(input.misfireGraceTimeMs),
     timeoutMs: input.timeoutMs == null ? JOB_DEFAULTS.timeoutMs : requireTimeout(input.timeoutMs),
     retry: requireRetry(input.retry, JOB_DEFAULTS.retry),
+    expectSuccessWithinMs: requireExpectSuccess(input.expectSuccessWithinMs ?? null),
     createdAt: ctx.now,
     updatedAt: ctx.now,
     version: 1,
@@ -93,6 +94,10 @@ export function applyUpdate(current: Job, patch: UpdateJobInput, ctx: JobFactory
         : requireGrace(patch.misfireGraceTimeMs),
     timeoutMs: patch.timeoutMs === undefined ? current.timeoutMs : requireTimeout(patch.timeoutMs),
     retry: patch.retry == null ? current.retry : requireRetry(patch.retry, current.retry),
+    expectSuccessWithinMs:
+      patch.expectSuccessWithinMs === undefined
+        ? (current.expectSuccessWithinMs ?? null)
+        : requireExpectSuccess(patch.expectSuccessWithinMs),
     updatedAt: ctx.now,
     version: current.version + 1,
   };
@@ -144,6 +149,11 @@ function requireGrace(value: unknown): number | null {
 
 function requireTimeout(value: unknown): number | null {
   return value === null ? null : requireInteger('timeoutMs', value, 1, MAX_TIMER_MS);
+}
+
+/** At least a second: the switch is checked every few seconds (src/health/overdue.ts). */
+function requireExpectSuccess(value: unknown): number | null {
+  return value === null ? null : requireInteger('expectSuccessWithinMs', value, 1_000);
 }
 
 function requireRetry(input: Partial<RetryPolicy> | null | undefined, base: RetryPolicy): RetryPolicy {

@@ -10,8 +10,10 @@ import type { JobFactoryContext } from './job-factory.ts';
 import { applyUpdate, buildJob, withSchedule } from './job-factory.ts';
 import type {
   BusEvent,
+  ExecutionFilter,
   ExecutionLog,
   ExecutionQuery,
+  ExecutionStats,
   JobEventType,
   JobQuery,
   JobStore,
@@ -111,6 +113,20 @@ export class JobService {
 
   latestExecutions(jobIds: string[]): Promise<Map<string, Execution>> {
     return this.log.latestByJob(jobIds);
+  }
+
+  countExecutions(filter: ExecutionFilter): Promise<number> {
+    return this.log.count(filter);
+  }
+
+  executionStats(jobId: string, since: number): Promise<ExecutionStats> {
+    return this.log.stats(jobId, since);
+  }
+
+  /** finishedAt of the job's newest successful run (the dead-man's switch reads it). */
+  async lastSuccessAt(jobId: string): Promise<number | null> {
+    const page = await this.log.list({ jobId, status: ['success'], first: 1 });
+    return page.items[0]?.finishedAt ?? null;
   }
 
   listTasks(): TaskDefinition[] {
@@ -293,6 +309,7 @@ function sameDefinition(current: Job, declared: Job): boolean {
       job.misfireGraceTimeMs,
       job.timeoutMs,
       job.retry,
+      job.expectSuccessWithinMs ?? null,
     ]);
   };
   return strip(current) === strip(declared);

@@ -38,6 +38,11 @@ export interface Job {
   /** null = no timeout. */
   timeoutMs: number | null;
   retry: RetryPolicy;
+  /**
+   * The dead-man's switch: the job is overdue when no run succeeded for this long (Job.health).
+   * null = not watched. Absent on jobs stored before it existed, which reads as null.
+   */
+  expectSuccessWithinMs?: number | null;
   createdAt: number;
   updatedAt: number;
   /** Bumped by every definition change (not by firing); used for optimistic concurrency. */
@@ -56,9 +61,10 @@ export interface AddJobInput {
   misfireGraceTimeMs?: number | null;
   timeoutMs?: number | null;
   retry?: Partial<RetryPolicy> | null;
+  expectSuccessWithinMs?: number | null;
 }
 
-/** Fields left undefined are kept. `misfireGraceTimeMs`/`timeoutMs` set to null clear them. */
+/** Fields left undefined are kept. `misfireGraceTimeMs`/`timeoutMs`/`expectSuccessWithinMs` set to null clear them. */
 export interface UpdateJobInput {
   name?: string | null;
   task?: string | null;
@@ -69,6 +75,7 @@ export interface UpdateJobInput {
   misfireGraceTimeMs?: number | null;
   timeoutMs?: number | null;
   retry?: Partial<RetryPolicy> | null;
+  expectSuccessWithinMs?: number | null;
 }
 
 /** APScheduler's usual job_defaults: coalesce, one instance, 60 s grace. */

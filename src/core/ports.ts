@@ -313,7 +313,8 @@ export type JobEventType =
   | 'resumed'
   | 'rescheduled'
   | 'removed'
-  | 'finished';
+  | 'finished'
+  | 'overdue';
 
 export interface ExecutionEvent {
   stream: 'execution';

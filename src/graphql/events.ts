@@ -37,6 +37,10 @@ const JobEventTypeEnum = builder.enumType('JobEventType', {
       value: 'finished',
       description: 'A date trigger fired, or an end date passed: no more fires.',
     },
+    OVERDUE: {
+      value: 'overdue',
+      description: 'No run succeeded within the job’s expectSuccessWithinMs (its health turned OVERDUE).',
+    },
   } as const,
 });
 

@@ -4,6 +4,7 @@
  */
 import type { Execution, ExecutionError, ExecutionStatus } from '../core/execution.ts';
 import type { JobService } from '../core/job-service.ts';
+import type { ExecutionQuery } from '../core/ports.ts';
 import { builder } from './builder.ts';
 import { type Connection, PAGE_SIZE, type PageSize, paginate } from './connection.ts';
 
@@ -74,11 +75,24 @@ export const ExecutionRef = builder.objectRef<Execution>('JobExecution').impleme
   }),
 });
 
+/** The filters travel with the page, so totalCount (asked for or not) can count the same rows. */
+interface ExecutionConnectionShape extends Connection<Execution> {
+  filter: ExecutionFilterArgs;
+}
+
 export const ExecutionConnection = builder.connectionObject(
   {
     type: ExecutionRef,
     name: 'JobExecutionConnection',
     description: 'Newest first: scheduledFor, then attempt, descending.',
+    fields: (t) => ({
+      totalCount: t.int({
+        description: 'How many rows match the filters (all pages).',
+        // listExecutions resolves an ExecutionConnectionShape; the plugin types the parent by its edges.
+        resolve: (connection, _args, ctx) =>
+          ctx.service.countExecutions((connection as unknown as ExecutionConnectionShape).filter),
+      }),
+    }),
   },
   { name: 'JobExecutionEdge' },
 );
@@ -92,25 +106,26 @@ export interface ExecutionFilter {
   after?: string | null;
 }
 
-export function listExecutions(
+type ExecutionFilterArgs = Omit<ExecutionQuery, 'first' | 'after'>;
+
+export async function listExecutions(
   service: Pick<JobService, 'listExecutions'>,
   filter: ExecutionFilter,
   size: PageSize = PAGE_SIZE,
 ): Promise<Connection<Execution>> {
-  return paginate(
-    (after, first) =>
-      service.listExecutions({
-        first,
-        after,
-        jobId: filter.jobId ?? null,
-        status: filter.status ? [...filter.status] : null,
-        since: filter.since ?? null,
-        until: filter.until ?? null,
-      }),
+  const filters: ExecutionFilterArgs = {
+    jobId: filter.jobId ?? null,
+    status: filter.status ? [...filter.status] : null,
+    since: filter.since ?? null,
+    until: filter.until ?? null,
+  };
+  const connection = await paginate(
+    (after, first) => service.listExecutions({ ...filters, first, after }),
     filter.first,
     filter.after,
     size,
   );
+  return Object.assign(connection, { filter: filters });
 }
 
 builder.queryField('execution', (t) =>

@@ -38,12 +38,16 @@ const AddJobInputRef = builder.inputType('AddJobInput', {
     misfireGraceTimeMs: t.int({ description: 'Default 60000; null = run however late.' }),
     timeoutMs: t.int({ description: 'Default none.' }),
     retry: t.field({ type: RetryInput }),
+    expectSuccessWithinMs: t.int({
+      description:
+        'Dead-man’s switch: OVERDUE when no run succeeded for this long (at least 1000). Default none.',
+    }),
   }),
 });
 
 const UpdateJobInputRef = builder.inputType('UpdateJobInput', {
   description:
-    'Fields left out are kept; misfireGraceTimeMs and timeoutMs set to null clear them. A new trigger reschedules from now.',
+    'Fields left out are kept; misfireGraceTimeMs, timeoutMs and expectSuccessWithinMs set to null clear them. A new trigger reschedules from now.',
   fields: (t) => ({
     name: t.string(),
     task: t.string(),
@@ -54,6 +58,7 @@ const UpdateJobInputRef = builder.inputType('UpdateJobInput', {
     misfireGraceTimeMs: t.int(),
     timeoutMs: t.int(),
     retry: t.field({ type: RetryInput }),
+    expectSuccessWithinMs: t.int(),
   }),
 });
 

@@ -93,6 +93,11 @@ export function checkDecoded(job: unknown, id: string): string | null {
   need('maxInstances', Number.isInteger(job.maxInstances) && (job.maxInstances as number) >= 1);
   need('misfireGraceTimeMs', isNullableNumber(job.misfireGraceTimeMs));
   need('timeoutMs', isNullableNumber(job.timeoutMs));
+  // Absent on definitions stored before it existed.
+  need(
+    'expectSuccessWithinMs',
+    job.expectSuccessWithinMs === undefined || isNullableNumber(job.expectSuccessWithinMs),
+  );
   need('createdAt', isNumber(job.createdAt));
   need('updatedAt', isNumber(job.updatedAt));
   need('version', Number.isInteger(job.version));
