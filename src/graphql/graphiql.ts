@@ -1,8 +1,10 @@
 /**
  * GraphiQL bundled into one page (no CDN), so the playground works offline. The bundle is 9 MB of
- * JavaScript: it is imported on the first page request, never when GraphiQL is disabled.
+ * JavaScript: it is imported on the first page request, never when GraphiQL is disabled, and sent
+ * gzipped and revalidated by ETag, so a reload costs a 304.
  */
-import type { GraphiQLOptions } from 'graphql-yoga';
+import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
+import { assetResponse, type Prepared, prepareText } from '../monitor/assets.ts';
 
 export const GRAPHIQL_DEFAULT_QUERY = `# Kairos: add "Authorization: Bearer <token>" under Headers when tokens are configured.
 query Jobs {
@@ -14,11 +16,18 @@ query Jobs {
 }
 `;
 
-/** A renderer for Yoga's `renderGraphiQL` that renders the page once and keeps it. */
-export function bundledGraphiQL(): (options: GraphiQLOptions) => Promise<string> {
+export interface BundledGraphiQL {
+  /** For Yoga's `renderGraphiQL`: renders the page once and keeps it. */
+  render(options: GraphiQLOptions): Promise<string>;
+  /** Serves that page gzipped with a strong ETag (304 on a match), as the monitor's files are. */
+  plugin: Plugin;
+}
+
+export function bundledGraphiQL(): BundledGraphiQL {
   let page: Promise<string> | null = null;
+  let asset: Promise<Prepared> | null = null;
   // Yoga passes the same options on every request (they are fixed in createKairosYoga).
-  return (options) => {
+  const render = (options: GraphiQLOptions) => {
     page ??= import('@graphql-yoga/render-graphiql').then(
       ({ renderGraphiQL }) => renderGraphiQL(options),
       (error: unknown) => {
@@ -27,5 +36,20 @@ export function bundledGraphiQL(): (options: GraphiQLOptions) => Promise<string>
       },
     );
     return page;
+  };
+  return {
+    render,
+    plugin: {
+      // Yoga answers GraphiQL with a plain text/html 200 of the rendered page, the only HTML it
+      // serves: replaced by the prepared copy, so the 9 MB page is hashed and compressed once.
+      async onResponse({ request, response, setResponse }) {
+        if (page === null || response.status !== 200 || response.headers.get('content-type') !== 'text/html')
+          return;
+        const rendered = page;
+        asset ??= rendered.then((html) => prepareText(html, 'text/html; charset=utf-8'));
+        await response.body?.cancel();
+        setResponse(assetResponse(request, await asset));
+      },
+    },
   };
 }

@@ -116,6 +116,7 @@ export function createKairosYoga(options: KairosYogaOptions) {
     stores: { jobStore: 'unknown', executionLog: 'unknown', eventBus: 'unknown', ...options.stores },
   };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const graphiql = bundledGraphiQL();
   const corsOrigins = options.corsOrigins ?? [];
 
   const yoga = createYoga<WsInitialContext, GraphQLContext>({
@@ -131,7 +132,7 @@ export function createKairosYoga(options: KairosYogaOptions) {
     graphiql: options.graphiql
       ? { title: 'Kairos', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'SSE' }
       : false,
-    renderGraphiQL: bundledGraphiQL(),
+    renderGraphiQL: graphiql.render,
     landingPage: false,
     cors: corsOption(corsOrigins),
     batching: false,
@@ -146,6 +147,7 @@ export function createKairosYoga(options: KairosYogaOptions) {
       requestErrorCodes,
       subscriptions.plugin,
       sseRefusalStatus, // a refused SSE subscription is a 4xx, not a 200 stream EventSource retries
+      graphiql.plugin, // the GraphiQL page gzipped, with an ETag
       { onDispose: () => hub.close() },
     ],
   });

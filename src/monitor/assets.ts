@@ -19,7 +19,7 @@ export interface AssetFile {
   contentType: string;
 }
 
-interface Prepared {
+export interface Prepared {
   identity: Uint8Array<ArrayBuffer>;
   /** null when compressing would not pay (small files). */
   gzip: Uint8Array<ArrayBuffer> | null;
@@ -59,34 +59,43 @@ export function createAssetServer(files: ReadonlyMap<string, AssetFile>, fs: Tex
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return new Response(null, { status: 405, headers: { allow: 'GET, HEAD' } });
     }
-    const asset = await load(path, file);
-    const gzip = asset.gzip !== null && acceptsGzip(request.headers.get('accept-encoding'));
-    const etag = gzip ? `${asset.tag.slice(0, -1)}.gz"` : asset.tag;
-    const headers: Record<string, string> = {
-      etag,
-      'cache-control': CACHE_CONTROL,
-      vary: 'Accept-Encoding',
-      'content-type': asset.contentType,
-      'x-content-type-options': 'nosniff',
-    };
-    if (matches(request.headers.get('if-none-match'), asset.tag)) {
-      return new Response(null, { status: 304, headers });
-    }
-    const body = gzip ? (asset.gzip as Uint8Array<ArrayBuffer>) : asset.identity;
-    if (gzip) headers['content-encoding'] = 'gzip';
-    headers['content-length'] = String(body.byteLength);
-    return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
+    return assetResponse(request, await load(path, file));
   };
 }
 
+/** A prepared asset as the answer to a GET or HEAD: 304 on a matching tag, gzip when taken. */
+export function assetResponse(request: Request, asset: Prepared): Response {
+  const gzip = asset.gzip !== null && acceptsGzip(request.headers.get('accept-encoding'));
+  const etag = gzip ? `${asset.tag.slice(0, -1)}.gz"` : asset.tag;
+  const headers: Record<string, string> = {
+    etag,
+    'cache-control': CACHE_CONTROL,
+    vary: 'Accept-Encoding',
+    'content-type': asset.contentType,
+    'x-content-type-options': 'nosniff',
+  };
+  if (matches(request.headers.get('if-none-match'), asset.tag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  const body = gzip ? (asset.gzip as Uint8Array<ArrayBuffer>) : asset.identity;
+  if (gzip) headers['content-encoding'] = 'gzip';
+  headers['content-length'] = String(body.byteLength);
+  return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
+}
+
 async function prepare(file: AssetFile, fs: TextFiles): Promise<Prepared> {
-  const identity = new TextEncoder().encode(await fs.readTextFile(file.path));
+  return prepareText(await fs.readTextFile(file.path), file.contentType);
+}
+
+/** Hashed and compressed once; serve it with assetResponse. */
+export async function prepareText(text: string, contentType: string): Promise<Prepared> {
+  const identity = new TextEncoder().encode(text);
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', identity));
   const tag = `"${btoa(String.fromCharCode(...digest.subarray(0, 12)))
     .replaceAll('+', '-')
     .replaceAll('/', '_')}"`;
   const gzip = identity.byteLength >= COMPRESS_FROM_BYTES ? await compress(identity) : null;
-  return { identity, gzip, tag, contentType: file.contentType };
+  return { identity, gzip, tag, contentType };
 }
 
 async function compress(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {

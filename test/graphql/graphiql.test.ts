@@ -23,6 +23,27 @@ describe('GraphiQL', () => {
     expect(again).toBe(html); // rendered once, served from memory
   });
 
+  test('is sent gzipped with an ETag, and a revalidation with that tag is a 304', async () => {
+    await using app = createTestApp({ graphiql: true });
+    const fetchPage = (headers: Record<string, string>) =>
+      app.yoga.fetch('http://kairos.test/graphql', { headers: { accept: 'text/html', ...headers } });
+    const plain = await fetchPage({});
+    const html = await plain.text();
+    const gzipped = await fetchPage({ 'accept-encoding': 'gzip, br' });
+    expect(gzipped.headers.get('content-encoding')).toBe('gzip');
+    expect(gzipped.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(gzipped.headers.get('vary')).toBe('Accept-Encoding');
+    const bytes = new Uint8Array(await gzipped.arrayBuffer());
+    expect(bytes.byteLength).toBeLessThan(html.length / 3);
+    const unzipped = new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip')));
+    expect(await unzipped.text()).toBe(html);
+    const etag = plain.headers.get('etag');
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const again = await fetchPage({ 'if-none-match': etag as string });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+  });
+
   test('is not served when disabled', async () => {
     await using app = createTestApp({ graphiql: false });
     const response = await page(app);
