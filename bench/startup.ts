@@ -6,7 +6,7 @@
  * `{ __typename }` on /graphql; idle memory is the process's resident set (VmRSS) a few seconds
  * after that answer. Prints medians of the runs. Not a test: figures vary with the machine.
  *
- *   node bench/startup.ts [runs=3] [idleSeconds=3]
+ *   node bench/startup.ts [runs=3] [idleSeconds=3] [runtimes=node,bun,deno]
  *   KAIROS_NODE_COMMAND='node --import tsx' node bench/startup.ts   (another way to start Node)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -19,6 +19,7 @@ import { median, printTable } from './support.ts';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const IDLE_SECONDS = Number(process.argv[3] ?? 3);
+const RUNTIMES = (process.argv[4] ?? 'node,bun,deno').split(',') as Runtime[];
 
 type Runtime = 'node' | 'bun' | 'deno';
 
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
   await writeFile(bare, BARE_SERVER);
   const rows: string[][] = [];
   try {
-    for (const runtime of ['node', 'bun', 'deno'] as Runtime[]) {
+    for (const runtime of RUNTIMES) {
       const kairos = command(runtime, ENTRIES[runtime]);
       if (!existsSync(kairos[0] as string)) continue;
       const env = { KAIROS_DATA_DIR: join(work, `data-${runtime}`), KAIROS_LOG_LEVEL: 'warn' };

@@ -1,16 +1,16 @@
 /**
  * Store selection: the job store and event bus (Redis when REDIS_URL is set, else memory) and the
  * execution log (PostgreSQL, or PGlite on disk or in memory), opened together and closed together.
+ * Only the drivers configured are imported (ioredis, postgres.js, PGlite): each one loaded for
+ * nothing cost start-up time and resident memory (README "Start-up and memory").
  */
 import { sql } from 'drizzle-orm';
-import { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { createMemoryEventBus } from '../adapters/memory/event-bus.ts';
 import { createMemoryJobStore } from '../adapters/memory/job-store.ts';
-import { type DatabaseConnection, openPglite, openPostgres } from '../adapters/postgres/connect.ts';
+import type { DatabaseConnection } from '../adapters/postgres/connect.ts';
 import { toStoreError } from '../adapters/postgres/errors.ts';
 import { createPostgresExecutionLog } from '../adapters/postgres/execution-log.ts';
-import { createRedisEventBus } from '../adapters/redis/event-bus.ts';
-import { createRedisJobStore } from '../adapters/redis/job-store.ts';
 import type { Config } from '../config.ts';
 import type { Clock } from '../core/clock.ts';
 import type { EventBus, ExecutionLog, JobStore } from '../core/ports.ts';
@@ -40,7 +40,12 @@ export async function openStores(
   let store: JobStore;
   let bus: EventBus;
   if (config.redis) {
-    redis = connectRedis(config.redis.url, config.instance, logger);
+    const [{ Redis }, { createRedisJobStore }, { createRedisEventBus }] = await Promise.all([
+      import('ioredis'),
+      import('../adapters/redis/job-store.ts'),
+      import('../adapters/redis/event-bus.ts'),
+    ]);
+    redis = reportOutages(new Redis(config.redis.url, redisOptions(config.instance)), logger);
     void warnIfEvicting(redis, logger);
     store = createRedisJobStore({ redis, prefix: config.redis.prefix });
     bus = createRedisEventBus({
@@ -58,6 +63,7 @@ export async function openStores(
   let database: DatabaseConnection;
   try {
     if (config.database.kind === 'postgres') {
+      const { openPostgres } = await import('../adapters/postgres/postgres-js.ts');
       database = openPostgres(config.database.url);
     } else {
       const { dataDir } = config.database;
@@ -65,6 +71,7 @@ export async function openStores(
         if (!platform) throw new Error('an embedded database directory needs file access from the runtime');
         await platform.makeDirectory(dataDir);
       }
+      const { openPglite } = await import('../adapters/postgres/pglite.ts');
       database = await openPglite(dataDir ?? undefined);
     }
   } catch (error) {
@@ -93,8 +100,8 @@ export async function openStores(
   };
 }
 
-function connectRedis(url: string, instance: string, logger: JsonLogger): Redis {
-  const redis = new Redis(url, {
+function redisOptions(instance: string): RedisOptions {
+  return {
     connectionName: `kairos:${instance}`,
     connectTimeout: 5_000,
     // While Redis is away the API answers UNAVAILABLE within a second (issue: mutations took up to
@@ -104,7 +111,10 @@ function connectRedis(url: string, instance: string, logger: JsonLogger): Redis 
     maxRetriesPerRequest: 1,
     retryStrategy: () => 200,
     commandTimeout: 900,
-  });
+  };
+}
+
+function reportOutages(redis: Redis, logger: JsonLogger): Redis {
   // ioredis emits an error per failed reconnect; say it once per outage, and when it is over.
   let down = false;
   redis.on('error', (error: Error) => {

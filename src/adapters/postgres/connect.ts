@@ -1,12 +1,15 @@
 /**
  * Opening a database: postgres.js for a server, PGlite for the embedded default. Both give a drizzle
- * database of the same shape (Database), which is all the adapters see.
+ * database of the same shape (Database), which is all the adapters see. Each driver is in its own
+ * module (postgres-js.ts, pglite.ts), imported by the service only when it is the one configured:
+ * loading both cost start-up time and memory for nothing.
  */
-import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite, type PgliteDatabase } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePostgres, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
+import type { PgliteDatabase } from 'drizzle-orm/pglite';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+
+export { openPglite } from './pglite.ts';
+export { openPostgres } from './postgres-js.ts';
 
 /** What the adapters need: a drizzle PostgreSQL database, whichever driver is underneath. */
 export type Database = PgDatabase<PgQueryResultHKT>;
@@ -31,37 +34,4 @@ export interface PostgresOptions {
   max?: number;
   /** Seconds to wait for a connection; default 10. */
   connectTimeout?: number;
-}
-
-export function openPostgres(url: string, options: PostgresOptions = {}): PostgresConnection {
-  const client = postgres(url, {
-    max: options.max ?? 10,
-    connect_timeout: options.connectTimeout ?? 10,
-    // Reconnect within half a second of PostgreSQL's return: the default backoff grows to 20 s
-    // (3^n / 100 s), which kept every query of a replica waiting 10 s after a 25 s outage ended.
-    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
-    // NOTICEs (e.g. "relation already exists, skipping" from the migrator) are not ours to print.
-    onnotice: () => {},
-  });
-  return {
-    kind: 'postgres',
-    db: drizzlePostgres(client),
-    url,
-    close: () => client.end({ timeout: 5 }),
-  };
-}
-
-/**
- * An embedded PostgreSQL. `dataDir` undefined = in memory (tests). A fresh one takes seconds
- * (initdb), and an open one keeps the process alive: always close it.
- */
-export async function openPglite(dataDir: string | undefined): Promise<PgliteConnection> {
-  const client = await PGlite.create(dataDir);
-  return {
-    kind: 'pglite',
-    db: drizzlePglite(client),
-    close: async () => {
-      if (!client.closed) await client.close();
-    },
-  };
 }
