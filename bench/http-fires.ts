@@ -1,0 +1,199 @@
+/**
+ * The webhook task at scale (issue "The webhook task at scale"): N `http` jobs every second, all
+ * due on the same whole second, POSTing to a local server in its own process. Kairos on Redis +
+ * PostgreSQL (every fire recorded) next to a bare `setTimeout` + `fetch` loop in the same run.
+ * Prints per run: fires seen by the server, missed, duplicates, start lateness at the server
+ * (p50/p99/max) and CPU per fire of the process that fires; then the ratios.
+ *
+ *   npx tsx bench/http-fires.ts [jobs=1000] [seconds=20]
+ */
+import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { createMemoryEventBus } from '../src/adapters/memory/event-bus.ts';
+import { openPostgres } from '../src/adapters/postgres/connect.ts';
+import { createPostgresExecutionLog } from '../src/adapters/postgres/execution-log.ts';
+import { migrate } from '../src/adapters/postgres/migrate.ts';
+import { createRedisJobStore } from '../src/adapters/redis/job-store.ts';
+import { JobService } from '../src/core/job-service.ts';
+import { Scheduler } from '../src/core/scheduler/scheduler.ts';
+import { createBuiltinRegistry } from '../src/tasks/registry.ts';
+import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
+
+const JOBS = Number(process.argv[2] ?? 1000);
+const SECONDS = Number(process.argv[3] ?? 20);
+/** `kairos` or `bare` runs one side only (for a profile: node --cpu-prof --import tsx ...). */
+const ONLY = process.argv[4] ?? 'both';
+const SETTLE_MS = 3_000;
+
+interface Run {
+  name: string;
+  seen: number;
+  expected: number;
+  missed: number;
+  duplicates: number;
+  p50: number;
+  p99: number;
+  max: number;
+  cpuMsPerFire: number;
+}
+
+async function startTarget(): Promise<{
+  url: string;
+  stats(): Promise<[string, number, number][]>;
+  stop(): void;
+}> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/http-target.ts'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<string>((resolve) =>
+    child.stdout?.once('data', (chunk) => resolve(String(chunk).trim())),
+  );
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    url: `${base}/fire`,
+    stats: async () => (await (await fetch(`${base}/stats`)).json()) as [string, number, number][],
+    stop: () => child.kill(),
+  };
+}
+
+function judge(name: string, fires: [string, number, number][], from: number, cpuMs: number): Run {
+  const inWindow = fires.filter(
+    ([, scheduledFor]) => scheduledFor >= from && scheduledFor < from + SECONDS * 1000,
+  );
+  const keys = new Set<string>();
+  let duplicates = 0;
+  const lateness: number[] = [];
+  for (const [job, scheduledFor, at] of inWindow) {
+    const key = `${job}@${scheduledFor}`;
+    if (keys.has(key)) duplicates++;
+    keys.add(key);
+    lateness.push(at - scheduledFor);
+  }
+  lateness.sort((a, b) => a - b);
+  const at = (q: number) =>
+    lateness[Math.min(lateness.length - 1, Math.floor(lateness.length * q))] ?? Number.NaN;
+  const expected = JOBS * SECONDS;
+  const run = {
+    name,
+    seen: inWindow.length,
+    expected,
+    missed: expected - keys.size,
+    duplicates,
+    p50: at(0.5),
+    p99: at(0.99),
+    max: lateness.at(-1) ?? Number.NaN,
+    cpuMsPerFire: cpuMs / Math.max(1, inWindow.length),
+  };
+  console.log(
+    `${name.padEnd(30)} fires ${run.seen}/${expected}  missed ${run.missed}  dup ${duplicates}  ` +
+      `p50 ${run.p50} ms  p99 ${run.p99} ms  max ${run.max} ms  CPU ${run.cpuMsPerFire.toFixed(3)} ms/fire`,
+  );
+  return run;
+}
+
+/** CPU (user + system, ms) this process spends from now until `until`. */
+async function cpuUntil(from: number, until: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, from - Date.now())));
+  const before = process.cpuUsage();
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, until - Date.now())));
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+async function bare(url: string, from: number): Promise<number> {
+  const end = from + SECONDS * 1000;
+  const cpu = cpuUntil(from, end);
+  const jobs = Array.from({ length: JOBS }, (_, i) => `bare-${i}`);
+  let slot = from - SETTLE_MS;
+  const fireAll = () => {
+    const scheduledFor = slot;
+    for (const job of jobs) {
+      void fetch(url, {
+        method: 'POST',
+        headers: { 'x-kairos-job-id': job, 'x-kairos-scheduled-for': new Date(scheduledFor).toISOString() },
+        body: job,
+      })
+        .then((response) => response.text())
+        .catch(() => {});
+    }
+  };
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = Date.now();
+      if (now < slot) return void setTimeout(tick, slot - now);
+      fireAll();
+      slot += 1000;
+      if (slot >= end + 1000) resolve();
+      else setTimeout(tick, slot - Date.now());
+    };
+    tick();
+  });
+  return cpu;
+}
+
+async function kairos(url: string, from: number): Promise<number> {
+  return withDatabase(async (databaseUrl) => {
+    const connection = openPostgres(databaseUrl);
+    await migrate(connection);
+    const redis = new Redis(REDIS_URL);
+    const prefix = `kairos-bench:${crypto.randomUUID()}`;
+    const store = createRedisJobStore({ redis, prefix });
+    const scheduler = new Scheduler({
+      store,
+      log: createPostgresExecutionLog(connection.db),
+      bus: createMemoryEventBus(),
+      tasks: createBuiltinRegistry(),
+      instance: 'bench',
+    });
+    scheduler.events.on('error', ({ error, during }) =>
+      console.error('scheduler error during', during, error),
+    );
+    const service = JobService.of(scheduler);
+    for (let i = 0; i < JOBS; i += 100)
+      await Promise.all(
+        Array.from({ length: Math.min(100, JOBS - i) }, (_, j) =>
+          service.addJob({
+            id: `job-${i + j}`,
+            task: 'http',
+            args: { url, method: 'POST', body: `job-${i + j}` },
+            trigger: { cron: { expression: '* * * * * *' } },
+          }),
+        ),
+      );
+    scheduler.start();
+    const cpu = await cpuUntil(from, from + SECONDS * 1000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await scheduler.stop();
+    await store.close();
+    await clearPrefix(redis, prefix);
+    redis.disconnect();
+    await connection.close();
+    return cpu;
+  });
+}
+
+const target = await startTarget();
+try {
+  console.log(
+    `${JOBS} http jobs every second, all due on the same whole second, for ${SECONDS} s (${new Date().toISOString()})`,
+  );
+  let peer: Run | null = null;
+  let ours: Run | null = null;
+  if (ONLY !== 'kairos') {
+    const from = Math.ceil(Date.now() / 1000) * 1000 + SETTLE_MS;
+    const cpu = await bare(target.url, from);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    peer = judge('bare setTimeout + fetch', await target.stats(), from, cpu);
+  }
+  if (ONLY !== 'bare') {
+    const from = Math.ceil(Date.now() / 1000) * 1000 + SETTLE_MS + 2_000;
+    const cpu = await kairos(target.url, from);
+    ours = judge('kairos (redis + postgres)', await target.stats(), from, cpu);
+  }
+  if (peer && ours)
+    console.log(
+      `ratios kairos / bare: p99 ${(ours.p99 / Math.max(1, peer.p99)).toFixed(2)}, CPU per fire ${(ours.cpuMsPerFire / peer.cpuMsPerFire).toFixed(2)}`,
+    );
+} finally {
+  target.stop();
+}
