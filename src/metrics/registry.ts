@@ -110,6 +110,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     else if (FINAL_EVENTS.has(type)) observeFinal(execution);
   });
   sources.events.on('tick', ({ durationMs }) => rounds.observe(durationMs / 1000));
+  // A stopped scheduler runs nothing: runs it lost track of (abandoned by another replica) go too.
+  sources.events.on('stopped', () => running.clear());
   sources.events.on('error', ({ error }) => storeErrors.inc({ store: storeOf(error) }));
   // prom-client's process and runtime defaults read node:process, node:v8 and node:perf_hooks, which
   // Bun and Deno provide too (checked with `npm run start:bun` / `start:deno`).
