@@ -62,7 +62,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const clock = options.clock ?? systemClock;
   const logger =
     options.logger ?? createLogger({ level: config.logLevel, bindings: { instance: config.instance } });
-  const tasks = options.tasks ?? createBuiltinRegistry();
+  const tasks =
+    options.tasks ?? createBuiltinRegistry({ httpConnectionsPerOrigin: config.httpConnectionsPerOrigin });
   const platform = options.platform;
 
   const stores = await openStores(config, clock, logger, platform);

@@ -38,6 +38,7 @@ export interface Config {
   /** Open subscriptions (SSE + WebSocket) in this process, and per token. */
   maxSubscribers: number;
   maxSubscribersPerToken: number;
+  httpConnectionsPerOrigin: number;
   /** Things worth saying loudly at start (anonymous access, ignored variables). */
   warnings: string[];
 }
@@ -143,6 +144,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     corsOrigins: v.corsOrigins,
     maxSubscribers: v.maxSubscribers,
     maxSubscribersPerToken: v.maxSubscribersPerToken,
+    httpConnectionsPerOrigin: v.httpConnectionsPerOrigin,
     warnings,
   };
 }

@@ -157,6 +157,12 @@ export const SETTINGS = {
     '`100`',
     'Open subscriptions per token (a subscription token counts for the token that minted it; requests without a token count as one).',
   ),
+  httpConnectionsPerOrigin: setting(
+    'KAIROS_HTTP_CONNECTIONS_PER_ORIGIN',
+    integer(1, 65_536, 256),
+    '`256`',
+    'Keep-alive connections the `http` task opens per origin at most (Node); a burst to one host reuses them, further requests wait for a free one. Bun and Deno pool in their own `fetch`.',
+  ),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

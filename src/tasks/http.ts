@@ -1,12 +1,14 @@
 /**
- * Built-in `http` task: calls a URL (a webhook) with the global fetch, so it runs on Node, Bun and
- * Deno alike. A 2xx answer succeeds with { status, durationMs, body }; anything else fails with the
- * status and the start of the response body in the message, which is what lands in the history.
+ * Built-in `http` task: calls a URL (a webhook) through an HttpTransport (./http-transport.ts:
+ * undici's pooled `request` on Node, the runtime's fetch on Bun and Deno). A 2xx answer succeeds
+ * with { status, durationMs, body }; anything else fails with the status and the start of the
+ * response body in the message, which is what lands in the history.
  */
 import { ValidationError } from '../core/errors.ts';
 import { truncateUtf8 } from '../core/execution.ts';
 import type { JsonObject, JsonValue } from '../core/json.ts';
 import type { TaskContext, TaskDefinition } from '../core/task.ts';
+import { DEFAULT_CONNECTIONS_PER_ORIGIN, defaultTransport, type HttpTransport } from './http-transport.ts';
 import { combineSignals } from './signals.ts';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -142,7 +144,11 @@ function parseTimeout(value: JsonValue | undefined): number | null {
   return value;
 }
 
-async function runHttp(rawArgs: JsonValue, context: TaskContext): Promise<HttpResult> {
+async function runHttp(
+  transport: HttpTransport,
+  rawArgs: JsonValue,
+  context: TaskContext,
+): Promise<HttpResult> {
   const args = parseHttpArgs(rawArgs);
   const target = `${args.method} ${args.url}`;
   context.signal.throwIfAborted();
@@ -158,20 +164,19 @@ async function runHttp(rawArgs: JsonValue, context: TaskContext): Promise<HttpRe
   const combined = combineSignals(timeout ? [context.signal, timeout.signal] : [context.signal]);
   const started = performance.now();
   try {
-    const response = await fetch(args.url, {
+    const response = await transport.send({
+      url: args.url,
       method: args.method,
       headers: requestHeaders(args, context),
       body: args.body,
       signal: combined.signal,
-      redirect: 'follow',
     });
-    const body = await readPrefix(response, MAX_RESPONSE_BODY_BYTES);
-    const durationMs = Math.round(performance.now() - started);
-    if (!response.ok) {
+    const body = truncateUtf8(await response.text(MAX_RESPONSE_BODY_BYTES), MAX_RESPONSE_BODY_BYTES);
+    if (response.status < 200 || response.status > 299) {
       const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
       throw new HttpStatusError(`${status} from ${target}${body ? `: ${body}` : ''}`, response.status);
     }
-    return { status: response.status, durationMs, body };
+    return { status: response.status, durationMs: Math.round(performance.now() - started), body };
   } catch (error) {
     if (error instanceof HttpStatusError) throw error;
     // The execution's own abort (timeout or stop) keeps its reason: the executor recognizes it.
@@ -196,49 +201,17 @@ export class HttpStatusError extends Error {
   }
 }
 
-function requestHeaders(args: HttpArgs, context: TaskContext): Headers {
-  const headers = new Headers(args.headers);
-  if (args.json && !headers.has('content-type')) headers.set('content-type', 'application/json');
-  if (!headers.has('user-agent')) headers.set('user-agent', 'kairos');
-  headers.set('x-kairos-job-id', context.jobId);
-  headers.set('x-kairos-execution-id', context.executionId);
-  headers.set('x-kairos-scheduled-for', new Date(context.scheduledFor).toISOString());
-  headers.set('x-kairos-attempt', String(context.attempt));
+/** Lower-case names: the job's headers, then ours (a job cannot forge them, see parseHeaders). */
+function requestHeaders(args: HttpArgs, context: TaskContext): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(args.headers)) headers[name.toLowerCase()] = value;
+  if (args.json && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+  headers['user-agent'] ??= 'kairos';
+  headers['x-kairos-job-id'] = context.jobId;
+  headers['x-kairos-execution-id'] = context.executionId;
+  headers['x-kairos-scheduled-for'] = new Date(context.scheduledFor).toISOString();
+  headers['x-kairos-attempt'] = String(context.attempt);
   return headers;
-}
-
-/**
- * Read at most about `limit` bytes of the body as text, then cancel the rest. Every path ends with the
- * body read to its end or cancelled, so the connection is reused or closed, never left hanging.
- */
-async function readPrefix(response: Response, limit: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let complete = false;
-  try {
-    // Read one byte past the limit's worth, so "exactly at the limit" is told from "truncated".
-    while (size <= limit) {
-      const { done, value } = await reader.read();
-      if (done) {
-        complete = true;
-        break;
-      }
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    if (!complete) await reader.cancel().catch(() => {});
-    reader.releaseLock();
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return truncateUtf8(new TextDecoder().decode(bytes), limit);
 }
 
 /**
@@ -266,13 +239,20 @@ function describe(error: unknown): string {
   return useful.join(': ') || 'unknown error';
 }
 
-export const httpTask: TaskDefinition = {
-  name: 'http',
-  description:
-    'Calls a URL (webhook). Args: url, method (default POST), headers, body (string or JSON), timeoutMs. ' +
-    'Fails on a non-2xx answer.',
-  handler: runHttp,
-  validateArgs: (args) => {
-    parseHttpArgs(args);
-  },
-};
+/** The `http` task over a transport (default: pooled, at most 256 connections per origin). */
+export function createHttpTask(
+  transport: HttpTransport = defaultTransport({ connectionsPerOrigin: DEFAULT_CONNECTIONS_PER_ORIGIN }),
+): TaskDefinition {
+  return {
+    name: 'http',
+    description:
+      'Calls a URL (webhook). Args: url, method (default POST), headers, body (string or JSON), timeoutMs. ' +
+      'Fails on a non-2xx answer.',
+    handler: (args, context) => runHttp(transport, args, context),
+    validateArgs: (args) => {
+      parseHttpArgs(args);
+    },
+  };
+}
+
+export const httpTask: TaskDefinition = createHttpTask();

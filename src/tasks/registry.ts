@@ -5,7 +5,8 @@
 import { ConflictError, ValidationError } from '../core/errors.ts';
 import type { JsonValue } from '../core/json.ts';
 import type { TaskDefinition, TaskHandler, TaskResolver } from '../core/task.ts';
-import { httpTask } from './http.ts';
+import { createHttpTask } from './http.ts';
+import { DEFAULT_CONNECTIONS_PER_ORIGIN, defaultTransport } from './http-transport.ts';
 import { logTask } from './log.ts';
 
 // Names appear in job definitions, GraphQL and metrics: keep them to a safe, printable alphabet.
@@ -57,9 +58,15 @@ export class TaskRegistry implements TaskResolver {
 }
 
 /** A registry holding the built-in tasks (`http`, `log`); add your own with `defineTask`. */
-export function createBuiltinRegistry(): TaskRegistry {
+export interface BuiltinOptions {
+  /** The http task's connection limit per origin (Node). */
+  httpConnectionsPerOrigin?: number;
+}
+
+export function createBuiltinRegistry(options: BuiltinOptions = {}): TaskRegistry {
   const registry = new TaskRegistry();
-  registry.define(httpTask);
+  const connectionsPerOrigin = options.httpConnectionsPerOrigin ?? DEFAULT_CONNECTIONS_PER_ORIGIN;
+  registry.define(createHttpTask(defaultTransport({ connectionsPerOrigin })));
   registry.define(logTask);
   return registry;
 }
