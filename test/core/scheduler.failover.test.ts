@@ -130,6 +130,31 @@ describe('replica failover', () => {
     await b.stop({ deadlineMs: 0 });
   });
 
+  it('a run lost with its replica is retried when the job allows another attempt', async () => {
+    let dead = false;
+    // Attempt 1 runs on A and never ends; attempt 2 runs after the death, on B.
+    const { a, b, ports } = await setUp((jobId) =>
+      jobId === 'retried' && !dead ? new Promise<void>(() => {}) : undefined,
+    );
+    await a.add({
+      id: 'retried',
+      trigger: { date: { runDate: T0 + SECOND } },
+      retry: { attempts: 2, backoffMs: 500, jitter: false },
+    });
+    await a.clock.advance(1_500);
+    ports.state.mode = 'dead';
+    dead = true;
+    b.start();
+    await a.clock.advance(8 * SECOND);
+    const rows = await a.executions('retried');
+    expect(rows.map((r) => [r.attempt, r.status, r.triggerKind])).toEqual([
+      [1, 'abandoned', 'scheduled'],
+      [2, 'success', 'retry'],
+    ]);
+    expect(rows[1]?.instance).toBe('b');
+    await b.stop({ deadlineMs: 0 });
+  });
+
   it('a frozen replica that comes back past its expiry is fenced, reports it, and never runs a fire twice', async () => {
     const freezeAt = T0 + 3_500;
     // The run of 'long' in flight at the freeze ends 8 s later, after the thaw.

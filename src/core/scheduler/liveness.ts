@@ -14,8 +14,10 @@
  */
 import type { SchedulerEvents } from '../events.ts';
 import type { Execution } from '../execution.ts';
+import { retryDelay } from '../job-factory.ts';
 import type { DeadReplica, ExecutionEventType, ExecutionLog, JobStore, ReplicaLife } from '../ports.ts';
 import type { Logger } from '../task.ts';
+import { retryRow } from './execution-rows.ts';
 import type { StoreClock } from './store-clock.ts';
 
 export interface LivenessOptions {
@@ -121,6 +123,7 @@ export class Liveness {
     const at = this.o.clock.now();
     const reason = `abandoned: its replica ${replica.instance} died while it ran (its heartbeat ran out)`;
     const abandoned = await this.o.log.abandon([...started], at, reason);
+    const recovered = await this.recover(abandoned, at);
     let requeued = 0;
     for (;;) {
       const rows = await this.o.log.listRunningOf(replica.id, ROWS_PER_PAGE);
@@ -139,8 +142,29 @@ export class Liveness {
       life: replica.id,
       claimsReleased: replica.claims,
       runsAbandoned: abandoned.length,
+      runsRetried: recovered,
       firesRequeued: requeued,
     });
+  }
+
+  /**
+   * A run lost with its replica counts as a failed attempt: when the job's retry policy allows
+   * another, it is stored as the next attempt (Quartz's requestsRecovery, as a policy the job
+   * already has). With one attempt (the default) the record stays ABANDONED.
+   */
+  private async recover(abandoned: Execution[], at: number): Promise<number> {
+    const retries: Execution[] = [];
+    for (const row of abandoned) {
+      const job = await this.o.store.get(row.jobId);
+      if (!job || job.paused || row.attempt >= job.retry.attempts) continue;
+      const dueAt = at + retryDelay(job.retry, row.attempt, Math.random);
+      retries.push(retryRow(row, dueAt, { instance: this.o.instance, now: at }));
+    }
+    if (retries.length === 0) return 0;
+    await this.o.log.insert(retries);
+    for (const retry of retries) this.o.publishExecution('scheduled', retry);
+    this.o.onRequeued(Math.min(...retries.map((r) => r.dueAt ?? at)));
+    return retries.length;
   }
 
   private newLife(): ReplicaLife {
