@@ -76,7 +76,8 @@ function nodeJson(job: Job) {
     name: job.name,
     task: job.task,
     paused: job.paused,
-    nextRunTime: job.nextRunTime === null ? null : new Date(job.nextRunTime).toISOString(),
+    // As the API shows it: a paused job has no next run.
+    nextRunTime: job.paused || job.nextRunTime === null ? null : new Date(job.nextRunTime).toISOString(),
     trigger:
       trigger.kind === 'cron'
         ? { __typename: 'CronTrigger', expression: trigger.expression, timezone: trigger.timezone }
