@@ -7,7 +7,13 @@ import { latenessMs } from '../core/execution.ts';
 import type { Scheduler } from '../core/scheduler/scheduler.ts';
 import type { JsonLogger } from '../logger.ts';
 
-export function logSchedulerEvents(scheduler: Scheduler, logger: JsonLogger): void {
+/** The same failure (same step, same message) is logged once per this window, with a count. */
+const REPEAT_WINDOW_MS = 10_000;
+
+export function logSchedulerEvents(scheduler: Scheduler, logger: JsonLogger, now = () => Date.now()): void {
+  // A store that is away fails every round (several a second): one line per step and cause per
+  // window, saying how many were folded into it, instead of a stack trace per round.
+  const repeats = new Map<string, { at: number; folded: number }>();
   scheduler.events.on('error', ({ error, during }) => {
     if (error instanceof StoreResetError) {
       // Redis came back empty or was flushed (issue 9): every stored job is gone.
@@ -17,7 +23,20 @@ export function logSchedulerEvents(scheduler: Scheduler, logger: JsonLogger): vo
       });
       return;
     }
-    logger.warn(`scheduler: ${during} failed`, { error });
+    const key = `${during}\u0000${error instanceof Error ? error.message : String(error)}`;
+    const seen = repeats.get(key);
+    const at = now();
+    if (seen && at - seen.at < REPEAT_WINDOW_MS) {
+      seen.folded++;
+      return;
+    }
+    repeats.set(key, { at, folded: 0 });
+    if (repeats.size > 1_000) repeats.clear();
+    const folded = seen?.folded ?? 0;
+    logger.warn(
+      `scheduler: ${during} failed`,
+      folded > 0 ? { error, repeatedSinceLastLine: folded } : { error },
+    );
   });
   scheduler.events.on('listenerError', ({ error, event }) =>
     logger.warn('scheduler listener failed', { event, error }),

@@ -83,3 +83,29 @@ describe('run log lines', () => {
     ]);
   });
 });
+
+describe('failure log lines', () => {
+  test('the same failure of the same step is logged once per 10 s, with how many were folded in', () => {
+    const lines: { message: string; fields: Record<string, unknown> }[] = [];
+    const warn = (message: string, fields: Record<string, unknown> = {}) => lines.push({ message, fields });
+    const logger = { debug() {}, info() {}, warn, error: warn } as unknown as JsonLogger;
+    const events = new SchedulerEvents();
+    let now = T0;
+    logSchedulerEvents({ events } as Scheduler, logger, () => now);
+    const down = new Error('Redis is unavailable');
+    for (let i = 0; i < 20; i++) {
+      events.emit('error', { error: down, during: 'claim' });
+      now += 250; // four rounds a second for 5 s
+    }
+    events.emit('error', { error: new Error('something else'), during: 'claim' });
+    events.emit('error', { error: down, during: 'heartbeat' });
+    now += 10_000;
+    events.emit('error', { error: down, during: 'claim' });
+    expect(lines.map((l) => [l.message, l.fields.repeatedSinceLastLine ?? 0])).toEqual([
+      ['scheduler: claim failed', 0],
+      ['scheduler: claim failed', 0],
+      ['scheduler: heartbeat failed', 0],
+      ['scheduler: claim failed', 19],
+    ]);
+  });
+});

@@ -178,7 +178,6 @@ export class ClaimLoop {
   private failed(error: unknown, during: string): void {
     this.failures++;
     this.o.events.emit('error', { error, during });
-    this.o.logger.error(`${during} failed`, { error, failures: this.failures });
   }
 
   /** Sleep until the earliest due time (capped); a timer that wakes early re-arms for the rest. */
