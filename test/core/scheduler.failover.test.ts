@@ -13,7 +13,14 @@ import { createHarness } from '../support/scheduler-harness.ts';
 
 const SECOND = 1_000;
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
-const DEFAULTS = { slotLeaseMs: 5_000, reapIntervalMs: 1_000, livenessTtlMs: 3_000, maxSleepMs: 1_000 };
+// A batch of 200: the herd test below has 200 jobs, a share per round is 100 with two replicas.
+const DEFAULTS = {
+  slotLeaseMs: 5_000,
+  reapIntervalMs: 1_000,
+  livenessTtlMs: 3_000,
+  maxSleepMs: 1_000,
+  claimBatchSize: 200,
+};
 
 /** Replica A's ports: calls hang (dead) or wait for the thaw (frozen) once `state.mode` says so. */
 function faultyPorts() {
@@ -198,6 +205,24 @@ describe('replica failover', () => {
     expect(
       rows.some((r) => r.instance === 'a' && r.status === 'success' && r.scheduledFor > T0 + 11 * SECOND),
     ).toBe(true);
+    await b.stop({ deadlineMs: 0 });
+  });
+
+  it('two replicas share a herd: each claims a share of the fires due together', async () => {
+    const { a, b } = await setUp(() => undefined);
+    for (let i = 0; i < 200; i++) await a.add({ id: `herd-${i}`, trigger: { interval: { seconds: 1 } } });
+    b.start();
+    await a.clock.advance(6_500); // both count their peers by now
+    const rows = (await a.executions()).filter((r) => r.jobId.startsWith('herd-'));
+    // Within one instant, not only from one second to the next.
+    for (const instant of [T0 + 5 * SECOND, T0 + 6 * SECOND]) {
+      const due = rows.filter((r) => r.scheduledFor === instant);
+      const ofA = due.filter((r) => r.instance === 'a').length;
+      expect(due).toHaveLength(200);
+      expect(ofA, `${ofA} of 200 on a`).toBeGreaterThanOrEqual(50);
+      expect(200 - ofA, `${200 - ofA} of 200 on b`).toBeGreaterThanOrEqual(50);
+    }
+    expect(firesRunTwice(rows)).toEqual([]);
     await b.stop({ deadlineMs: 0 });
   });
 });

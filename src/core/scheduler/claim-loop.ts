@@ -31,6 +31,8 @@ export interface ClaimLoopOptions {
   owner: () => string | undefined;
   /** Heart-beat now: revives the life, or starts a new one (see Liveness.beat). */
   rejoin: () => Promise<void>;
+  /** How many replicas are live (this one included), as last seen: a round claims its share. */
+  peers: () => number;
   claimBatchSize: number;
   claimLeaseMs: number;
   maxSleepMs: number;
@@ -38,6 +40,8 @@ export interface ClaimLoopOptions {
 }
 
 const MIN_LOOKAHEAD_MS = 5;
+/** The smallest claim of a round, however many peers. */
+const MIN_SHARE = 50;
 const MAX_ROUNDS_IN_FLIGHT = 4;
 /** While the outbox is full (or commits wait for a retry), look again this often. */
 const BACKPRESSURE_MS = 100;
@@ -110,15 +114,15 @@ export class ClaimLoop {
       if (!this.active || failed || this.o.outbox.full) break;
       const began = this.o.clock.local.now();
       const lookahead = this.lookaheadMs();
+      // With peers, a round claims a share of the batch and the next round waits a turn of the
+      // loop, so replicas woken by the same herd interleave their claims: each takes what it
+      // gets to, and a saturated replica (slower rounds) takes less.
+      const peers = Math.max(1, this.o.peers());
+      const limit = Math.max(MIN_SHARE, Math.ceil(this.o.claimBatchSize / peers));
       let batch: ClaimBatch;
       try {
         await this.o.pipeline.retryCommits(this.o.clock.now());
-        batch = await this.o.store.claimDue(
-          this.o.claimBatchSize,
-          this.o.claimLeaseMs,
-          lookahead,
-          this.o.owner(),
-        );
+        batch = await this.o.store.claimDue(limit, this.o.claimLeaseMs, lookahead, this.o.owner());
       } catch (error) {
         if (error instanceof ReplicaExpiredError && !rejoined) {
           // Our life ran out (Redis was away, or we were frozen): heart-beat now rather than at
@@ -165,9 +169,10 @@ export class ClaimLoop {
         // Pending retries stay stored; the next round looks again.
         this.o.events.emit('error', { error, during: 'claim retries' });
       }
-      if (claimed >= this.o.claimBatchSize) {
+      if (claimed >= limit) {
         this.tickAgain = true;
         if (inFlight.size >= MAX_ROUNDS_IN_FLIGHT) await Promise.race(inFlight);
+        else if (peers > 1) await new Promise<void>((resolve) => this.o.clock.local.setTimeout(resolve, 0));
       } else {
         await round;
       }

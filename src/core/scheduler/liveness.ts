@@ -37,12 +37,16 @@ export interface LivenessOptions {
 }
 
 const REAP_LIMIT = 16;
+/** Heartbeats between two counts of the live replicas (for the claim share). */
+const PEER_COUNT_EVERY = 5;
 const ROWS_PER_PAGE = 500;
 
 export class Liveness {
   private readonly o: LivenessOptions;
   private life: ReplicaLife;
   private registered = false;
+  private peers = 1;
+  private beats = 0;
   private beating: Promise<void> | null = null;
   get ttlMs(): number {
     return this.o.ttlMs;
@@ -75,6 +79,11 @@ export class Liveness {
     return this.beating;
   }
 
+  /** Live replicas (this one included) as of the last count, taken every few heartbeats. */
+  get livePeers(): number {
+    return this.peers;
+  }
+
   private async beatOnce(): Promise<void> {
     const live = await this.o.store.heartbeat(this.life, this.o.ttlMs, !this.registered);
     if (live) {
@@ -84,6 +93,9 @@ export class Liveness {
       await this.o.store.heartbeat(this.life, this.o.ttlMs, true);
       this.registered = true;
     }
+    // A count that fails keeps the last one: it only tunes the claim share.
+    if (this.beats++ % PEER_COUNT_EVERY === 0)
+      this.peers = Math.max(1, (await this.o.store.replicas().catch(() => [])).length || this.peers);
   }
 
   /** A clean stop: the life ends now rather than at its expiry. */

@@ -70,6 +70,7 @@ const EVENT_OF: Record<ExecutionStatus, ExecutionEventType> = {
   missed: 'missed',
   skipped: 'skipped',
   abandoned: 'abandoned',
+  cancelled: 'cancelled',
 };
 
 export class Scheduler {
@@ -179,6 +180,7 @@ export class Scheduler {
       logger: this.logger,
       owner,
       rejoin: () => this.liveness.beat(),
+      peers: () => this.liveness.livePeers,
       claimBatchSize: options.claimBatchSize ?? 1_000,
       claimLeaseMs: options.claimLeaseMs ?? 30_000,
       maxSleepMs,
@@ -236,6 +238,12 @@ export class Scheduler {
 
   wake(): void {
     if (this.state === 'running') this.loop.wake();
+  }
+
+  /** Pending rows were stored outside the scheduler (a backfill): look for them when the first is due. */
+  notePending(dueAt: number): void {
+    this.extra.noteRetry(dueAt);
+    this.wake();
   }
 
   /** Runs a job once now, outside its schedule (see ExtraRuns.runNow). */
