@@ -178,6 +178,7 @@ function wire(config: Config, stores: Stores, tasks: TaskResolver, clock: Clock,
     logger,
     instance: config.instance,
     defaultTimezone: config.timezone,
+    lateStartMs: config.lateStartMs,
   });
   logSchedulerEvents(scheduler, logger);
   const service = new JobService({

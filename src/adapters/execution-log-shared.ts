@@ -16,7 +16,7 @@ import type { JsonValue } from '../core/json.ts';
 import type { ExecutionFinish, ExecutionQuery } from '../core/ports.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TRIGGER_KINDS = new Set(['scheduled', 'manual', 'retry']);
+const TRIGGER_KINDS = new Set(['scheduled', 'manual', 'retry', 'backfill']);
 // duration_ms is a PostgreSQL integer; a run longer than ~24.8 days is recorded as that maximum.
 const MAX_DURATION_MS = 2_147_483_647;
 

@@ -38,6 +38,24 @@ export function logSchedulerEvents(scheduler: Scheduler, logger: JsonLogger, now
       folded > 0 ? { error, repeatedSinceLastLine: folded } : { error },
     );
   });
+  // Runs starting late mean this replica is saturated: one line per window, with what it folded.
+  let late: { since: number; folded: number; worstMs: number } | null = null;
+  scheduler.events.on('lateStart', ({ lateMs, thresholdMs }) => {
+    const at = now();
+    if (late && at - late.since < REPEAT_WINDOW_MS) {
+      late.folded++;
+      late.worstMs = Math.max(late.worstMs, lateMs);
+      return;
+    }
+    const before =
+      late && late.folded > 0 ? { lateSinceLastLine: late.folded, worstMsSinceLastLine: late.worstMs } : {};
+    logger.warn('runs start late: this replica cannot keep up; add a replica or lighten its jobs', {
+      lateMs,
+      thresholdMs,
+      ...before,
+    });
+    late = { since: at, folded: 0, worstMs: lateMs };
+  });
   scheduler.events.on('listenerError', ({ error, event }) =>
     logger.warn('scheduler listener failed', { event, error }),
   );

@@ -39,6 +39,7 @@ export interface Config {
   maxSubscribers: number;
   maxSubscribersPerToken: number;
   httpConnectionsPerOrigin: number;
+  lateStartMs: number;
   /** Things worth saying loudly at start (anonymous access, ignored variables). */
   warnings: string[];
 }
@@ -145,6 +146,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     maxSubscribers: v.maxSubscribers,
     maxSubscribersPerToken: v.maxSubscribersPerToken,
     httpConnectionsPerOrigin: v.httpConnectionsPerOrigin,
+    lateStartMs: v.lateStartMs,
     warnings,
   };
 }

@@ -157,6 +157,12 @@ export const SETTINGS = {
     '`100`',
     'Open subscriptions per token (a subscription token counts for the token that minted it; requests without a token count as one).',
   ),
+  lateStartMs: setting(
+    'KAIROS_LATE_START_MS',
+    integer(1, 3_600_000, 1_000),
+    '`1000`',
+    'A run that starts this many ms after its due time counts as late: `kairos_fires_late_total` and a warning (one line per 10 s) that this replica cannot keep up.',
+  ),
   httpConnectionsPerOrigin: setting(
     'KAIROS_HTTP_CONNECTIONS_PER_ORIGIN',
     integer(1, 65_536, 256),

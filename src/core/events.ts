@@ -16,6 +16,8 @@ export interface SchedulerEventMap {
   /** Work the loop survived: a store down, a batch that failed. The loop retries. */
   error: { error: unknown; during: string };
   listenerError: { error: unknown; event: string };
+  /** A run started later than `lateStartMs` after its due time: this replica cannot keep up. */
+  lateStart: { jobId: string; executionId: string; lateMs: number; thresholdMs: number };
   started: { instance: string };
   stopped: { instance: string; abandoned: number };
 }

@@ -11,7 +11,8 @@ export type ExecutionStatus =
   | 'abandoned';
 /** Terminal statuses: a row in one of them never changes again. */
 export type FinalStatus = Exclude<ExecutionStatus, 'pending' | 'running'>;
-export type TriggerKind = 'scheduled' | 'manual' | 'retry';
+/** `backfill`: a fire of a past (or future) window run on request (backfillJob). */
+export type TriggerKind = 'scheduled' | 'manual' | 'retry' | 'backfill';
 
 export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
   'pending',

@@ -3,6 +3,7 @@
  * runNow) and the reads. Commands validate first and change nothing on bad input; concurrent edits
  * are resolved by the store's version check (read, apply, compare-and-set, retry).
  */
+import { type BackfillRequest, type BackfillResult, backfill } from './backfill.ts';
 import { ConflictError, KairosError, NotFoundError, UnavailableError, ValidationError } from './errors.ts';
 import type { Execution } from './execution.ts';
 import type { AddJobInput, Job, UpdateJobInput } from './job.ts';
@@ -45,6 +46,8 @@ export interface SchedulerControl {
   publish(event: BusEvent): void;
   /** Runs the job once now; null when a row for this instant exists already. */
   runNow(job: Job): Promise<Execution | null>;
+  /** Pending rows were stored (a backfill): the first is due at `dueAt`. */
+  notePending?(dueAt: number): void;
 }
 
 export interface JobServiceOptions {
@@ -226,6 +229,23 @@ export class JobService {
     const execution = await this.scheduler.runNow(job);
     if (!execution) throw new ConflictError(`job "${id}" was just run manually; try again`);
     return execution;
+  }
+
+  /** Runs the job's fires of a window now, rate-limited (see backfill.ts); a dry run stores nothing. */
+  async backfillJob(id: string, request: BackfillRequest): Promise<BackfillResult> {
+    const job = await this.getJob(id);
+    if (!request.dryRun && !this.scheduler.running)
+      throw new UnavailableError('the scheduler (it is not running)');
+    // Its pending rows would be recorded SKIPPED one by one (ExtraRuns): refuse instead.
+    if (!request.dryRun && job.paused)
+      throw new ConflictError(`job "${id}" is paused; resume it to backfill`);
+    const now = this.scheduler.now();
+    const result = await backfill(job, request, { log: this.log, now, instance: this.scheduler.instance });
+    for (const execution of result.rows)
+      this.scheduler.publish({ stream: 'execution', type: 'scheduled', at: now, execution });
+    const first = result.rows[0];
+    if (first?.dueAt != null) this.scheduler.notePending?.(first.dueAt);
+    return result;
   }
 
   async getJob(id: string): Promise<Job> {

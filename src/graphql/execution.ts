@@ -29,6 +29,7 @@ export const TriggerKindEnum = builder.enumType('TriggerKind', {
     SCHEDULED: { value: 'scheduled' },
     MANUAL: { value: 'manual', description: 'Started by runJobNow.' },
     RETRY: { value: 'retry' },
+    BACKFILL: { value: 'backfill', description: 'A fire of a past (or future) window run by backfillJob.' },
   } as const,
 });
 

@@ -4,6 +4,7 @@ import './trigger.ts';
 import './execution.ts';
 import './job.ts';
 import './job-mutations.ts';
+import './backfill.ts';
 import './job-health.ts';
 import './task.ts';
 import './scheduler.ts';

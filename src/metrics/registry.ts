@@ -23,7 +23,15 @@ const LATENESS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 const DURATION_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
 const ROUND_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-const FINAL_EVENTS = new Set(['succeeded', 'failed', 'timed_out', 'missed', 'skipped', 'abandoned']);
+const FINAL_EVENTS = new Set([
+  'succeeded',
+  'failed',
+  'timed_out',
+  'missed',
+  'skipped',
+  'abandoned',
+  'cancelled',
+]);
 
 export interface Metrics {
   readonly registry: Registry;
@@ -94,7 +102,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
     labelNames: ['store'],
     registers,
   });
-  for (const status of ['success', 'failed', 'timed_out', 'missed', 'skipped', 'abandoned'])
+  const lateStarts = new Counter({
+    name: 'kairos_fires_late_total',
+    help: 'Runs that started later than KAIROS_LATE_START_MS after their due time (this replica is saturated).',
+    registers,
+  });
+  sources.events.on('lateStart', () => lateStarts.inc());
+  for (const status of ['success', 'failed', 'timed_out', 'missed', 'skipped', 'abandoned', 'cancelled'])
     fires.inc({ status }, 0); // every series exists from the start, so rate() sees its first rise
 
   const observeFinal = (execution: Execution) => {

@@ -272,6 +272,27 @@ describe('fire path regressions', () => {
     ]);
   });
 
+  it('a run that starts later than lateStartMs is reported (the replica cannot keep up)', async () => {
+    await using h = createHarness({ scheduler: { lateStartMs: 1_000 } });
+    const late: number[] = [];
+    h.scheduler.events.on('lateStart', ({ lateMs }) => late.push(lateMs));
+    await h.add({ id: 'slow-slot', trigger: { date: { runDate: T0 + SECOND } } });
+    await h.add({ id: 'on-time', trigger: { date: { runDate: T0 + 5 * SECOND } } });
+    const acquire = h.store.acquireSlots.bind(h.store);
+    let first = true;
+    // The first slot request takes 1.5 s (a saturated process, a slow store), the rest answer at once.
+    h.scheduler.store.acquireSlots = async (requests, leaseMs, owner) => {
+      if (first) {
+        first = false;
+        await new Promise<void>((resolve) => h.clock.setTimeout(resolve, 1_500));
+      }
+      return acquire(requests, leaseMs, owner);
+    };
+    await h.clock.advance(6 * SECOND);
+    expect(late).toEqual([1_500]);
+    expect((await h.executions()).map((r) => r.status)).toEqual(['success', 'success']);
+  });
+
   it('a skipped manual run has a finishedAt', async () => {
     await using h = createHarness({ handler: () => new Promise<void>((r) => h.clock.setTimeout(r, 5_000)) });
     await h.add({ id: 'busy', trigger: { date: { runDate: T0 + SECOND } } });

@@ -109,3 +109,28 @@ describe('failure log lines', () => {
     ]);
   });
 });
+
+describe('late starts', () => {
+  test('a run that starts past the threshold is one warning per window, with what it folded', () => {
+    const lines: { message: string; fields: Record<string, unknown> }[] = [];
+    const warn = (message: string, fields: Record<string, unknown> = {}) => lines.push({ message, fields });
+    const logger = { debug() {}, info() {}, warn, error: warn } as unknown as JsonLogger;
+    const events = new SchedulerEvents();
+    let now = T0;
+    logSchedulerEvents({ events } as Scheduler, logger, () => now);
+    const late = (lateMs: number) =>
+      events.emit('lateStart', { jobId: 'j', executionId: 'e', lateMs, thresholdMs: 1_000 });
+    late(1_200);
+    for (let i = 0; i < 30; i++) {
+      now += 100;
+      late(1_500 + i);
+    }
+    now += 10_000;
+    late(1_100);
+    expect(lines.map((l) => l.fields)).toEqual([
+      { lateMs: 1_200, thresholdMs: 1_000 },
+      { lateMs: 1_100, thresholdMs: 1_000, lateSinceLastLine: 30, worstMsSinceLastLine: 1_529 },
+    ]);
+    expect(lines[0]?.message).toMatch(/cannot keep up; add a replica/);
+  });
+});

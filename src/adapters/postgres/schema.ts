@@ -54,7 +54,7 @@ export const jobExecutions = pgTable(
       'job_executions_status_check',
       sql`${t.status} in ('pending', 'running', 'success', 'failed', 'timed_out', 'missed', 'skipped', 'abandoned')`,
     ),
-    check('job_executions_trigger_kind_check', sql`${t.triggerKind} in ('scheduled', 'manual', 'retry')`),
+    check('job_executions_trigger_kind_check', sql`${t.triggerKind} in ('scheduled', 'manual', 'retry', 'backfill')`),
     check('job_executions_attempt_check', sql`${t.attempt} >= 1`),
     check('job_executions_covered_fires_check', sql`${t.coveredFires} >= 1`),
     // Ascending columns, read backwards for newest first (ORDER BY ... DESC matches a backward scan;

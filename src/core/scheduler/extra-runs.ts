@@ -78,12 +78,14 @@ export class ExtraRuns {
     const runs: { job: Job; execution: Execution }[] = [];
     for (const row of rows) {
       const job = jobs.get(row.jobId) ?? null;
-      // A job removed during the backoff is not retried; a changed one retries with its new definition.
+      // A job removed (or paused) during the backoff is not retried, nor the rest of its backfill; a
+      // changed one runs with its new definition.
+      const run = row.triggerKind === 'backfill' ? 'backfill run' : 'retry';
       const reason =
         job === null
-          ? 'the job was removed before its retry'
+          ? `the job was removed before its ${run}`
           : job.paused
-            ? 'the job was paused before its retry'
+            ? `the job was paused before its ${run}`
             : null;
       if (reason === null && job) runs.push({ job, execution: { ...row, dueAt: row.dueAt ?? now } });
       else {

@@ -52,6 +52,11 @@ interface Run {
 const RETRY_SLOT_POLL_MS = 500;
 const SLOT_ERROR_LIMIT = 5;
 
+/** Retries and backfill fires wait for a busy slot (they are never SKIPPED for it). */
+function waitsForSlot(execution: Execution): boolean {
+  return execution.triggerKind === 'retry' || execution.triggerKind === 'backfill';
+}
+
 export class Runner {
   private readonly o: RunnerOptions;
   private readonly runs = new Map<string, Run>();
@@ -102,11 +107,11 @@ export class Runner {
     sleep.cancel();
   }
 
-  /** Resolves when no run waits for its due time or slot (retries waiting for a slot excepted), or after `deadlineMs`. */
+  /** Resolves when no run waits for its due time or slot (retries and backfill fires waiting for a slot excepted), or after `deadlineMs`. */
   async waitStarted(deadlineMs: number): Promise<void> {
     const deadline = this.o.clock.local.now() + deadlineMs;
     const waiting = () =>
-      [...this.runs.values()].some((run) => run.phase === 'waiting' && run.execution.triggerKind !== 'retry');
+      [...this.runs.values()].some((run) => run.phase === 'waiting' && !waitsForSlot(run.execution));
     while (waiting() && this.o.clock.local.now() < deadline) {
       const sleep = this.o.clock.sleep(Math.min(10, deadline - this.o.clock.local.now()));
       await sleep.done;
@@ -254,8 +259,8 @@ export class Runner {
         if (acquired[i]) void this.release(run.slot);
       } else if (acquired[i]) {
         followUps.push(this.begin(run));
-      } else if (run.execution.triggerKind === 'retry') {
-        // A retry waits for a slot instead of ending its chain.
+      } else if (waitsForSlot(run.execution)) {
+        // A retry waits for a slot instead of ending its chain; a backfill fire, asked for by name, too.
         this.enqueue(run, this.o.clock.now() + RETRY_SLOT_POLL_MS);
       } else {
         this.notRun(run, 'skipped', `maxInstances (${run.job.maxInstances}) were all busy at the due time`);

@@ -50,6 +50,8 @@ export interface SchedulerOptions {
   maxLookaheadMs?: number;
   /** Results waiting to be written before the loop stops claiming (back-pressure). */
   outboxCapacity?: number;
+  /** A run starting this late after its due time emits `lateStart` (default 1 s). */
+  lateStartMs?: number;
   random?: () => number;
 }
 
@@ -91,6 +93,7 @@ export class Scheduler {
   private readonly liveness: Liveness;
   private readonly unsubscribe: (() => void)[] = [];
   private state: State = 'idle';
+  private readonly lateStartMs: number;
 
   constructor(options: SchedulerOptions) {
     this.store = options.store;
@@ -100,6 +103,7 @@ export class Scheduler {
     this.logger = options.logger ?? silent;
     this.instance = options.instance ?? `kairos-${crypto.randomUUID().slice(0, 8)}`;
     this.defaultTimezone = options.defaultTimezone ?? 'UTC';
+    this.lateStartMs = options.lateStartMs ?? 1_000;
     // Short leases renewed every second: a dead replica's runs are reaped within seconds (Quartz's
     // and BullMQ's 30 s defaults leave a job SKIPPED for half a minute after a crash).
     const slotLeaseMs = options.slotLeaseMs ?? DEFAULT_SLOT_LEASE_MS;
@@ -291,8 +295,22 @@ export class Scheduler {
     } catch (error) {
       this.events.emit('error', { error, during: 'publish' });
     }
-    if (event.stream === 'execution') this.events.emit('execution', event);
-    else this.events.emit('job', event);
+    if (event.stream === 'execution') {
+      this.events.emit('execution', event);
+      if (event.type === 'started') this.noteStart(event.execution);
+    } else this.events.emit('job', event);
+  }
+
+  private noteStart(execution: Execution): void {
+    if (execution.startedAt === null) return;
+    const lateMs = execution.startedAt - (execution.dueAt ?? execution.scheduledFor);
+    if (lateMs > this.lateStartMs)
+      this.events.emit('lateStart', {
+        jobId: execution.jobId,
+        executionId: execution.id,
+        lateMs,
+        thresholdMs: this.lateStartMs,
+      });
   }
 
   /** Results are stored: tell the world, note the retries. */

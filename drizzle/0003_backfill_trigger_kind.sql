@@ -1,0 +1,2 @@
+ALTER TABLE "job_executions" DROP CONSTRAINT "job_executions_trigger_kind_check";--> statement-breakpoint
+ALTER TABLE "job_executions" ADD CONSTRAINT "job_executions_trigger_kind_check" CHECK ("job_executions"."trigger_kind" in ('scheduled', 'manual', 'retry', 'backfill'));
