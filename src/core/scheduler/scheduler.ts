@@ -72,7 +72,6 @@ const EVENT_OF: Record<ExecutionStatus, ExecutionEventType> = {
   missed: 'missed',
   skipped: 'skipped',
   abandoned: 'abandoned',
-  cancelled: 'cancelled',
 };
 
 export class Scheduler {
