@@ -1,13 +1,15 @@
 /**
  * The webhook task at scale (issue "The webhook task at scale"): N `http` jobs every second, all
  * due on the same whole second, POSTing to a local server in its own process. Kairos on Redis +
- * PostgreSQL (every fire recorded) next to a bare `setTimeout` + `fetch` loop in the same run.
+ * PostgreSQL (every fire recorded) next to a bare `setTimeout` + `fetch` loop and BullMQ job
+ * schedulers whose worker makes the same POST (nothing recorded), in the same run.
  * Prints per run: fires seen by the server, missed, duplicates, start lateness at the server
  * (p50/p99/max) and CPU per fire of the process that fires; then the ratios.
  *
  *   npx tsx bench/http-fires.ts [jobs=1000] [seconds=20]
  */
 import { spawn } from 'node:child_process';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createMemoryEventBus } from '../src/adapters/memory/event-bus.ts';
 import { openPostgres } from '../src/adapters/postgres/connect.ts';
@@ -21,7 +23,7 @@ import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
 
 const JOBS = Number(process.argv[2] ?? 1000);
 const SECONDS = Number(process.argv[3] ?? 20);
-/** `kairos` or `bare` runs one side only (for a profile: node --cpu-prof --import tsx ...). */
+/** `kairos`, `bare` or `bullmq` runs one side only (for a profile: node --cpu-prof --import tsx ...). */
 const ONLY = process.argv[4] ?? 'both';
 const SETTLE_MS = 3_000;
 
@@ -131,6 +133,41 @@ async function bare(url: string, from: number): Promise<number> {
   return cpu;
 }
 
+/** BullMQ job schedulers (every 1 s) whose worker makes the same POST; nothing is recorded. */
+async function bullmq(url: string, from: number): Promise<number> {
+  const connection = { url: REDIS_URL };
+  const prefix = `bull-bench-${crypto.randomUUID().slice(0, 8)}`;
+  const queue = new Queue('webhooks', { connection, prefix });
+  for (let i = 0; i < JOBS; i++)
+    await queue.upsertJobScheduler(
+      `bull-${i}`,
+      { every: 1_000 },
+      { name: 'post', data: { id: `bull-${i}` } },
+    );
+  const worker = new Worker(
+    'webhooks',
+    async (job) => {
+      // A scheduler's job is due at its creation time plus its delay.
+      const scheduledFor = job.timestamp + (job.opts.delay ?? 0);
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'x-kairos-job-id': job.data.id,
+          'x-kairos-scheduled-for': new Date(scheduledFor).toISOString(),
+        },
+        body: job.data.id,
+      });
+      await response.text();
+    },
+    { connection, prefix, concurrency: JOBS },
+  );
+  const cpu = await cpuUntil(from, from + SECONDS * 1000);
+  await worker.close();
+  await queue.obliterate({ force: true }).catch(() => {});
+  await queue.close();
+  return cpu;
+}
+
 async function kairos(url: string, from: number): Promise<number> {
   return withDatabase(async (databaseUrl) => {
     const connection = openPostgres(databaseUrl);
@@ -179,20 +216,30 @@ try {
   );
   let peer: Run | null = null;
   let ours: Run | null = null;
-  if (ONLY !== 'kairos') {
+  if (ONLY === 'both' || ONLY === 'bare') {
     const from = Math.ceil(Date.now() / 1000) * 1000 + SETTLE_MS;
     const cpu = await bare(target.url, from);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     peer = judge('bare setTimeout + fetch', await target.stats(), from, cpu);
   }
-  if (ONLY !== 'bare') {
+  if (ONLY !== 'bare' && ONLY !== 'bullmq') {
     const from = Math.ceil(Date.now() / 1000) * 1000 + SETTLE_MS + 2_000;
     const cpu = await kairos(target.url, from);
     ours = judge('kairos (redis + postgres)', await target.stats(), from, cpu);
   }
+  let bull: Run | null = null;
+  if (ONLY === 'both' || ONLY === 'bullmq') {
+    const from = Math.ceil(Date.now() / 1000) * 1000 + SETTLE_MS + 2_000;
+    const cpu = await bullmq(target.url, from);
+    bull = judge('bullmq job schedulers', await target.stats(), from, cpu);
+  }
   if (peer && ours)
     console.log(
       `ratios kairos / bare: p99 ${(ours.p99 / Math.max(1, peer.p99)).toFixed(2)}, CPU per fire ${(ours.cpuMsPerFire / peer.cpuMsPerFire).toFixed(2)}`,
+    );
+  if (bull && ours)
+    console.log(
+      `ratios kairos / bullmq: p99 ${(ours.p99 / Math.max(1, bull.p99)).toFixed(2)}, CPU per fire ${(ours.cpuMsPerFire / bull.cpuMsPerFire).toFixed(2)}`,
     );
 } finally {
   target.stop();
