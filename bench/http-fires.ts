@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Queue, Worker } from 'bullmq';
+import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { createMemoryEventBus } from '../src/adapters/memory/event-bus.ts';
 import { openPostgres } from '../src/adapters/postgres/connect.ts';
@@ -201,6 +202,10 @@ async function kairos(url: string, from: number): Promise<number> {
     const cpu = await cpuUntil(from, from + SECONDS * 1000);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     await scheduler.stop();
+    const byStatus = await connection.db.execute(
+      sql`select status, count(*)::int as n from job_executions where scheduled_for >= ${new Date(from).toISOString()}::timestamptz and scheduled_for < ${new Date(from + SECONDS * 1000).toISOString()}::timestamptz group by status order by status`,
+    );
+    console.log('  kairos history in the window:', JSON.stringify(rowsOf(byStatus)));
     await store.close();
     await clearPrefix(redis, prefix);
     redis.disconnect();
@@ -243,4 +248,8 @@ try {
     );
 } finally {
   target.stop();
+}
+
+function rowsOf(result: unknown): unknown[] {
+  return Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
 }
