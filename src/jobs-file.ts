@@ -23,6 +23,7 @@ const FIELDS = [
   'trigger',
   'paused',
   'coalesce',
+  'overlap',
   'maxInstances',
   'misfireGraceTimeMs',
   'timeoutMs',

@@ -8,7 +8,9 @@ export type ExecutionStatus =
   | 'timed_out'
   | 'missed'
   | 'skipped'
-  | 'abandoned';
+  | 'abandoned'
+  /** Aborted by a newer fire of its job (overlap: cancel_other). */
+  | 'cancelled';
 /** Terminal statuses: a row in one of them never changes again. */
 export type FinalStatus = Exclude<ExecutionStatus, 'pending' | 'running'>;
 /** `backfill`: a fire of a past (or future) window run on request (backfillJob). */
@@ -23,6 +25,7 @@ export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
   'missed',
   'skipped',
   'abandoned',
+  'cancelled',
 ];
 
 export interface ExecutionError {

@@ -47,8 +47,8 @@ const MAX_COUNTED = 1_000_000;
  * overdue fires only.
  */
 export function planFires(job: Job, now: number, horizon = now, cap = MAX_FIRES_PER_CLAIM): FirePlan {
-  const overdue: { scheduledFor: number; dueAt: number }[] = [];
-  const upcoming: { scheduledFor: number; dueAt: number }[] = [];
+  const overdue: Fire[] = [];
+  const upcoming: Fire[] = [];
   const covered: CoveredRange[] = [];
   let nominal = job.nextRunTime;
   let dueAt = job.dueAt;
@@ -65,31 +65,39 @@ export function planFires(job: Job, now: number, horizon = now, cap = MAX_FIRES_
     nominal = nextFireTime(job.trigger, nominal);
     dueAt = dueAtFor(job.id, job.trigger, nominal);
   }
-  const decide = (fire: { scheduledFor: number; dueAt: number }): PlannedFire => ({
+  const decide = (fire: Fire): PlannedFire => ({
     ...fire,
     decision: job.misfireGraceTimeMs !== null && now - fire.dueAt > job.misfireGraceTimeMs ? 'missed' : 'run',
   });
-  let decided: PlannedFire[];
-  const latest = overdue.at(-1);
-  if (job.coalesce && latest !== undefined && overdue.length > 1) {
-    const first = overdue[0] as { scheduledFor: number };
-    const beforeLatest = overdue[overdue.length - 2] as { scheduledFor: number };
-    covered.unshift({
-      first: first.scheduledFor,
-      last: beforeLatest.scheduledFor,
-      count: overdue.length - 1,
-      reason: 'coalesced',
-    });
-    decided = [decide(latest)];
-  } else {
-    decided = overdue.map(decide);
-  }
+  const decided = catchUp(job.coalesce, overdue, covered).map(decide);
   return {
     fires: [...decided, ...upcoming.map((fire) => ({ ...fire, decision: 'run' as const }))],
     covered,
     nextRunTime: nominal,
     dueAt,
   };
+}
+
+type Fire = { scheduledFor: number; dueAt: number };
+
+/**
+ * The overdue fires a catch-up runs, by coalesce policy: all of them, or only the earliest or the
+ * latest, the others covered by one 'coalesced' range (pushed first into `covered`, so the covering
+ * record comes before the backlog's). Only a backlog of two or more is coalesced.
+ */
+function catchUp(policy: Job['coalesce'], overdue: Fire[], covered: CoveredRange[]): Fire[] {
+  const first = overdue[0];
+  const last = overdue.at(-1);
+  if (policy === 'all' || first === undefined || last === undefined || overdue.length < 2) return overdue;
+  const kept = policy === 'earliest' ? first : last;
+  const rest = policy === 'earliest' ? overdue.slice(1) : overdue.slice(0, -1);
+  covered.unshift({
+    first: (rest[0] as Fire).scheduledFor,
+    last: (rest.at(-1) as Fire).scheduledFor,
+    count: rest.length,
+    reason: 'coalesced',
+  });
+  return [kept];
 }
 
 /**

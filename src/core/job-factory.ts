@@ -5,6 +5,7 @@
 import { ValidationError } from './errors.ts';
 import type { AddJobInput, Job, RetryPolicy, UpdateJobInput } from './job.ts';
 import { JOB_DEFAULTS, MAX_ARGS_BYTES } from './job.ts';
+import { requireCoalesce, requireOverlap } from './job-policies.ts';
 import type { JsonValue } from './json.ts';
 import type { TaskResolver } from './task.ts';
 import type { Trigger, TriggerInput } from './trigger.ts';
@@ -50,7 +51,8 @@ export function buildJob(input: AddJobInput, ctx: JobFactoryContext): Job {
     pauseReason: null,
     nextRunTime: null,
     dueAt: null,
-    coalesce: input.coalesce == null ? JOB_DEFAULTS.coalesce : requireBoolean('coalesce', input.coalesce),
+    coalesce: input.coalesce == null ? JOB_DEFAULTS.coalesce : requireCoalesce(input.coalesce),
+    overlap: input.overlap == null ? JOB_DEFAULTS.overlap : requireOverlap(input.overlap),
     maxInstances:
       input.maxInstances == null ? JOB_DEFAULTS.maxInstances : requireMaxInstances(input.maxInstances),
     misfireGraceTimeMs:
@@ -86,7 +88,9 @@ export function applyUpdate(current: Job, patch: UpdateJobInput, ctx: JobFactory
     name: patch.name == null ? current.name : requireString('name', patch.name, MAX_NAME_LENGTH),
     task,
     args,
-    coalesce: patch.coalesce == null ? current.coalesce : requireBoolean('coalesce', patch.coalesce),
+    coalesce: patch.coalesce == null ? current.coalesce : requireCoalesce(patch.coalesce),
+    overlap:
+      patch.overlap == null ? (current.overlap ?? JOB_DEFAULTS.overlap) : requireOverlap(patch.overlap),
     maxInstances: patch.maxInstances == null ? current.maxInstances : requireMaxInstances(patch.maxInstances),
     misfireGraceTimeMs:
       patch.misfireGraceTimeMs === undefined

@@ -15,6 +15,33 @@ export interface RetryPolicy {
 }
 
 /**
+ * Which overdue fires a catch-up runs (APScheduler 4's CoalescePolicy): the first, the last, or
+ * each one (misfire grace still applies). The others are covered by one MISSED record.
+ */
+export type CoalescePolicy = 'earliest' | 'latest' | 'all';
+/** The input form: the policy, or the boolean of APScheduler 3 (true = latest, false = all). */
+export type CoalesceInput = CoalescePolicy | boolean;
+
+/**
+ * What a fire does when all maxInstances runs are busy at its due time (Temporal's overlap
+ * policies). Cluster-wide, decided by the job store with the slots (acquireSlots).
+ * - skip: recorded SKIPPED.
+ * - buffer_one: at most one fire waits for a slot; further ones are SKIPPED.
+ * - buffer_all: fires wait in order, at most MAX_BUFFERED; beyond that SKIPPED.
+ * - cancel_other: the oldest run is aborted (recorded CANCELLED) and the new one starts when its
+ *   slot frees.
+ */
+export type OverlapPolicy = 'skip' | 'buffer_one' | 'buffer_all' | 'cancel_other';
+export const OVERLAP_POLICIES: readonly OverlapPolicy[] = [
+  'skip',
+  'buffer_one',
+  'buffer_all',
+  'cancel_other',
+];
+/** The bound of buffer_all: a job this far behind has a handler that cannot keep up. */
+export const MAX_BUFFERED = 100;
+
+/**
  * A schedule of a task. `nextRunTime` is the nominal (unjittered) next fire, the value that becomes
  * `scheduled_for`; `dueAt` is when it is actually due (nominal + jitter). Both null: finished.
  */
@@ -31,7 +58,9 @@ export interface Job {
   pauseReason: string | null;
   nextRunTime: number | null;
   dueAt: number | null;
-  coalesce: boolean;
+  coalesce: CoalescePolicy;
+  /** Absent on jobs stored before it existed, which reads as 'skip'. */
+  overlap?: OverlapPolicy;
   maxInstances: number;
   /** A fire later than this is recorded `missed` instead of run; null = run however late. */
   misfireGraceTimeMs: number | null;
@@ -56,7 +85,8 @@ export interface AddJobInput {
   args?: JsonValue;
   trigger: TriggerInput;
   paused?: boolean | null;
-  coalesce?: boolean | null;
+  coalesce?: CoalesceInput | null;
+  overlap?: OverlapPolicy | null;
   maxInstances?: number | null;
   misfireGraceTimeMs?: number | null;
   timeoutMs?: number | null;
@@ -70,7 +100,8 @@ export interface UpdateJobInput {
   task?: string | null;
   args?: JsonValue;
   trigger?: TriggerInput | null;
-  coalesce?: boolean | null;
+  coalesce?: CoalesceInput | null;
+  overlap?: OverlapPolicy | null;
   maxInstances?: number | null;
   misfireGraceTimeMs?: number | null;
   timeoutMs?: number | null;
@@ -80,7 +111,8 @@ export interface UpdateJobInput {
 
 /** APScheduler's usual job_defaults: coalesce, one instance, 60 s grace. */
 export const JOB_DEFAULTS = {
-  coalesce: true,
+  coalesce: 'latest' as CoalescePolicy,
+  overlap: 'skip' as OverlapPolicy,
   maxInstances: 1,
   misfireGraceTimeMs: 60_000,
   timeoutMs: null,

@@ -84,6 +84,31 @@ export interface SlotRequest {
 }
 
 /**
+ * A slot request that may wait in the job's queue (overlap policies buffer_one, buffer_all,
+ * cancel_other). The queue is the store's, so it is cluster-wide: fires of one job claimed by
+ * different replicas wait in one order (`order`, the nominal time) under one bound (`limit`).
+ */
+export interface QueuedSlotRequest extends SlotRequest {
+  order: number;
+  limit: number;
+  /** Mark the oldest unmarked holder for cancellation, one per waiter (cancel_other). */
+  cancelOldest: boolean;
+}
+
+/**
+ * - `acquired`: the slot is held.
+ * - `queued`: the request waits in the queue (its place is leased like a slot: ask again within
+ *   the lease to keep it); a queued request is first in line when a slot frees.
+ * - `full`: not held and the queue is full.
+ * `cancel`: executions of holders marked for cancellation by this request (their holders see the
+ * mark when they renew their slots).
+ */
+export interface QueuedSlotAnswer {
+  outcome: 'acquired' | 'queued' | 'full';
+  cancel: string[];
+}
+
+/**
  * One process's membership of the cluster. `id` is unique per life of a process: a replica that
  * was declared dead (it stopped heart-beating: killed, frozen, cut off) never comes back under it.
  * Claims, slots and running rows are held by a life, so the cluster can settle them when it ends.
@@ -169,9 +194,21 @@ export interface JobStore {
    * `owner`, the slots are held by that life; ReplicaExpiredError (nothing taken) when it is not live.
    */
   acquireSlots(requests: SlotRequest[], leaseMs: number, owner?: string): Promise<boolean[]>;
-  /** Extend the leases of slots this replica holds (a heartbeat while executions run). */
-  renewSlots(slots: Slot[], leaseMs: number): Promise<void>;
-  /** Give slots back (their executions are recorded); one round trip for the lot. */
+  /**
+   * acquireSlots with a wait queue per job (see QueuedSlotRequest). A queued request counts as held
+   * for heldSlots and the reapers (its row is accounted for by the replica that polls for it).
+   */
+  acquireQueuedSlots(
+    requests: QueuedSlotRequest[],
+    leaseMs: number,
+    owner?: string,
+  ): Promise<QueuedSlotAnswer[]>;
+  /**
+   * Extend the leases of slots this replica holds (a heartbeat while executions run). Returns the
+   * slots another fire marked for cancellation (cancel_other): their runs must be aborted.
+   */
+  renewSlots(slots: Slot[], leaseMs: number): Promise<Slot[]>;
+  /** Give slots (held or queued) back (their executions are recorded); one round trip for the lot. */
   releaseSlots(slots: Slot[]): Promise<void>;
   /** For each slot, whether it is held under an unexpired lease (the reconciliation sweep asks). */
   heldSlots(slots: Slot[]): Promise<boolean[]>;
@@ -305,7 +342,8 @@ export type ExecutionEventType =
   | 'timed_out'
   | 'missed'
   | 'skipped'
-  | 'abandoned';
+  | 'abandoned'
+  | 'cancelled';
 export type JobEventType =
   | 'added'
   | 'updated'

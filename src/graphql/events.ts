@@ -22,6 +22,10 @@ const ExecutionEventTypeEnum = builder.enumType('ExecutionEventType', {
     MISSED: { value: 'missed' },
     SKIPPED: { value: 'skipped' },
     ABANDONED: { value: 'abandoned' },
+    CANCELLED: {
+      value: 'cancelled',
+      description: 'Aborted by a newer fire of its job (overlap CANCEL_OTHER).',
+    },
   } as const,
 });
 

@@ -21,6 +21,10 @@ export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
     MISSED: { value: 'missed', description: 'Later than the misfire grace time: recorded, not run.' },
     SKIPPED: { value: 'skipped', description: 'All maxInstances were busy: recorded, not run.' },
     ABANDONED: { value: 'abandoned', description: 'Its replica stopped or died while it ran.' },
+    CANCELLED: {
+      value: 'cancelled',
+      description: 'Aborted through its AbortSignal by a newer fire of its job (overlap CANCEL_OTHER).',
+    },
   } as const,
 });
 

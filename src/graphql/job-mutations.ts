@@ -4,6 +4,7 @@ import { mutationScope } from './auth.ts';
 import { builder } from './builder.ts';
 import { ExecutionRef } from './execution.ts';
 import { JobRef } from './job.ts';
+import { CoalescePolicyEnum, OverlapPolicyEnum } from './job-policies.ts';
 import { TriggerInput } from './trigger.ts';
 
 const RetryInput = builder.inputType('RetryInput', {
@@ -33,7 +34,11 @@ const AddJobInputRef = builder.inputType('AddJobInput', {
     args: t.field({ type: 'JSON', description: 'Passed to the task; at most 64 KiB of JSON.' }),
     trigger: t.field({ type: TriggerInput, required: true }),
     paused: t.boolean({ description: 'Default false.' }),
-    coalesce: t.boolean({ description: 'Default true.' }),
+    coalesce: t.boolean({
+      description: 'Default true (LATEST); false = ALL. coalescePolicy wins when both are set.',
+    }),
+    coalescePolicy: t.field({ type: CoalescePolicyEnum, description: 'Default LATEST.' }),
+    overlap: t.field({ type: OverlapPolicyEnum, description: 'Default SKIP.' }),
     maxInstances: t.int({ description: 'Default 1.' }),
     misfireGraceTimeMs: t.int({ description: 'Default 60000; null = run however late.' }),
     timeoutMs: t.int({ description: 'Default none.' }),
@@ -54,6 +59,8 @@ const UpdateJobInputRef = builder.inputType('UpdateJobInput', {
     args: t.field({ type: 'JSON' }),
     trigger: t.field({ type: TriggerInput }),
     coalesce: t.boolean(),
+    coalescePolicy: t.field({ type: CoalescePolicyEnum }),
+    overlap: t.field({ type: OverlapPolicyEnum }),
     maxInstances: t.int(),
     misfireGraceTimeMs: t.int(),
     timeoutMs: t.int(),
@@ -68,7 +75,12 @@ builder.mutationField('addJob', (t) =>
     description: 'Needs admin. CONFLICT when the id exists.',
     args: { input: t.arg({ type: AddJobInputRef, required: true }) },
     resolve: (_root, { input }, ctx) => {
-      const job: AddJobInput = { ...input, retry: retryPatch(input.retry) };
+      const { coalescePolicy, ...rest } = input;
+      const job: AddJobInput = {
+        ...rest,
+        coalesce: coalescePolicy ?? rest.coalesce,
+        retry: retryPatch(input.retry),
+      };
       return ctx.service.addJob(job);
     },
   }),
@@ -83,7 +95,12 @@ builder.mutationField('updateJob', (t) =>
       input: t.arg({ type: UpdateJobInputRef, required: true }),
     },
     resolve: (_root, { id, input }, ctx) => {
-      const patch: UpdateJobInput = { ...input, retry: retryPatch(input.retry) };
+      const { coalescePolicy, ...rest } = input;
+      const patch: UpdateJobInput = {
+        ...rest,
+        coalesce: coalescePolicy ?? rest.coalesce,
+        retry: retryPatch(input.retry),
+      };
       return ctx.service.updateJob(id, patch);
     },
   }),

@@ -7,6 +7,7 @@ import type { Job, RetryPolicy } from '../core/job.ts';
 import { builder } from './builder.ts';
 import { type Connection, NESTED_PAGE_SIZE, paginate } from './connection.ts';
 import { ExecutionConnection, ExecutionRef, ExecutionStatusEnum, listExecutions } from './execution.ts';
+import { CoalescePolicyEnum, OverlapPolicyEnum } from './job-policies.ts';
 import { TriggerRef } from './trigger.ts';
 
 /**
@@ -51,7 +52,12 @@ export const JobRef = builder.objectRef<Job>('Job').implement({
       description: 'The nominal next fire (before jitter); null when paused or finished.',
       resolve: (job) => (job.paused ? null : job.nextRunTime),
     }),
-    coalesce: t.exposeBoolean('coalesce', { description: 'Run missed fires once instead of each.' }),
+    coalesce: t.boolean({
+      description: 'Run missed fires once instead of each (coalescePolicy EARLIEST or LATEST).',
+      resolve: (job) => job.coalesce !== 'all',
+    }),
+    coalescePolicy: t.field({ type: CoalescePolicyEnum, resolve: (job) => job.coalesce }),
+    overlap: t.field({ type: OverlapPolicyEnum, resolve: (job) => job.overlap ?? 'skip' }),
     maxInstances: t.exposeInt('maxInstances'),
     misfireGraceTimeMs: t.exposeInt('misfireGraceTimeMs', {
       nullable: true,

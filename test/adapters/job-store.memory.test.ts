@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryJobStore } from '../../src/adapters/memory/job-store.ts';
-import { jobStoreContract, makeJob } from '../contract/job-store.contract.ts';
+import { type JobStoreHarness, jobStoreContract, makeJob } from '../contract/job-store.contract.ts';
+import { slotQueueContract } from '../contract/slot-queue.contract.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
-jobStoreContract('memory', async () => {
+const open = async (): Promise<JobStoreHarness> => {
   const clock = new FakeClock();
   const store = createMemoryJobStore({ clock });
   return {
@@ -12,7 +13,9 @@ jobStoreContract('memory', async () => {
     reach: (instant) => clock.advanceTo(instant),
     close: () => store.close(),
   };
-});
+};
+jobStoreContract('memory', open);
+slotQueueContract('memory', open);
 
 describe('memory JobStore', () => {
   it('reads time only from the injected clock', async () => {

@@ -5,35 +5,34 @@ import { createRedisJobStore } from '../../src/adapters/redis/job-store.ts';
 import { jobStoreKeys } from '../../src/adapters/redis/keys.ts';
 import { UnavailableError } from '../../src/core/errors.ts';
 import type { JobStore } from '../../src/core/ports.ts';
-import { jobStoreContract, makeJob } from '../contract/job-store.contract.ts';
+import { type JobStoreHarness, jobStoreContract, makeJob } from '../contract/job-store.contract.ts';
+import { slotQueueContract } from '../contract/slot-queue.contract.ts';
 import { redisAvailability, uniquePrefix } from '../support/services.ts';
 import { connect, dropPrefix, waitFor } from './redis-harness.ts';
 
 const redis = await redisAvailability();
 
-jobStoreContract(
-  'redis',
-  async () => {
-    const prefix = uniquePrefix('job-store');
-    const a = connect();
-    const b = connect();
-    const store = createRedisJobStore({ redis: a, prefix });
-    const other = createRedisJobStore({ redis: b, prefix });
-    return {
-      store,
-      other,
-      reach: (instant) => waitFor(async () => (await store.now()) >= instant),
-      close: async () => {
-        await store.close();
-        await other.close();
-        await dropPrefix(a, prefix);
-        a.disconnect();
-        b.disconnect();
-      },
-    };
-  },
-  { skip: !redis.available },
-);
+const open = async (): Promise<JobStoreHarness> => {
+  const prefix = uniquePrefix('job-store');
+  const a = connect();
+  const b = connect();
+  const store = createRedisJobStore({ redis: a, prefix });
+  const other = createRedisJobStore({ redis: b, prefix });
+  return {
+    store,
+    other,
+    reach: (instant) => waitFor(async () => (await store.now()) >= instant),
+    close: async () => {
+      await store.close();
+      await other.close();
+      await dropPrefix(a, prefix);
+      a.disconnect();
+      b.disconnect();
+    },
+  };
+};
+jobStoreContract('redis', open, { skip: !redis.available });
+slotQueueContract('redis', open, { skip: !redis.available });
 
 describe.skipIf(!redis.available)('redis JobStore', () => {
   const cleanups: (() => Promise<void>)[] = [];

@@ -45,7 +45,7 @@ export function makeJob(id: string, overrides: Partial<Job> = {}): Job {
     pauseReason: null,
     nextRunTime: null,
     dueAt: null,
-    coalesce: true,
+    coalesce: 'latest',
     maxInstances: 1,
     misfireGraceTimeMs: 60_000,
     timeoutMs: null,

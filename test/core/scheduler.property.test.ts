@@ -8,6 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { CoalesceInput, OverlapPolicy } from '../../src/core/job.ts';
 import { UnrecoverableError } from '../../src/core/task.ts';
 import { accountingProblems, retryChainProblems } from '../support/accounting.ts';
 import { RandomFaults, seededRandom, withFaults } from '../support/faults.ts';
@@ -17,7 +18,8 @@ const RUNS = Number(process.env.KAIROS_PROPERTY_RUNS ?? 25);
 
 const jobArb = fc.record({
   periodMs: fc.constantFrom(700, 1_000, 2_500, 7_000),
-  coalesce: fc.boolean(),
+  coalesce: fc.constantFrom<CoalesceInput>(true, false, 'earliest'),
+  overlap: fc.constantFrom<OverlapPolicy>('skip', 'buffer_one', 'buffer_all', 'cancel_other'),
   maxInstances: fc.integer({ min: 1, max: 2 }),
   misfireGraceTimeMs: fc.constantFrom(null, 500, 5_000),
   attempts: fc.integer({ min: 1, max: 3 }),
@@ -99,6 +101,7 @@ async function runCase(input: Case): Promise<void> {
       id,
       trigger: { interval: { milliseconds: spec.periodMs } },
       coalesce: spec.coalesce,
+      overlap: spec.overlap,
       maxInstances: spec.maxInstances,
       misfireGraceTimeMs: spec.misfireGraceTimeMs,
       timeoutMs: spec.timeoutMs,

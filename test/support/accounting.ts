@@ -8,7 +8,7 @@ import type { Job } from '../../src/core/job.ts';
 import type { Trigger } from '../../src/core/trigger.ts';
 import { nextFireTime } from '../../src/core/triggers/next-fire.ts';
 
-const FINAL = new Set(['success', 'failed', 'timed_out', 'missed', 'skipped', 'abandoned']);
+const FINAL = new Set(['success', 'failed', 'timed_out', 'missed', 'skipped', 'abandoned', 'cancelled']);
 
 /** Nominal fires from `first` (a fire) while < `until`. */
 export function nominalFires(trigger: Trigger, first: number | null, until: number | null): number[] {

@@ -22,6 +22,8 @@ import type {
   JobStore,
   Page,
   QuarantineRequest,
+  QueuedSlotAnswer,
+  QueuedSlotRequest,
   ReplicaLife,
   ReplicaStatus,
   Slot,
@@ -29,6 +31,7 @@ import type {
 } from '../../core/ports.ts';
 import { deepFreeze } from '../deep-freeze.ts';
 import { ScoreIndex } from './score-index.ts';
+import { SlotQueues } from './slot-queues.ts';
 
 export interface MemoryJobStoreOptions {
   clock: Clock;
@@ -66,6 +69,7 @@ class MemoryJobStore implements JobStore {
   private readonly lifeInfo = new Map<string, ReplicaLife>();
   private readonly claimOwner = new Map<string, string>();
   private readonly slotOwner = new Map<string, string>();
+  private readonly queues = new SlotQueues();
 
   constructor(clock: Clock) {
     this.clock = clock;
@@ -234,7 +238,45 @@ class MemoryJobStore implements JobStore {
     return results;
   }
 
-  async renewSlots(slots: Slot[], leaseMs: number): Promise<void> {
+  async acquireQueuedSlots(
+    requests: QueuedSlotRequest[],
+    leaseMs: number,
+    owner?: string,
+  ): Promise<QueuedSlotAnswer[]> {
+    if (owner !== undefined && !this.isLive(owner)) throw new ReplicaExpiredError(owner);
+    const now = this.clock.now();
+    const answers: QueuedSlotAnswer[] = [];
+    for (const request of requests) {
+      const { slot, maxInstances } = request;
+      this.queues.purge(slot.jobId, now);
+      const held = this.running.get(slot.jobId);
+      for (const [executionId, expiry] of held ?? []) if (expiry <= now) held?.delete(executionId);
+      const holds = held?.has(slot.executionId) ?? false;
+      let outcome: QueuedSlotAnswer['outcome'] = 'full';
+      if (holds || ((held?.size ?? 0) < maxInstances && this.queues.mayTake(slot.jobId, slot.executionId))) {
+        this.queues.forget(slot.jobId, slot.executionId);
+        await this.acquireSlot(slot, maxInstances, leaseMs, owner);
+        outcome = 'acquired';
+      } else if (
+        this.queues.offer(slot.jobId, slot.executionId, request.order, request.limit, now + leaseMs)
+      ) {
+        // Entered with the slots, so heldSlots and the reapers account for the waiting row.
+        const key = slotKey(slot);
+        this.slotLeases.set(key, now + leaseMs);
+        this.slots.set(key, { jobId: slot.jobId, executionId: slot.executionId });
+        if (owner !== undefined) this.slotOwner.set(key, owner);
+        outcome = 'queued';
+      }
+      const cancel =
+        outcome === 'queued' && request.cancelOldest
+          ? this.queues.markOldest(slot.jobId, [...(held?.keys() ?? [])])
+          : [];
+      answers.push({ outcome, cancel });
+    }
+    return answers;
+  }
+
+  async renewSlots(slots: Slot[], leaseMs: number): Promise<Slot[]> {
     const expiry = this.clock.now() + leaseMs;
     for (const slot of slots) {
       const key = slotKey(slot);
@@ -242,6 +284,7 @@ class MemoryJobStore implements JobStore {
       const held = this.running.get(slot.jobId);
       if (held?.has(slot.executionId)) held.set(slot.executionId, expiry);
     }
+    return slots.filter((slot) => this.queues.isMarked(slot.executionId));
   }
 
   async releaseSlots(slots: Slot[]): Promise<void> {
@@ -250,6 +293,7 @@ class MemoryJobStore implements JobStore {
       this.slotLeases.delete(key);
       this.slots.delete(key);
       this.slotOwner.delete(key);
+      this.queues.forget(slot.jobId, slot.executionId);
       const held = this.running.get(slot.jobId);
       held?.delete(slot.executionId);
       if (held?.size === 0) this.running.delete(slot.jobId);

@@ -4,7 +4,8 @@
  * version and paused flag as plain strings, the pause info (pausedAt, pauseReason) as its own JSON
  * so a script can set it (quarantine) without editing the definition.
  */
-import type { Job } from '../../core/job.ts';
+import type { Job, OverlapPolicy } from '../../core/job.ts';
+import { OVERLAP_POLICIES } from '../../core/job.ts';
 
 export function encodeDefinition(job: Job): string {
   const {
@@ -66,6 +67,9 @@ export function decodeJob(
     job.dueAt = due === '' ? null : Number(due);
   }
   job.version = Number(version ?? 0);
+  // Definitions stored before the coalesce policy kept APScheduler 3's boolean.
+  const coalesce = job.coalesce as Job['coalesce'] | boolean;
+  if (typeof coalesce === 'boolean') job.coalesce = coalesce ? 'latest' : 'all';
   return job;
 }
 
@@ -89,7 +93,9 @@ export function checkDecoded(job: unknown, id: string): string | null {
   need('pauseReason', job.pauseReason === null || typeof job.pauseReason === 'string');
   need('nextRunTime', isNullableNumber(job.nextRunTime));
   need('dueAt', isNullableNumber(job.dueAt));
-  need('coalesce', typeof job.coalesce === 'boolean');
+  need('coalesce', job.coalesce === 'earliest' || job.coalesce === 'latest' || job.coalesce === 'all');
+  // Absent on definitions stored before it existed (read as skip).
+  need('overlap', job.overlap === undefined || OVERLAP_POLICIES.includes(job.overlap as OverlapPolicy));
   need('maxInstances', Number.isInteger(job.maxInstances) && (job.maxInstances as number) >= 1);
   need('misfireGraceTimeMs', isNullableNumber(job.misfireGraceTimeMs));
   need('timeoutMs', isNullableNumber(job.timeoutMs));

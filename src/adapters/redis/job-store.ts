@@ -19,6 +19,8 @@ import type {
   JobStore,
   Page,
   QuarantineRequest,
+  QueuedSlotAnswer,
+  QueuedSlotRequest,
   ReplicaLife,
   ReplicaStatus,
   Slot,
@@ -222,7 +224,15 @@ class RedisJobStore implements JobStore {
     return this.running.acquireSlots(requests, leaseMs, owner);
   }
 
-  renewSlots(slots: Slot[], leaseMs: number): Promise<void> {
+  acquireQueuedSlots(
+    requests: QueuedSlotRequest[],
+    leaseMs: number,
+    owner?: string,
+  ): Promise<QueuedSlotAnswer[]> {
+    return this.running.acquireQueuedSlots(requests, leaseMs, owner);
+  }
+
+  renewSlots(slots: Slot[], leaseMs: number): Promise<Slot[]> {
     return this.running.renewSlots(slots, leaseMs);
   }
 

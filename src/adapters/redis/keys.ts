@@ -39,6 +39,12 @@ export interface JobStoreKeys {
   changed: string;
   /** zset executionId -> lease expiry: the job's held maxInstances slots */
   running(jobId: string): string;
+  /** zset executionId -> order (nominal time): fires waiting for a slot (overlap policies) */
+  waiting(jobId: string): string;
+  /** zset executionId -> lease expiry of the waiting places */
+  waitlease(jobId: string): string;
+  /** prefix of the cancel:<executionId> marks (cancel_other) */
+  cancelPrefix: string;
 }
 
 export function hashTag(prefix: string): string {
@@ -70,6 +76,9 @@ export function jobStoreKeys(prefix: string): JobStoreKeys {
     runningPrefix: `${tag}:running:`,
     changed: `${tag}:changed`,
     running: (jobId) => `${tag}:running:${jobId}`,
+    waiting: (jobId) => `${tag}:waiting:${jobId}`,
+    waitlease: (jobId) => `${tag}:waitlease:${jobId}`,
+    cancelPrefix: `${tag}:cancel:`,
   };
 }
 

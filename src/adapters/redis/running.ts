@@ -4,12 +4,24 @@
  * and their claims.
  */
 import type { Redis } from 'ioredis';
-import type { DeadReplica, ReplicaLife, ReplicaStatus, Slot, SlotRequest } from '../../core/ports.ts';
+import type {
+  DeadReplica,
+  QueuedSlotAnswer,
+  QueuedSlotRequest,
+  ReplicaLife,
+  ReplicaStatus,
+  Slot,
+  SlotRequest,
+} from '../../core/ports.ts';
 import { guard, unlessFenced } from './errors.ts';
 import type { JobStoreKeys } from './keys.ts';
 import { type LuaScript, runScript } from './run-script.ts';
+import { acquireQueuedSlotsScript } from './scripts/queued-slots.ts';
 import { heartbeatScript, liveReplicasScript, reapReplicasScript } from './scripts/replicas.ts';
 import { acquireSlotsScript, heldSlotsScript, reapSlotsScript, renewSlotsScript } from './scripts/slots.ts';
+
+/** A cancel mark outlives the holder's next slot renewal by far; it goes with the slot's release. */
+const CANCEL_MARK_TTL_MS = 60_000;
 
 export class RedisRunning {
   private readonly redis: Redis;
@@ -42,19 +54,65 @@ export class RedisRunning {
     return replies.map((reply) => reply === 1);
   }
 
-  async renewSlots(slots: Slot[], leaseMs: number): Promise<void> {
-    if (slots.length === 0) return;
-    await this.run(
+  async acquireQueuedSlots(
+    requests: QueuedSlotRequest[],
+    leaseMs: number,
+    owner = '',
+  ): Promise<QueuedSlotAnswer[]> {
+    if (requests.length === 0) return [];
+    const k = this.keys;
+    const [outcomes, marked] = (await unlessFenced(owner, () =>
+      this.run(
+        acquireQueuedSlotsScript,
+        [
+          k.slots,
+          k.slotowner,
+          k.lives,
+          ...requests.flatMap((r) => [
+            k.running(r.slot.jobId),
+            k.waiting(r.slot.jobId),
+            k.waitlease(r.slot.jobId),
+          ]),
+        ],
+        [
+          leaseMs,
+          owner,
+          k.cancelPrefix,
+          CANCEL_MARK_TTL_MS,
+          ...requests.flatMap((r) => [
+            r.slot.executionId,
+            slotMember(r.slot),
+            r.maxInstances,
+            r.order,
+            r.limit,
+            r.cancelOldest ? '1' : '0',
+          ]),
+        ],
+      ),
+    )) as [QueuedSlotAnswer['outcome'][], string[]];
+    return outcomes.map((outcome) => ({ outcome, cancel: marked }));
+  }
+
+  async renewSlots(slots: Slot[], leaseMs: number): Promise<Slot[]> {
+    if (slots.length === 0) return [];
+    const marked = (await this.run(
       renewSlotsScript,
       [this.keys.slots, ...slots.map((s) => this.keys.running(s.jobId))],
-      [leaseMs, ...slots.flatMap((s) => [s.executionId, slotMember(s)])],
-    );
+      [leaseMs, this.keys.cancelPrefix, ...slots.flatMap((s) => [s.executionId, slotMember(s)])],
+    )) as number[];
+    return marked.map((position) => slots[position - 1] as Slot);
   }
 
   async releaseSlots(slots: Slot[]): Promise<void> {
     if (slots.length === 0) return;
     const multi = this.redis.multi();
-    for (const slot of slots) multi.zrem(this.keys.running(slot.jobId), slot.executionId);
+    for (const slot of slots) {
+      multi.zrem(this.keys.running(slot.jobId), slot.executionId);
+      // A place in the queue (overlap policies) is given back the same way; so is a cancel mark.
+      multi.zrem(this.keys.waiting(slot.jobId), slot.executionId);
+      multi.zrem(this.keys.waitlease(slot.jobId), slot.executionId);
+      multi.del(`${this.keys.cancelPrefix}${slot.executionId}`);
+    }
     const members = slots.map(slotMember);
     multi.zrem(this.keys.slots, ...members);
     multi.hdel(this.keys.slotowner, ...members);

@@ -12,10 +12,11 @@ import type { RunOutcome } from '../executor.ts';
 import { runHandler } from '../executor.ts';
 import type { Job } from '../job.ts';
 import { retryDelay } from '../job-factory.ts';
-import type { ExecutionEventType, JobStore, Slot } from '../ports.ts';
+import type { ExecutionEventType, JobStore, QueuedSlotAnswer, Slot } from '../ports.ts';
 import type { Logger, TaskResolver } from '../task.ts';
 import { finishedRow, retryRow } from './execution-rows.ts';
 import type { Outbox } from './outbox.ts';
+import { CANCELLED_MESSAGE, type QueuePolicy, queuePolicy, skippedMessage } from './overlap.ts';
 import type { Cancel, StoreClock } from './store-clock.ts';
 
 export interface RunnerOptions {
@@ -44,6 +45,10 @@ interface Run {
   cancelStart: Cancel | null;
   /** Failed slot acquisitions in a row (the store was unavailable). */
   slotErrors: number;
+  /** It holds a place in the job's wait queue (overlap policies): given back if it ends unstarted. */
+  queued: boolean;
+  /** A newer fire had it aborted (cancel_other): recorded CANCELLED whatever the handler returns. */
+  cancelled: boolean;
   done: Promise<void>;
   settle: () => void;
 }
@@ -111,7 +116,9 @@ export class Runner {
   async waitStarted(deadlineMs: number): Promise<void> {
     const deadline = this.o.clock.local.now() + deadlineMs;
     const waiting = () =>
-      [...this.runs.values()].some((run) => run.phase === 'waiting' && !waitsForSlot(run.execution));
+      [...this.runs.values()].some(
+        (run) => run.phase === 'waiting' && !run.queued && !waitsForSlot(run.execution),
+      );
     while (waiting() && this.o.clock.local.now() < deadline) {
       const sleep = this.o.clock.sleep(Math.min(10, deadline - this.o.clock.local.now()));
       await sleep.done;
@@ -155,6 +162,8 @@ export class Runner {
       phase: 'waiting',
       cancelStart: null,
       slotErrors: 0,
+      queued: false,
+      cancelled: false,
       done,
       settle,
     };
@@ -228,14 +237,11 @@ export class Runner {
       await Promise.all(earlier);
       await new Promise<void>((resolve) => this.o.clock.local.setTimeout(resolve, 0));
     }
-    let acquired: boolean[];
+    let answers: QueuedSlotAnswer['outcome'][];
     const owner = this.o.owner();
+    const policies = runs.map((run) => queuePolicy(run.job, run.execution));
     try {
-      acquired = await this.o.store.acquireSlots(
-        runs.map((run) => ({ slot: run.slot, maxInstances: run.job.maxInstances })),
-        this.o.slotLeaseMs,
-        owner,
-      );
+      answers = await this.askSlots(runs, policies, owner);
     } catch (error) {
       if (error instanceof ReplicaExpiredError) {
         await this.o.rejoin().catch(() => {});
@@ -254,20 +260,74 @@ export class Runner {
     }
     const followUps: (() => void)[] = [];
     runs.forEach((run, i) => {
+      const answer = answers[i];
       if (run.phase !== 'waiting') {
-        // Abandoned while the slot request was out: give the slot back.
-        if (acquired[i]) void this.release(run.slot);
-      } else if (acquired[i]) {
+        // Abandoned while the slot request was out: give the slot (or the place) back.
+        if (answer !== 'full') void this.release(run.slot);
+      } else if (answer === 'acquired') {
+        run.queued = false;
         followUps.push(this.begin(run));
+      } else if (answer === 'queued') {
+        // Waits in the job's queue; asking again keeps its place and takes the slot when it is first.
+        run.queued = true;
+        this.enqueue(run, this.o.clock.now() + RETRY_SLOT_POLL_MS);
       } else if (waitsForSlot(run.execution)) {
         // A retry waits for a slot instead of ending its chain; a backfill fire, asked for by name, too.
         this.enqueue(run, this.o.clock.now() + RETRY_SLOT_POLL_MS);
       } else {
-        this.notRun(run, 'skipped', `maxInstances (${run.job.maxInstances}) were all busy at the due time`);
+        this.notRun(run, 'skipped', skippedMessage(run.job, policies[i] ?? null));
       }
     });
     // Handlers of one instant start back to back; their events and bookkeeping come after.
     for (const followUp of followUps) followUp();
+  }
+
+  /** Plain requests and queued ones (overlap policies) in one round trip each, answers in run order. */
+  private async askSlots(
+    runs: Run[],
+    policies: (QueuePolicy | null)[],
+    owner: string | undefined,
+  ): Promise<QueuedSlotAnswer['outcome'][]> {
+    const plain: number[] = [];
+    const queued: number[] = [];
+    policies.forEach((policy, i) => {
+      (policy === null ? plain : queued).push(i);
+    });
+    const request = (i: number) => ({ slot: runs[i]!.slot, maxInstances: runs[i]!.job.maxInstances });
+    const [held, waiting] = await Promise.all([
+      plain.length === 0 ? [] : this.o.store.acquireSlots(plain.map(request), this.o.slotLeaseMs, owner),
+      queued.length === 0
+        ? []
+        : this.o.store.acquireQueuedSlots(
+            queued.map((i) => ({ ...request(i), ...policies[i]!, order: runs[i]!.execution.scheduledFor })),
+            this.o.slotLeaseMs,
+            owner,
+          ),
+    ]);
+    const answers: QueuedSlotAnswer['outcome'][] = [];
+    plain.forEach((i, k) => {
+      answers[i] = held[k] ? 'acquired' : 'full';
+    });
+    queued.forEach((i, k) => {
+      answers[i] = waiting[k]?.outcome ?? 'full';
+    });
+    this.cancel(waiting.flatMap((answer) => answer.cancel));
+    return answers;
+  }
+
+  /** Slots a cancel_other fire marked (seen at renewal, or by the replica that marked them). */
+  cancelMarked(slots: Slot[]): void {
+    this.cancel(slots.map((slot) => slot.executionId));
+  }
+
+  private cancel(executionIds: string[]): void {
+    for (const id of executionIds) {
+      const run = this.runs.get(id);
+      if (run?.phase !== 'running' || run.cancelled) continue;
+      run.cancelled = true;
+      // The slot stays held until the handler returns: a handler that ignores its signal still runs.
+      run.controller.abort(new Error(CANCELLED_MESSAGE));
+    }
   }
 
   private slotUnavailable(run: Run, error: unknown): void {
@@ -313,10 +373,18 @@ export class Runner {
     if (run.phase === 'ended') return;
     this.end(run);
     const now = this.o.clock.now();
-    const row = finishedRow(run.execution, outcome.status, now, outcome);
+    const row = run.cancelled
+      ? finishedRow(run.execution, 'cancelled', now, {
+          error: { message: CANCELLED_MESSAGE, stack: null },
+          result: null,
+        })
+      : finishedRow(run.execution, outcome.status, now, outcome);
     const policy = run.job.retry;
     const retry =
-      outcome.status !== 'success' && outcome.retryable && run.execution.attempt < policy.attempts
+      !run.cancelled &&
+      outcome.status !== 'success' &&
+      outcome.retryable &&
+      run.execution.attempt < policy.attempts
         ? retryRow(row, now + retryDelay(policy, run.execution.attempt, this.o.random), {
             instance: this.o.instance,
             now,
@@ -327,6 +395,7 @@ export class Runner {
   }
 
   private notRun(run: Run, status: 'skipped' | 'missed', message: string): void {
+    if (run.queued) this.releaseSoon(run.slot);
     this.end(run);
     const row = finishedRow(run.execution, status, this.o.clock.now(), {
       error: { message, stack: null } satisfies ExecutionError,
@@ -344,7 +413,7 @@ export class Runner {
       error: { message: reason, stack: null },
       result: null,
     });
-    if (held) this.releaseSoon(run.slot);
+    if (held || run.queued) this.releaseSoon(run.slot);
     this.o.outbox.push({ row, retry: null });
   }
 

@@ -72,6 +72,7 @@ const EVENT_OF: Record<ExecutionStatus, ExecutionEventType> = {
   missed: 'missed',
   skipped: 'skipped',
   abandoned: 'abandoned',
+  cancelled: 'cancelled',
 };
 
 export class Scheduler {

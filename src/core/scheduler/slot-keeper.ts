@@ -86,7 +86,9 @@ export class SlotKeeper {
     }
     try {
       const held = this.o.runner.heldSlots();
-      if (held.length > 0) await this.o.store.renewSlots(held, this.o.slotLeaseMs);
+      // The renewal also reports the runs a cancel_other fire marked, on whichever replica it ran.
+      if (held.length > 0)
+        this.o.runner.cancelMarked(await this.o.store.renewSlots(held, this.o.slotLeaseMs));
     } catch (error) {
       this.o.events.emit('error', { error, during: 'renew slots' });
     }

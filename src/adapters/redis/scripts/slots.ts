@@ -38,20 +38,25 @@ return out
 };
 
 /**
- * renewSlots: extend the leases of held slots (XX: a released or reaped slot is not revived).
+ * renewSlots: extend the leases of held slots (XX: a released or reaped slot is not revived), and
+ * report those a cancel_other fire marked for cancellation (see acquireQueuedSlots).
  *
  * KEYS[1] slots, KEYS[2..n+1] running:<jobId> of each slot
- * ARGV[1] leaseMs, then 2 per slot: executionId, slot member
+ * ARGV[1] leaseMs, ARGV[2] cancel key prefix, then 2 per slot: executionId, slot member
+ * Returns the 1-based positions of the marked slots.
  */
 export const renewSlotsScript: LuaScript = {
   name: 'renewSlots',
   lua: `${LUA_NOW}
 local expiry = now + tonumber(ARGV[1])
+local marked = {}
 for i = 2, #KEYS do
-  redis.call('ZADD', KEYS[i], 'XX', expiry, ARGV[2 * i - 2])
-  redis.call('ZADD', KEYS[1], 'XX', expiry, ARGV[2 * i - 1])
+  local execution = ARGV[2 * i - 1]
+  redis.call('ZADD', KEYS[i], 'XX', expiry, execution)
+  redis.call('ZADD', KEYS[1], 'XX', expiry, ARGV[2 * i])
+  if redis.call('EXISTS', ARGV[2] .. execution) == 1 then marked[#marked + 1] = i - 1 end
 end
-return #KEYS - 1
+return marked
 `,
 };
 

@@ -1,0 +1,220 @@
+/**
+ * Overlap and catch-up policies (issue 12) on a fake clock: who runs, who waits, who is SKIPPED
+ * or CANCELLED, and that every fire still has exactly one terminal record.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Execution } from '../../src/core/execution.ts';
+import type { CoalesceInput, Job, OverlapPolicy } from '../../src/core/job.ts';
+import type { TaskHandler } from '../../src/core/task.ts';
+import { accountingProblems } from '../support/accounting.ts';
+import { createHarness, type Harness, iso } from '../support/scheduler-harness.ts';
+
+const SECOND = 1_000;
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+
+/** A handler that runs until released, and rejects when its signal is aborted (a well-behaved task). */
+function slowHandler(): { handler: TaskHandler; release: () => void } {
+  const pending: (() => void)[] = [];
+  return {
+    handler: (_args, context) =>
+      new Promise<void>((resolve, reject) => {
+        pending.push(resolve);
+        context.signal.addEventListener('abort', () => reject(context.signal.reason));
+      }),
+    release: () => pending.shift()?.(),
+  };
+}
+
+async function overlapJob(policy: OverlapPolicy, slotLeaseMs?: number) {
+  const slow = slowHandler();
+  const h = createHarness({ handler: slow.handler, scheduler: slotLeaseMs ? { slotLeaseMs } : {} });
+  const job = await h.add({ id: policy, trigger: { interval: { seconds: 1 } }, overlap: policy });
+  return { h, job, release: slow.release };
+}
+
+/** The accounting of the fires of 1 s up to `untilSecond` (excluded), the later ones still in flight. */
+const accounted = (job: Job, untilSecond: number, rows: Execution[]) =>
+  accountingProblems(
+    job,
+    T0 + SECOND,
+    T0 + untilSecond * SECOND,
+    rows.filter((r) => r.scheduledFor < T0 + untilSecond * SECOND),
+  );
+
+const statuses = async (h: Harness, id: string) =>
+  (await h.executions(id)).map((r) => [(r.scheduledFor - T0) / SECOND, r.status]);
+
+describe('overlap policies: all maxInstances busy at a fire’s due time', () => {
+  it('SKIP (the default): the fire is recorded SKIPPED', async () => {
+    const { h, release } = await overlapJob('skip');
+    await using _ = h;
+    await h.clock.advance(2 * SECOND);
+    expect(await statuses(h, 'skip')).toEqual([
+      [1, 'running'],
+      [2, 'skipped'],
+    ]);
+    release();
+    await h.clock.advance(SECOND);
+    expect((await statuses(h, 'skip')).slice(0, 2)).toEqual([
+      [1, 'success'],
+      [2, 'skipped'],
+    ]);
+  });
+
+  it('BUFFER_ONE: one fire waits and starts when the slot frees; the next one is SKIPPED', async () => {
+    const { h, job, release } = await overlapJob('buffer_one');
+    await using _ = h;
+    await h.clock.advance(3.2 * SECOND);
+    expect(await statuses(h, 'buffer_one')).toEqual([
+      [1, 'running'],
+      [2, 'running'],
+      [3, 'skipped'],
+    ]);
+    expect((await h.executions('buffer_one'))[2]?.error?.message).toMatch(
+      /1 fire\(s\) already waited.*BUFFER_ONE/,
+    );
+    expect(h.calls.map((c) => (c.context.scheduledFor - T0) / SECOND)).toEqual([1]);
+    release(); // at 3.2 s: the buffered fire of 2 s takes the slot at its next ask, within 0.5 s
+    await h.clock.advance(0.5 * SECOND);
+    expect(h.calls.map((c) => [(c.context.scheduledFor - T0) / SECOND, (c.at - T0) / SECOND])).toEqual([
+      [1, 1],
+      [2, 3.5],
+    ]);
+    // 4 s was due while 2 s ran: it waits in turn.
+    release();
+    await h.clock.advance(SECOND);
+    const rows = await h.executions('buffer_one');
+    expect(rows.find((r) => r.scheduledFor === T0 + 2 * SECOND)?.status).toBe('success');
+    expect(accounted(job, 4, rows)).toEqual([]);
+  });
+
+  it('BUFFER_ALL: fires wait and start in their order, one after another', async () => {
+    const { h, job, release } = await overlapJob('buffer_all');
+    await using _ = h;
+    await h.clock.advance(4.2 * SECOND);
+    expect((await statuses(h, 'buffer_all')).map(([, s]) => s)).toEqual([
+      'running',
+      'running',
+      'running',
+      'running',
+    ]);
+    for (let i = 0; i < 3; i++) {
+      release();
+      await h.clock.advance(0.5 * SECOND);
+    }
+    expect(h.calls.map((c) => (c.context.scheduledFor - T0) / SECOND)).toEqual([1, 2, 3, 4]);
+    expect((await statuses(h, 'buffer_all')).slice(0, 3).map(([, s]) => s)).toEqual([
+      'success',
+      'success',
+      'success',
+    ]);
+    const rows = await h.executions('buffer_all');
+    expect(accounted(job, 4, rows)).toEqual([]);
+  });
+
+  it('CANCEL_OTHER: the running fire is aborted through its signal, recorded CANCELLED, and the new one starts', async () => {
+    const { h, job } = await overlapJob('cancel_other');
+    await using _ = h;
+    await h.clock.advance(SECOND);
+    const first = h.calls[0];
+    await h.clock.advance(SECOND);
+    expect(first?.context.signal.aborted).toBe(true);
+    await h.clock.advance(0.5 * SECOND);
+    const rows = await h.executions('cancel_other');
+    expect(rows.slice(0, 2).map((r) => [(r.scheduledFor - T0) / SECOND, r.status])).toEqual([
+      [1, 'cancelled'],
+      [2, 'running'],
+    ]);
+    expect(rows[0]?.error?.message).toMatch(/CANCEL_OTHER/);
+    expect(h.calls.map((c) => (c.context.scheduledFor - T0) / SECOND)).toEqual([1, 2]);
+    expect(h.events.some((e) => e.stream === 'execution' && e.type === 'cancelled')).toBe(true);
+    expect(accounted(job, 2, rows)).toEqual([]);
+  });
+
+  it('CANCEL_OTHER reaches a run held by another replica through the mark its slot renewal reads', async () => {
+    // A 3 s slot lease: the pulse renews slots every second.
+    const { h } = await overlapJob('cancel_other', 3_000);
+    await using _ = h;
+    await h.clock.advance(SECOND);
+    // Another replica's fire marks this one's run (as acquireQueuedSlots does for a remote holder).
+    const holder = (await h.executions('cancel_other'))[0];
+    await h.store.acquireQueuedSlots(
+      [
+        {
+          slot: { jobId: 'cancel_other', executionId: 'ffffffff-remote' },
+          maxInstances: 1,
+          order: 0,
+          limit: 1,
+          cancelOldest: true,
+        },
+      ],
+      30_000,
+    );
+    expect(h.calls[0]?.context.signal.aborted).toBe(false);
+    await h.clock.advance(SECOND); // the next pulse renews the slot and sees the mark
+    expect(h.calls[0]?.context.signal.aborted).toBe(true);
+    expect((await h.executions('cancel_other')).find((r) => r.id === holder?.id)?.status).toBe('cancelled');
+  });
+});
+
+describe('catch-up: coalesce EARLIEST | LATEST | ALL after downtime', () => {
+  async function catchUp(coalesce: CoalesceInput) {
+    const h = createHarness({ autoStart: false });
+    const job = await h.add({
+      id: 'c',
+      trigger: { interval: { seconds: 5 } },
+      coalesce,
+      misfireGraceTimeMs: null,
+      maxInstances: 5,
+    });
+    // Down for 27.5 s: fires of 5..25 s are overdue (under the 30 s after which the start-up sweep
+    // settles a running row no run holds yet).
+    await h.clock.advance(27.5 * SECOND);
+    h.scheduler.start();
+    await h.clock.advance(0);
+    const rows = await h.executions('c');
+    expect(accountingProblems(job, T0 + 5 * SECOND, T0 + 30 * SECOND, rows)).toEqual([]);
+    return { h, rows: rows.map((r) => [iso(r.scheduledFor), iso(r.coversUntil), r.coveredFires, r.status]) };
+  }
+
+  it('EARLIEST runs the first missed fire; one record covers the others', async () => {
+    const { h, rows } = await catchUp('earliest');
+    await using _ = h;
+    expect(rows).toEqual([
+      ['2026-01-01T00:00:05.000Z', null, 1, 'success'],
+      ['2026-01-01T00:00:10.000Z', '2026-01-01T00:00:25.000Z', 4, 'missed'],
+    ]);
+    expect((await h.service.getJob('c')).coalesce).toBe('earliest');
+  });
+
+  it('LATEST (and coalesce: true) runs the last one', async () => {
+    // The enum spelling of GraphQL and jobs files is accepted too.
+    for (const coalesce of ['LATEST' as CoalesceInput, true]) {
+      const { h, rows } = await catchUp(coalesce);
+      await using _ = h;
+      expect(rows).toEqual([
+        ['2026-01-01T00:00:05.000Z', '2026-01-01T00:00:20.000Z', 4, 'missed'],
+        ['2026-01-01T00:00:25.000Z', null, 1, 'success'],
+      ]);
+    }
+  });
+
+  it('ALL (and coalesce: false) runs every missed fire', async () => {
+    for (const coalesce of ['all', false] as const) {
+      const { h, rows } = await catchUp(coalesce);
+      await using _ = h;
+      expect(rows.map((r) => r[3])).toEqual(['success', 'success', 'success', 'success', 'success']);
+      expect((await h.service.getJob('c')).coalesce).toBe('all');
+    }
+  });
+
+  it('refuses an unknown policy, naming the choices', async () => {
+    await using h = createHarness({ autoStart: false });
+    await expect(
+      h.add({ trigger: { interval: { seconds: 1 } }, coalesce: 'FIRST' as never }),
+    ).rejects.toThrow(/coalesce.*true, false, EARLIEST, LATEST, ALL/);
+    await expect(h.add({ trigger: { interval: { seconds: 1 } }, overlap: 'QUEUE' as never })).rejects.toThrow(
+      /overlap.*SKIP, BUFFER_ONE, BUFFER_ALL, CANCEL_OTHER/,
+    );
+  });
+});
