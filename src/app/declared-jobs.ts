@@ -24,7 +24,7 @@ export async function declareJobsFile(options: DeclareOptions): Promise<void> {
     defaultTimezone: options.defaultTimezone,
     now: options.now,
   });
-  const result = await declareJobs(options.service, parsed, file);
+  const result = await declareJobs(options.service.as('jobs file'), parsed, file);
   for (const skip of result.skipped) {
     logger.warn('declared job skipped', { file, index: skip.index, id: skip.id, reason: skip.reason });
   }

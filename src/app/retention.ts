@@ -1,9 +1,10 @@
 /**
  * KAIROS_RETENTION_DAYS: finished executions older than that are deleted a minute after start,
- * then hourly. A failed round is logged and the next one tries again.
+ * then hourly, and the audit trail of job changes with them (it is kept as long as the history).
+ * A failed round is logged and the next one tries again.
  */
 import type { Clock } from '../core/clock.ts';
-import type { ExecutionLog } from '../core/ports.ts';
+import type { AuditLog, ExecutionLog } from '../core/ports.ts';
 import type { JsonLogger } from '../logger.ts';
 
 const RETENTION_EVERY_MS = 60 * 60 * 1000;
@@ -14,13 +15,14 @@ export interface RetentionOptions {
   /** null: keep forever (nothing is scheduled). */
   days: number | null;
   log: Pick<ExecutionLog, 'deleteFinishedBefore'>;
+  audit?: Pick<AuditLog, 'deleteBefore'>;
   clock: Clock;
   /** The scheduler's clock (the store's time), which `before` is counted from. */
   now: () => number;
   logger: JsonLogger;
 }
 
-export function createRetention({ days, log, clock, now, logger }: RetentionOptions) {
+export function createRetention({ days, log, audit, clock, now, logger }: RetentionOptions) {
   let timer: ReturnType<Clock['setTimeout']> | undefined;
   let active = false;
 
@@ -32,6 +34,14 @@ export function createRetention({ days, log, clock, now, logger }: RetentionOpti
         .then((deleted) => {
           if (deleted > 0)
             logger.info('old executions deleted', { deleted, before: new Date(before).toISOString() });
+          return audit?.deleteBefore(before);
+        })
+        .then((changes) => {
+          if (changes)
+            logger.info('old job changes deleted', {
+              deleted: changes,
+              before: new Date(before).toISOString(),
+            });
         })
         .catch((error: unknown) => logger.warn('deleting old executions failed', { error }))
         .finally(() => {

@@ -8,12 +8,13 @@ import { sql } from 'drizzle-orm';
 import type { Redis, RedisOptions } from 'ioredis';
 import { createMemoryEventBus } from '../adapters/memory/event-bus.ts';
 import { createMemoryJobStore } from '../adapters/memory/job-store.ts';
+import { createPostgresAuditLog } from '../adapters/postgres/audit-log.ts';
 import type { DatabaseConnection } from '../adapters/postgres/connect.ts';
 import { toStoreError } from '../adapters/postgres/errors.ts';
 import { createPostgresExecutionLog } from '../adapters/postgres/execution-log.ts';
 import type { Config } from '../config.ts';
 import type { Clock } from '../core/clock.ts';
-import type { EventBus, ExecutionLog, JobStore } from '../core/ports.ts';
+import type { AuditLog, EventBus, ExecutionLog, JobStore } from '../core/ports.ts';
 import type { JsonLogger } from '../logger.ts';
 import type { Platform } from './platform.ts';
 
@@ -21,6 +22,8 @@ export interface Stores {
   store: JobStore;
   bus: EventBus;
   log: ExecutionLog;
+  /** The audit trail of job changes, in the execution log's database. */
+  audit: AuditLog;
   /** What backs each: redis or memory; postgres or pglite. */
   storeKind: string;
   logKind: string;
@@ -83,6 +86,7 @@ export async function openStores(
     store,
     bus,
     log,
+    audit: createPostgresAuditLog(database.db),
     database,
     storeKind: redis ? 'redis' : 'memory',
     logKind: database.kind,

@@ -6,10 +6,16 @@
 import { type BackfillRequest, type BackfillResult, backfill } from './backfill.ts';
 import { ConflictError, KairosError, NotFoundError, UnavailableError, ValidationError } from './errors.ts';
 import type { Execution } from './execution.ts';
+import { uuidv7 } from './ids.ts';
 import type { AddJobInput, Job, UpdateJobInput } from './job.ts';
 import type { JobFactoryContext } from './job-factory.ts';
 import { applyUpdate, buildJob, withSchedule } from './job-factory.ts';
+import type { JsonValue } from './json.ts';
 import type {
+  AuditAction,
+  AuditEntry,
+  AuditLog,
+  AuditQuery,
   BusEvent,
   ExecutionFilter,
   ExecutionLog,
@@ -56,6 +62,10 @@ export interface JobServiceOptions {
   tasks: TaskResolver;
   defaultTimezone: string;
   scheduler: SchedulerControl;
+  /** Where every change to a job is recorded, with who made it; none: changes are not audited. */
+  audit?: AuditLog;
+  /** Who the commands act for (see `as`); default "system". */
+  actor?: string;
 }
 
 export class JobService {
@@ -64,8 +74,15 @@ export class JobService {
   private readonly tasks: TaskResolver;
   readonly defaultTimezone: string;
   private readonly scheduler: SchedulerControl;
+  private readonly options: JobServiceOptions;
+  private readonly audit: AuditLog | null;
+  readonly actor: string;
+  private readonly views = new Map<string, JobService>();
 
   constructor(options: JobServiceOptions) {
+    this.options = options;
+    this.audit = options.audit ?? null;
+    this.actor = options.actor ?? 'system';
     this.store = options.store;
     this.log = options.log;
     this.tasks = options.tasks;
@@ -75,10 +92,27 @@ export class JobService {
 
   /** A service over a scheduler that exposes its own ports (tests and benches wire it this way). */
   static of(
-    scheduler: SchedulerControl & Pick<JobServiceOptions, 'store' | 'log' | 'tasks' | 'defaultTimezone'>,
+    scheduler: SchedulerControl &
+      Pick<JobServiceOptions, 'store' | 'log' | 'tasks' | 'defaultTimezone' | 'audit'>,
   ): JobService {
-    const { store, log, tasks, defaultTimezone } = scheduler;
-    return new JobService({ store, log, tasks, defaultTimezone, scheduler });
+    const { store, log, tasks, defaultTimezone, audit } = scheduler;
+    return new JobService({ store, log, tasks, defaultTimezone, scheduler, audit });
+  }
+
+  /** This service acting for `actor` (the audit log's who); made once per actor, as actors are few. */
+  as(actor: string): JobService {
+    let view = this.views.get(actor);
+    if (!view) {
+      view = new JobService({ ...this.options, actor });
+      this.views.set(actor, view);
+    }
+    return view;
+  }
+
+  /** The audit trail, newest first: of one job, or of all. */
+  listChanges(query: AuditQuery): Promise<Page<AuditEntry>> {
+    if (!this.audit) return Promise.resolve({ items: [], hasNextPage: false, endCursor: null });
+    return this.audit.list(query);
   }
 
   get instance(): string {
@@ -156,6 +190,7 @@ export class JobService {
     }
     this.emitJob('added', job);
     this.scheduler.wake();
+    await this.record('added', job.id, null, job);
     return job;
   }
 
@@ -219,6 +254,7 @@ export class JobService {
     const removed = await this.store.remove(id);
     if (!removed) throw new NotFoundError('job', id);
     this.emitJob('removed', removed);
+    await this.record('removed', id, removed, null);
     return removed;
   }
 
@@ -245,6 +281,10 @@ export class JobService {
       this.scheduler.publish({ stream: 'execution', type: 'scheduled', at: now, execution });
     const first = result.rows[0];
     if (first?.dueAt != null) this.scheduler.notePending?.(first.dueAt);
+    if (!request.dryRun) {
+      const { from, to, rerun, maxPerSecond } = request;
+      await this.record('backfilled', id, null, { from, to, rerun, maxPerSecond, fires: result.rows.length });
+    }
     return result;
   }
 
@@ -285,7 +325,7 @@ export class JobService {
 
   private async mutate(
     id: string,
-    type: JobEventType,
+    type: JobEventType & AuditAction,
     change: (current: Job) => Change | null,
   ): Promise<Job> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
@@ -302,9 +342,35 @@ export class JobService {
       const stored = next.schedule === 'keep' ? ((await this.store.get(id)) ?? next.job) : next.job;
       this.emitJob(type, stored);
       if (next.schedule === 'replace') this.scheduler.wake();
+      await this.record(type, id, current, stored);
       return stored;
     }
     throw new KairosError('CONFLICT', `job "${id}" is being changed concurrently; try again`);
+  }
+
+  /**
+   * After the change is stored and announced: a failed write fails the command (UNAVAILABLE), so a
+   * change that is not in the trail is never reported as done without a word.
+   */
+  private async record(
+    action: AuditAction,
+    jobId: string,
+    before: Job | null,
+    after: Job | JsonValue | null,
+  ) {
+    if (!this.audit) return;
+    const at = this.scheduler.now();
+    const json = (value: Job | JsonValue | null) => value as JsonValue | null;
+    const entry = {
+      id: uuidv7(at),
+      jobId,
+      action,
+      actor: this.actor,
+      at,
+      before: json(before),
+      after: json(after),
+    };
+    await this.audit.record([entry]);
   }
 
   private emitJob(type: JobEventType, job: Job): void {

@@ -115,3 +115,9 @@ export function requireScope(ctx: { auth: Auth }, needed: Scope, field: string):
   const error = denial(ctx.auth, needed, field);
   if (error) throw error;
 }
+
+/** Who a request acts for in the trail: tokens have no names, so their scope says who. */
+export function actorOf(auth: Auth): string {
+  if (auth.scope === null) return 'nobody';
+  return auth.via === 'anonymous' ? `anonymous (${auth.scope})` : `${auth.scope} token`;
+}

@@ -5,6 +5,7 @@ import './execution.ts';
 import './job.ts';
 import './job-mutations.ts';
 import './backfill.ts';
+import './audit.ts';
 import './job-health.ts';
 import './task.ts';
 import './scheduler.ts';

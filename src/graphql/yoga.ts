@@ -8,7 +8,7 @@ import type { EventBus } from '../core/ports.ts';
 import type { Logger } from '../core/task.ts';
 import { createSubscriberCounts } from '../metrics/subscribers.ts';
 import type { Scope } from '../scope.ts';
-import { type Auth, createTokenTable } from './auth.ts';
+import { type Auth, actorOf, createTokenTable } from './auth.ts';
 import type { GraphQLContext, StoreNames } from './context.ts';
 import { createMaskError, requestErrorCodes } from './errors.ts';
 import { DEFAULT_QUEUE_LIMIT, EventHub } from './event-hub.ts';
@@ -126,7 +126,8 @@ export function createKairosYoga(options: KairosYogaOptions) {
     context: async (initial): Promise<GraphQLContext> => {
       const auth: Auth =
         subscriptionTokenAuth.authOf(initial.request) ?? (await tokens.authenticate(credentialOf(initial)));
-      return { service: options.service, auth, hub, info, subscriptionTokens };
+      // The service acts for the caller, so the audit trail says who changed what.
+      return { service: options.service.as(actorOf(auth)), auth, hub, info, subscriptionTokens };
     },
     maskedErrors: { maskError, isDev: false },
     logging: yogaLog,

@@ -44,6 +44,7 @@ const FIELDS: {
   },
   { field: 'scheduler', kind: 'query', needs: 'read', operation: '{ scheduler { instance } }' },
   { field: 'viewer', kind: 'query', needs: 'read', operation: '{ viewer { scope } }' },
+  { field: 'auditLog', kind: 'query', needs: 'read', operation: '{ auditLog { edges { cursor } } }' },
   {
     field: 'createSubscriptionToken',
     kind: 'mutation',
@@ -67,6 +68,13 @@ const FIELDS: {
     kind: 'mutation',
     needs: 'operate',
     operation: 'mutation { runJobNow(id: "k") { id } }',
+  },
+  {
+    field: 'backfillJob',
+    kind: 'mutation',
+    needs: 'operate',
+    operation:
+      'mutation { backfillJob(id: "k", from: "2020-01-01T00:00:00Z", to: "2020-12-31T00:00:00Z") { scheduledCount } }',
   },
   {
     field: 'addJob',

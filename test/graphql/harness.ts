@@ -7,7 +7,7 @@ import { createMemoryExecutionLog } from '../../src/adapters/memory/execution-lo
 import { createMemoryJobStore } from '../../src/adapters/memory/job-store.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { JobService } from '../../src/core/job-service.ts';
-import type { ExecutionLog, JobStore, SequencedEvent } from '../../src/core/ports.ts';
+import type { AuditLog, ExecutionLog, JobStore, SequencedEvent } from '../../src/core/ports.ts';
 import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import type { TaskHandler } from '../../src/core/task.ts';
 import { createKairosYoga, type KairosYogaOptions } from '../../src/graphql/yoga.ts';
@@ -33,6 +33,8 @@ export interface HarnessOptions extends Partial<KairosYogaOptions> {
   /** Wrap the stores, e.g. to make them fail. */
   wrapStore?: (store: JobStore) => JobStore;
   wrapLog?: (log: ExecutionLog) => ExecutionLog;
+  /** Record job changes here (default: not audited). */
+  audit?: AuditLog;
   /** Handler of the `test` task (default: returns { ok: true }). */
   handler?: TaskHandler;
   start?: boolean;
@@ -48,7 +50,7 @@ export function createTestApp(options: HarnessOptions = {}) {
   const bus = createMemoryEventBus();
   const busEvents: SequencedEvent[] = [];
   bus.subscribe((event) => busEvents.push(event));
-  const scheduler = new Scheduler({ store, log, bus, tasks, instance: 'gql-test' });
+  const scheduler = new Scheduler({ store, log, bus, tasks, audit: options.audit, instance: 'gql-test' });
   const service = JobService.of(scheduler);
   if (options.start !== false) scheduler.start();
   const yoga = createKairosYoga({

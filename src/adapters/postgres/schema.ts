@@ -54,7 +54,10 @@ export const jobExecutions = pgTable(
       'job_executions_status_check',
       sql`${t.status} in ('pending', 'running', 'success', 'failed', 'timed_out', 'missed', 'skipped', 'abandoned')`,
     ),
-    check('job_executions_trigger_kind_check', sql`${t.triggerKind} in ('scheduled', 'manual', 'retry', 'backfill')`),
+    check(
+      'job_executions_trigger_kind_check',
+      sql`${t.triggerKind} in ('scheduled', 'manual', 'retry', 'backfill')`,
+    ),
     check('job_executions_attempt_check', sql`${t.attempt} >= 1`),
     check('job_executions_covered_fires_check', sql`${t.coveredFires} >= 1`),
     // Ascending columns, read backwards for newest first (ORDER BY ... DESC matches a backward scan;
@@ -79,3 +82,26 @@ export const jobExecutions = pgTable(
 
 export type JobExecutionRow = typeof jobExecutions.$inferSelect;
 export type NewJobExecutionRow = typeof jobExecutions.$inferInsert;
+
+/** The audit trail of job changes (AuditLog): one row per change, never updated, deleted by retention. */
+export const jobAudit = pgTable(
+  'job_audit',
+  {
+    id: uuid('id').primaryKey(),
+    jobId: text('job_id').notNull(),
+    action: text('action').notNull(),
+    actor: text('actor').notNull(),
+    at: timestamp('at', ms).notNull(),
+    before: jsonb('before').$type<JsonValue>(),
+    after: jsonb('after').$type<JsonValue>(),
+  },
+  (t) => [
+    check(
+      'job_audit_action_check',
+      sql`${t.action} in ('added', 'updated', 'paused', 'resumed', 'rescheduled', 'removed', 'backfilled', 'quarantined')`,
+    ),
+    // Job.changes (one job, newest first) and Query.auditLog (all jobs, newest first; retention by at).
+    index('job_audit_job_idx').on(t.jobId, t.at, t.id),
+    index('job_audit_at_idx').on(t.at, t.id),
+  ],
+);

@@ -43,6 +43,8 @@ export interface PipelineOptions {
   events: SchedulerEvents;
   publish: (event: BusEvent) => void;
   publishExecution: (type: ExecutionEventType, execution: Execution) => void;
+  /** A poison job was paused (stored): for the audit trail. */
+  onQuarantined?: (job: Job, paused: Job) => void;
 }
 
 /** Attempts of a store write within one round, and the pause before each further one. */
@@ -277,6 +279,7 @@ export class FirePipeline {
       if (!job) continue;
       const paused = { ...job, paused: true, pausedAt: request.at, pauseReason: request.reason };
       this.o.publish({ stream: 'job', type: 'paused', at: request.at, jobId: job.id, job: paused });
+      this.o.onQuarantined?.(job, paused);
     }
   }
 

@@ -14,8 +14,10 @@ import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { SchedulerEvents } from '../events.ts';
 import type { Execution, ExecutionStatus } from '../execution.ts';
+import { uuidv7 } from '../ids.ts';
 import type { Job } from '../job.ts';
-import type { BusEvent, EventBus, ExecutionEventType, ExecutionLog, JobStore } from '../ports.ts';
+import type { JsonValue } from '../json.ts';
+import type { AuditLog, BusEvent, EventBus, ExecutionEventType, ExecutionLog, JobStore } from '../ports.ts';
 import type { Logger, TaskResolver } from '../task.ts';
 import { ClaimLoop } from './claim-loop.ts';
 import { ExtraRuns } from './extra-runs.ts';
@@ -31,6 +33,8 @@ export interface SchedulerOptions {
   log: ExecutionLog;
   bus: EventBus;
   tasks: TaskResolver;
+  /** Where the quarantine of a poison job is recorded (by "system"); the job service records the rest. */
+  audit?: AuditLog;
   clock?: Clock;
   logger?: Logger;
   /** This replica's name, recorded on every row it decides. */
@@ -80,6 +84,7 @@ export class Scheduler {
   readonly instance: string;
   readonly store: JobStore;
   readonly log: ExecutionLog;
+  readonly audit: AuditLog | undefined;
   readonly bus: EventBus;
   readonly tasks: TaskResolver;
   readonly logger: Logger;
@@ -98,6 +103,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.store = options.store;
     this.log = options.log;
+    this.audit = options.audit;
     this.bus = options.bus;
     this.tasks = options.tasks;
     this.logger = options.logger ?? silent;
@@ -173,6 +179,7 @@ export class Scheduler {
       events: this.events,
       publish: (event) => this.publish(event),
       publishExecution,
+      onQuarantined: (job, paused) => this.auditQuarantine(job, paused),
     });
     this.loop = new ClaimLoop({
       store: this.store,
@@ -248,6 +255,17 @@ export class Scheduler {
   notePending(dueAt: number): void {
     this.extra.noteRetry(dueAt);
     this.wake();
+  }
+
+  /** A poison job was paused by the cluster, not by anyone: the trail says so, as "system". */
+  private auditQuarantine(job: Job, paused: Job): void {
+    if (!this.audit) return;
+    const at = paused.pausedAt ?? this.clock.now();
+    const [before, after] = [job as unknown as JsonValue, paused as unknown as JsonValue];
+    const entry = { id: uuidv7(at), jobId: job.id, action: 'quarantined' as const, actor: 'system', at };
+    this.audit
+      .record([{ ...entry, before, after }])
+      .catch((error: unknown) => this.events.emit('error', { error, during: 'audit' }));
   }
 
   /** Runs a job once now, outside its schedule (see ExtraRuns.runNow). */
