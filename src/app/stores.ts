@@ -2,7 +2,7 @@
  * Store selection: the job store and event bus (Redis when REDIS_URL is set, else memory) and the
  * execution log (PostgreSQL, or PGlite on disk or in memory), opened together and closed together.
  * Only the drivers configured are imported (ioredis, postgres.js, PGlite): each one loaded for
- * nothing cost start-up time and resident memory (README "Start-up and memory").
+ * nothing cost start-up time and resident memory (README "Start-up, memory and API reads").
  */
 import { sql } from 'drizzle-orm';
 import type { Redis, RedisOptions } from 'ioredis';

@@ -1,0 +1,102 @@
+/**
+ * `npm run bench`: every benchmark in bench/, one after the other, each printing Kairos and its
+ * peer measured in the same run and their ratio. The default is short (about 5 minutes in all:
+ * fewer jobs, seconds and rounds, to see where things stand); `--long` runs the sizes the README's
+ * figures come from. Names pick some: `npm run bench -- jobs-query startup --long`.
+ * Needs Redis and PostgreSQL on 127.0.0.1 for the scheduler and history benches (REDIS_URL,
+ * DATABASE_URL); a bench that fails is reported and the others still run.
+ */
+import { spawn } from 'node:child_process';
+
+interface Bench {
+  name: string;
+  /** What it compares. */
+  what: string;
+  short: string[];
+  long: string[];
+}
+
+const BENCHES: Bench[] = [
+  {
+    name: 'startup',
+    what: 'start to first answer, idle RSS vs bare node:http',
+    short: ['3', '3'],
+    long: ['5', '10'],
+  },
+  {
+    name: 'jobs-query',
+    what: 'jobs(first: 100), 50 clients vs bare node:http',
+    short: ['4', '1'],
+    long: ['8', '3'],
+  },
+  {
+    name: 'graphql-plugins',
+    what: 'GraphQL plugin cost per page',
+    short: ['30', '1'],
+    long: ['100', '3'],
+  },
+  {
+    name: 'fire-lateness',
+    what: '1,000 jobs every second vs a bare timer loop',
+    short: ['1000', '8'],
+    long: ['1000', '20'],
+  },
+  { name: 'burst', what: 'burst of due fires vs batched writes alone', short: ['10000'], long: ['50000'] },
+  { name: 'execution-log-insert', what: 'batched vs one-row inserts', short: [], long: [] },
+  {
+    name: 'http-fires',
+    what: 'http task fires vs a bare HTTP client',
+    short: ['1000', '8'],
+    long: ['1000', '20'],
+  },
+  {
+    name: 'sse-fanout',
+    what: 'SSE fan-out vs a bare SSE server',
+    short: ['200', '100', '5'],
+    long: ['500', '100', '10'],
+  },
+  {
+    name: 'subscriber-load',
+    what: 'operator latency under subscriber load',
+    short: ['100', '1900', '5'],
+    long: ['250', '1900', '10'],
+  },
+];
+
+const args = process.argv.slice(2);
+const long = args.includes('--long');
+const wanted = args.filter((arg) => !arg.startsWith('--'));
+const unknown = wanted.filter((name) => !BENCHES.some((b) => b.name === name));
+if (unknown.length > 0) {
+  console.error(`unknown bench: ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}`);
+  process.exit(2);
+}
+
+/** A bench still running after this is stopped and reported, so one that hangs cannot stall the rest. */
+const LIMIT_MS = (long ? 20 : 5) * 60_000;
+
+function run(bench: Bench): Promise<number | string> {
+  const child = spawn(process.execPath, [`bench/${bench.name}.ts`, ...(long ? bench.long : bench.short)], {
+    stdio: 'inherit',
+  });
+  const limit = setTimeout(() => child.kill('SIGTERM'), LIMIT_MS);
+  return new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      clearTimeout(limit);
+      resolve(code ?? `${signal} after ${LIMIT_MS / 60_000} min`);
+    }),
+  );
+}
+
+const summary: string[] = [];
+for (const bench of BENCHES.filter((b) => wanted.length === 0 || wanted.includes(b.name))) {
+  const argv = (long ? bench.long : bench.short).join(' ');
+  console.log(`\n=== ${bench.name} ${argv} (${bench.what})`);
+  const began = performance.now();
+  const code = await run(bench);
+  const seconds = ((performance.now() - began) / 1000).toFixed(0);
+  summary.push(`${bench.name.padEnd(22)} ${code === 0 ? 'ok    ' : `FAILED (${code})`} ${seconds} s`);
+}
+console.log(`\n=== ${long ? 'long' : 'short'} run, ${new Date().toISOString()}, node ${process.version}`);
+for (const line of summary) console.log(line);
+process.exitCode = summary.some((line) => line.includes('FAILED')) ? 1 : 0;
