@@ -28,6 +28,7 @@ import type {
 } from './ports.ts';
 import type { TaskDefinition, TaskResolver } from './task.ts';
 import type { TriggerInput } from './trigger.ts';
+import { annotateRuns, type PreviewRun } from './triggers/annotate.ts';
 import { compileTrigger } from './triggers/compile.ts';
 import { upcomingFireTimes } from './triggers/next-fire.ts';
 import { requireString } from './validate.ts';
@@ -305,6 +306,13 @@ export class JobService {
     const now = this.scheduler.now();
     const compiled = compileTrigger(trigger, { now, defaultTimezone: this.defaultTimezone });
     return upcomingFireTimes(compiled, after ?? now, count);
+  }
+
+  /** previewTrigger, each fire with how a DST change moved it. */
+  previewRuns(trigger: TriggerInput, after: number | null, count: number): PreviewRun[] {
+    const times = this.previewTrigger(trigger, after, count);
+    const now = this.scheduler.now();
+    return annotateRuns(compileTrigger(trigger, { now, defaultTimezone: this.defaultTimezone }), times);
   }
 
   /** The job's next `count` nominal fire times, starting with its nextRunTime. */

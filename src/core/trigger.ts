@@ -11,11 +11,23 @@ export interface TriggerWindow {
   jitterMs: number;
 }
 
+/**
+ * What a cron trigger does at a DST change (docs/cron-spec.md): for a local time that does not
+ * exist, `shift` (run at the jump) or `skip`; for one that happens twice, run in the `first`
+ * pass, the `last`, or `both`.
+ */
+export interface DstPolicy {
+  gap: 'shift' | 'skip';
+  repeat: 'first' | 'last' | 'both';
+}
+
 export interface CronTrigger extends TriggerWindow {
   kind: 'cron';
   expression: string;
   /** IANA zone name. */
   timezone: string;
+  /** null or absent (stored before it existed): cronie's rule, see defaultDstPolicy. */
+  dst?: DstPolicy | null;
 }
 
 export interface IntervalTrigger extends TriggerWindow {
@@ -50,6 +62,8 @@ interface WindowInput {
 export interface CronTriggerInput extends WindowInput {
   expression: string;
   timezone?: string | null;
+  /** Either part left out keeps cronie's rule for it (GraphQL spelling SHIFT, FIRST... accepted). */
+  dst?: { gap?: string | null; repeat?: string | null } | null;
 }
 
 export interface IntervalTriggerInput extends WindowInput {

@@ -4,11 +4,12 @@
  */
 import type { Execution } from '../core/execution.ts';
 import type { Job, RetryPolicy } from '../core/job.ts';
+import { annotateRuns } from '../core/triggers/annotate.ts';
 import { builder } from './builder.ts';
 import { type Connection, NESTED_PAGE_SIZE, paginate } from './connection.ts';
 import { ExecutionConnection, ExecutionRef, ExecutionStatusEnum, listExecutions } from './execution.ts';
 import { CoalescePolicyEnum, OverlapPolicyEnum } from './job-policies.ts';
-import { TriggerRef } from './trigger.ts';
+import { PreviewRunRef, TriggerRef } from './trigger.ts';
 
 /**
  * Batch per tick, cache nothing: a subscription's context lives as long as its stream, so a cached
@@ -73,6 +74,12 @@ export const JobRef = builder.objectRef<Job>('Job').implement({
       description: 'The next `count` nominal fire times (0 to 100), starting with nextRunTime.',
       args: { count: t.arg.int({ defaultValue: 5 }) },
       resolve: (job, args, ctx) => ctx.service.upcoming(job, args.count ?? 5),
+    }),
+    upcomingRuns: t.field({
+      type: [PreviewRunRef],
+      description: 'upcoming, each fire marked when a DST change moved it.',
+      args: { count: t.arg.int({ defaultValue: 5 }) },
+      resolve: (job, args, ctx) => annotateRuns(job.trigger, ctx.service.upcoming(job, args.count ?? 5)),
     }),
     lastExecution: t.loadable({
       type: ExecutionRef,

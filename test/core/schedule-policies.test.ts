@@ -218,3 +218,31 @@ describe('catch-up: coalesce EARLIEST | LATEST | ALL after downtime', () => {
     );
   });
 });
+
+describe('DST policy in the scheduler', () => {
+  it('a cron job with gap SKIP does not fire on the day its local time does not exist (New York)', async () => {
+    await using h = createHarness({ start: '2026-03-07T12:00:00.000Z' });
+    await h.add({
+      id: 'ny',
+      trigger: { cron: { expression: '30 2 * * *', timezone: 'America/New_York', dst: { gap: 'SKIP' } } },
+    });
+    await h.clock.advance(3 * 86_400 * SECOND);
+    expect((await h.executions('ny')).map((r) => [iso(r.scheduledFor), r.status])).toEqual([
+      ['2026-03-09T06:30:00.000Z', 'success'],
+      ['2026-03-10T06:30:00.000Z', 'success'],
+    ]);
+  });
+
+  it('a cron job with repeat BOTH fires in both passes of the repeated hour (Paris)', async () => {
+    await using h = createHarness({ start: '2026-10-24T12:00:00.000Z' });
+    await h.add({
+      id: 'paris',
+      trigger: { cron: { expression: '30 2 * * *', timezone: 'Europe/Paris', dst: { repeat: 'BOTH' } } },
+    });
+    await h.clock.advance(86_400 * SECOND);
+    expect((await h.executions('paris')).map((r) => iso(r.scheduledFor))).toEqual([
+      '2026-10-25T00:30:00.000Z',
+      '2026-10-25T01:30:00.000Z',
+    ]);
+  });
+});

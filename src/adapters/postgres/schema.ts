@@ -52,7 +52,7 @@ export const jobExecutions = pgTable(
   (t) => [
     check(
       'job_executions_status_check',
-      sql`${t.status} in ('pending', 'running', 'success', 'failed', 'timed_out', 'missed', 'skipped', 'abandoned')`,
+      sql`${t.status} in ('pending', 'running', 'success', 'failed', 'timed_out', 'missed', 'skipped', 'abandoned', 'cancelled')`,
     ),
     check(
       'job_executions_trigger_kind_check',

@@ -128,7 +128,10 @@ function checkTrigger(trigger: unknown): string | null {
     isNullableNumber(trigger.startDate) && isNullableNumber(trigger.endDate) && isNumber(trigger.jitterMs);
   switch (trigger.kind) {
     case 'cron':
-      return window && typeof trigger.expression === 'string' && typeof trigger.timezone === 'string'
+      return window &&
+        typeof trigger.expression === 'string' &&
+        typeof trigger.timezone === 'string' &&
+        isDstPolicy(trigger.dst)
         ? null
         : 'trigger (cron)';
     case 'interval':
@@ -143,6 +146,16 @@ function checkTrigger(trigger: unknown): string | null {
     default:
       return `trigger (unknown kind ${JSON.stringify(trigger.kind)})`;
   }
+}
+
+/** Absent on triggers stored before it existed, null for cronie's rule. */
+function isDstPolicy(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  return (
+    isObject(value) &&
+    (value.gap === 'shift' || value.gap === 'skip') &&
+    (value.repeat === 'first' || value.repeat === 'last' || value.repeat === 'both')
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -8,6 +8,7 @@ import type {
   CronTriggerInput,
   DateTrigger,
   DateTriggerInput,
+  DstPolicy,
   IntervalTrigger,
   IntervalTriggerInput,
   Trigger,
@@ -15,6 +16,7 @@ import type {
   TriggerWindow,
 } from '../trigger.ts';
 import { compileCron } from './cron.ts';
+import { defaultDstPolicy } from './dst.ts';
 import { intervalPeriodMs } from './interval.ts';
 import { nextFireTime } from './next-fire.ts';
 import { isValidTimeZone } from './timezone.ts';
@@ -60,7 +62,7 @@ export function compileTrigger(input: TriggerInput, ctx: CompileContext): Trigge
 
 function compileCronInput(input: CronTriggerInput, ctx: CompileContext, path: string): CronTrigger {
   const record = asRecord(input, path, 'must be an object');
-  rejectUnknownKeys(record, ['expression', 'timezone', ...WINDOW_KEYS], path);
+  rejectUnknownKeys(record, ['expression', 'timezone', 'dst', ...WINDOW_KEYS], path);
   if (typeof input.expression !== 'string')
     throw new ValidationError(`${path}.expression`, 'is required: a cron expression such as "0 9 * * 1-5"');
   const timezone = input.timezone ?? ctx.defaultTimezone;
@@ -69,7 +71,31 @@ function compileCronInput(input: CronTriggerInput, ctx: CompileContext, path: st
   const window = parseWindow(input, path);
   const expression = input.expression.trim();
   compileCron(expression, timezone, path);
-  return { kind: 'cron', expression, timezone, ...window };
+  // Left out when not set, so a trigger without a policy is stored as it was before policies.
+  const dst = input.dst == null ? {} : { dst: parseDst(input.dst, expression, `${path}.dst`) };
+  return { kind: 'cron', expression, timezone, ...window, ...dst };
+}
+
+/** A part left out keeps cronie's rule for the expression; stored whole, so it reads back as it runs. */
+function parseDst(input: unknown, expression: string, path: string): DstPolicy {
+  const record = asRecord(input, path, 'must be an object with gap and/or repeat');
+  rejectUnknownKeys(record, ['gap', 'repeat'], path);
+  const base = defaultDstPolicy(expression);
+  const choice = <T extends string>(key: string, choices: readonly T[], fallback: T): T => {
+    const value = record[key];
+    if (value === null || value === undefined) return fallback;
+    const found = choices.find((c) => typeof value === 'string' && c === value.toLowerCase());
+    if (found === undefined)
+      throw new ValidationError(
+        `${path}.${key}`,
+        `must be one of ${choices.map((c) => c.toUpperCase()).join(', ')}, got ${JSON.stringify(value)}`,
+      );
+    return found;
+  };
+  return {
+    gap: choice('gap', ['shift', 'skip'] as const, base.gap),
+    repeat: choice('repeat', ['first', 'last', 'both'] as const, base.repeat),
+  };
 }
 
 function compileIntervalInput(

@@ -5,7 +5,9 @@
  */
 import { Cron } from 'croner';
 import { ValidationError } from '../errors.ts';
+import type { DstPolicy } from '../trigger.ts';
 import { parseCronExpression } from './cron-parse.ts';
+import { isDefaultDstPolicy, nextCronTimeWithPolicy } from './dst.ts';
 import { isValidTimeZone } from './timezone.ts';
 
 /** See docs/cron-spec.md: fixed-time jobs are those whose minute and hour do not start with `*`. */
@@ -43,15 +45,28 @@ export function compileCron(expression: string, timezone: string, field = 'trigg
   return cron;
 }
 
-/** Next fire strictly after `after` (epoch ms), or null when there is none (croner looks 400 years ahead). */
-export function nextCronTime(expression: string, timezone: string, after: number): number | null {
+/**
+ * Next fire strictly after `after` (epoch ms), or null when there is none (croner looks 400 years
+ * ahead). A DST policy other than cronie's rule is applied by ./dst.ts.
+ */
+export function nextCronTime(
+  expression: string,
+  timezone: string,
+  after: number,
+  dst: DstPolicy | null = null,
+): number | null {
   if (!Number.isFinite(after)) throw new RangeError(`after must be a finite epoch ms, got ${after}`);
-  const key = `${timezone}\u0000${after}\u0000${expression}`;
+  const policy = dst === null || isDefaultDstPolicy(expression, dst) ? null : dst;
+  const key = `${timezone}\u0000${after}\u0000${expression}\u0000${policy ? `${policy.gap}/${policy.repeat}` : ''}`;
   const known = answers.get(key);
   if (known !== undefined) return known;
-  // croner reads a Date to whole seconds and returns a time strictly after the instant given.
-  const next = compileCron(expression, timezone).nextRun(new Date(after));
-  const answer = next === null ? null : next.getTime();
+  let answer: number | null;
+  if (policy) answer = nextCronTimeWithPolicy(expression, timezone, policy, after);
+  else {
+    // croner reads a Date to whole seconds and returns a time strictly after the instant given.
+    const next = compileCron(expression, timezone).nextRun(new Date(after));
+    answer = next === null ? null : next.getTime();
+  }
   if (answers.size >= ANSWERS_LIMIT) answers.clear();
   answers.set(key, answer);
   return answer;

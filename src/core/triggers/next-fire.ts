@@ -23,7 +23,7 @@ export function nextFireTime(trigger: Trigger, after: number): number | null {
 function nextByKind(trigger: Trigger, after: number): number | null {
   switch (trigger.kind) {
     case 'cron':
-      return nextCronTime(trigger.expression, trigger.timezone, after);
+      return nextCronTime(trigger.expression, trigger.timezone, after, trigger.dst ?? null);
     case 'interval':
       return nextIntervalTime(trigger, after);
     case 'date':

@@ -1,0 +1,2 @@
+ALTER TABLE "job_executions" DROP CONSTRAINT "job_executions_status_check";--> statement-breakpoint
+ALTER TABLE "job_executions" ADD CONSTRAINT "job_executions_status_check" CHECK ("job_executions"."status" in ('pending', 'running', 'success', 'failed', 'timed_out', 'missed', 'skipped', 'abandoned', 'cancelled'));

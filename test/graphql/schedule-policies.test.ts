@@ -1,0 +1,52 @@
+/** DST policies and the coalesce policy over GraphQL: inputs, what a job reads back, marked previews. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './harness.ts';
+
+let app: TestApp;
+beforeAll(() => {
+  app = createTestApp();
+});
+afterAll(async () => {
+  await app.scheduler.stop({ deadlineMs: 0 });
+});
+
+describe('schedule policies over GraphQL', () => {
+  it('previewTriggerRuns marks the fire a spring-forward moved, and says the policy in effect', async () => {
+    const data = await app.data<{
+      previewTriggerRuns: { at: string; dstAdjusted: boolean; dstNote: string | null }[];
+    }>(
+      `{ previewTriggerRuns(trigger: { cron: { expression: "30 2 * * *", timezone: "America/New_York" } },
+           after: "2026-03-07T12:00:00Z", count: 2) { at dstAdjusted dstNote } }`,
+    );
+    expect(data.previewTriggerRuns).toEqual([
+      { at: '2026-03-08T07:00:00.000Z', dstAdjusted: true, dstNote: 'SHIFTED' },
+      { at: '2026-03-09T06:30:00.000Z', dstAdjusted: false, dstNote: null },
+    ]);
+    const skipped = await app.data<{ previewTriggerRuns: { at: string }[] }>(
+      `{ previewTriggerRuns(trigger: { cron: { expression: "30 2 * * *", timezone: "America/New_York",
+           dst: { gap: SKIP } } }, after: "2026-03-07T12:00:00Z", count: 1) { at } }`,
+    );
+    expect(skipped.previewTriggerRuns).toEqual([{ at: '2026-03-09T06:30:00.000Z' }]);
+  });
+
+  it('a job reads back its coalesce policy, overlap and DST policy (defaults filled in)', async () => {
+    const data = await app.data<{ addJob: Record<string, unknown> }>(
+      `mutation { addJob(input: { id: "p", task: "test", coalescePolicy: EARLIEST, overlap: BUFFER_ALL,
+           trigger: { cron: { expression: "*/5 * * * *", timezone: "Europe/Paris", dst: { repeat: FIRST } } } }) {
+         coalesce coalescePolicy overlap
+         trigger { ... on CronTrigger { dst { gap repeat } } }
+         upcomingRuns(count: 1) { dstAdjusted } } }`,
+    );
+    expect(data.addJob).toEqual({
+      coalesce: true,
+      coalescePolicy: 'EARLIEST',
+      overlap: 'BUFFER_ALL',
+      trigger: { dst: { gap: 'SKIP', repeat: 'FIRST' } },
+      upcomingRuns: [{ dstAdjusted: false }],
+    });
+    const updated = await app.data<{ updateJob: { coalesce: boolean; coalescePolicy: string } }>(
+      `mutation { updateJob(id: "p", input: { coalesce: false }) { coalesce coalescePolicy } }`,
+    );
+    expect(updated.updateJob).toEqual({ coalesce: false, coalescePolicy: 'ALL' });
+  });
+});
