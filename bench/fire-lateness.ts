@@ -92,8 +92,9 @@ async function kairosOn(url: string, start: number): Promise<ReturnType<typeof s
     seen.add(key);
     lateness.push(Date.now() - ctx.scheduledFor);
   });
+  const store = createRedisJobStore({ redis, prefix });
   const scheduler = new Scheduler({
-    store: createRedisJobStore({ redis, prefix }),
+    store,
     log: createPostgresExecutionLog(connection.db),
     bus: createMemoryEventBus(),
     tasks,
@@ -121,6 +122,7 @@ async function kairosOn(url: string, start: number): Promise<ReturnType<typeof s
   await sql.end();
   console.log(`  execution rows in PostgreSQL: ${rows[0]?.n} (success ${rows[0]?.ok})`);
   await clearPrefix(redis, prefix);
+  await store.close(); // its own connections (a duplicate of redis) would keep the process alive
   redis.disconnect();
   await connection.close();
   return summary('kairos (redis + postgres)', lateness, JOBS * SECONDS, duplicates);
