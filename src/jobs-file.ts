@@ -24,6 +24,7 @@ const FIELDS = [
   'paused',
   'coalesce',
   'overlap',
+  'maxRuns',
   'maxInstances',
   'misfireGraceTimeMs',
   'timeoutMs',

@@ -31,6 +31,8 @@ export interface FirePlan {
   covered: CoveredRange[];
   nextRunTime: number | null;
   dueAt: number | null;
+  /** The job's runCount once these fires ran (Job.maxRuns). */
+  runCount: number;
 }
 
 /**
@@ -70,11 +72,41 @@ export function planFires(job: Job, now: number, horizon = now, cap = MAX_FIRES_
     decision: job.misfireGraceTimeMs !== null && now - fire.dueAt > job.misfireGraceTimeMs ? 'missed' : 'run',
   });
   const decided = catchUp(job.coalesce, overdue, covered).map(decide);
-  return {
+  const plan = {
     fires: [...decided, ...upcoming.map((fire) => ({ ...fire, decision: 'run' as const }))],
     covered,
     nextRunTime: nominal,
     dueAt,
+    runCount: job.runCount ?? 0,
+  };
+  return job.maxRuns == null ? countRuns(plan) : limitRuns(plan, job.maxRuns);
+}
+
+function countRuns(plan: FirePlan): FirePlan {
+  return { ...plan, runCount: plan.runCount + plan.fires.filter((f) => f.decision === 'run').length };
+}
+
+/**
+ * The plan cut after the run that reaches maxRuns: the job finishes there (nextRunTime null), so
+ * the fires after it are not fires of the job any more and need no record.
+ */
+function limitRuns(plan: FirePlan, maxRuns: number): FirePlan {
+  let left = maxRuns - plan.runCount;
+  if (left <= 0) return { ...plan, fires: [], covered: [], nextRunTime: null, dueAt: null };
+  const fires: PlannedFire[] = [];
+  for (const fire of plan.fires) {
+    if (left === 0) break;
+    fires.push(fire);
+    if (fire.decision === 'run') left--;
+  }
+  if (left > 0) return countRuns(plan);
+  const last = (fires.at(-1) as PlannedFire).scheduledFor;
+  return {
+    fires,
+    covered: plan.covered.filter((range) => range.first < last),
+    nextRunTime: null,
+    dueAt: null,
+    runCount: maxRuns,
   };
 }
 

@@ -5,7 +5,7 @@
 import { ValidationError } from './errors.ts';
 import type { AddJobInput, Job, RetryPolicy, UpdateJobInput } from './job.ts';
 import { JOB_DEFAULTS, MAX_ARGS_BYTES } from './job.ts';
-import { requireCoalesce, requireOverlap } from './job-policies.ts';
+import { requireCoalesce, requireMaxRuns, requireOverlap } from './job-policies.ts';
 import type { JsonValue } from './json.ts';
 import type { TaskResolver } from './task.ts';
 import type { Trigger, TriggerInput } from './trigger.ts';
@@ -53,6 +53,8 @@ export function buildJob(input: AddJobInput, ctx: JobFactoryContext): Job {
     dueAt: null,
     coalesce: input.coalesce == null ? JOB_DEFAULTS.coalesce : requireCoalesce(input.coalesce),
     overlap: input.overlap == null ? JOB_DEFAULTS.overlap : requireOverlap(input.overlap),
+    maxRuns: requireMaxRuns(input.maxRuns ?? null),
+    runCount: 0,
     maxInstances:
       input.maxInstances == null ? JOB_DEFAULTS.maxInstances : requireMaxInstances(input.maxInstances),
     misfireGraceTimeMs:
@@ -91,6 +93,7 @@ export function applyUpdate(current: Job, patch: UpdateJobInput, ctx: JobFactory
     coalesce: patch.coalesce == null ? current.coalesce : requireCoalesce(patch.coalesce),
     overlap:
       patch.overlap == null ? (current.overlap ?? JOB_DEFAULTS.overlap) : requireOverlap(patch.overlap),
+    maxRuns: patch.maxRuns === undefined ? (current.maxRuns ?? null) : requireMaxRuns(patch.maxRuns),
     maxInstances: patch.maxInstances == null ? current.maxInstances : requireMaxInstances(patch.maxInstances),
     misfireGraceTimeMs:
       patch.misfireGraceTimeMs === undefined

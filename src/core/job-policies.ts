@@ -6,7 +6,7 @@
 import { ValidationError } from './errors.ts';
 import type { CoalesceInput, CoalescePolicy, OverlapPolicy } from './job.ts';
 import { OVERLAP_POLICIES } from './job.ts';
-import { describe } from './validate.ts';
+import { describe, requireInteger } from './validate.ts';
 
 const COALESCE_POLICIES: readonly CoalescePolicy[] = ['earliest', 'latest', 'all'];
 
@@ -15,6 +15,10 @@ export function requireCoalesce(value: CoalesceInput | unknown): CoalescePolicy 
   if (value === true) return 'latest';
   if (value === false) return 'all';
   return requireChoice('coalesce', value, COALESCE_POLICIES, 'true, false, ');
+}
+
+export function requireMaxRuns(value: unknown): number | null {
+  return value === null ? null : requireInteger('maxRuns', value, 1);
 }
 
 export function requireOverlap(value: unknown): OverlapPolicy {

@@ -207,6 +207,7 @@ export class JobService {
         paused: current.paused,
         pausedAt: current.pausedAt,
         pauseReason: current.pauseReason,
+        runCount: current.runCount,
       };
       const job = { ...declared, ...runtime, createdAt: current.createdAt, version: current.version + 1 };
       return { job, schedule: 'replace' };
@@ -399,6 +400,8 @@ function sameDefinition(current: Job, declared: Job): boolean {
       job.args,
       trigger,
       job.coalesce,
+      job.overlap ?? 'skip',
+      job.maxRuns ?? null,
       job.maxInstances,
       job.misfireGraceTimeMs,
       job.timeoutMs,

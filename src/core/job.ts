@@ -61,6 +61,10 @@ export interface Job {
   coalesce: CoalescePolicy;
   /** Absent on jobs stored before it existed, which reads as 'skip'. */
   overlap?: OverlapPolicy;
+  /** The job finishes after this many runs (scheduled fires decided to run); null/absent = no limit. */
+  maxRuns?: number | null;
+  /** Scheduled fires decided to run so far (absent = 0); kept with the schedule, not the definition. */
+  runCount?: number;
   maxInstances: number;
   /** A fire later than this is recorded `missed` instead of run; null = run however late. */
   misfireGraceTimeMs: number | null;
@@ -87,6 +91,7 @@ export interface AddJobInput {
   paused?: boolean | null;
   coalesce?: CoalesceInput | null;
   overlap?: OverlapPolicy | null;
+  maxRuns?: number | null;
   maxInstances?: number | null;
   misfireGraceTimeMs?: number | null;
   timeoutMs?: number | null;
@@ -102,6 +107,8 @@ export interface UpdateJobInput {
   trigger?: TriggerInput | null;
   coalesce?: CoalesceInput | null;
   overlap?: OverlapPolicy | null;
+  /** null clears the limit; a limit at or below runCount finishes the job at its next claim. */
+  maxRuns?: number | null;
   maxInstances?: number | null;
   misfireGraceTimeMs?: number | null;
   timeoutMs?: number | null;

@@ -62,6 +62,8 @@ export interface CommitRequest {
   /** New nominal next run time and due time; both null when the job is finished. */
   nextRunTime: number | null;
   dueAt: number | null;
+  /** The job's runCount after this round (maxRuns); absent = unchanged. */
+  runCount?: number;
 }
 
 /**

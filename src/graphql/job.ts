@@ -59,6 +59,20 @@ export const JobRef = builder.objectRef<Job>('Job').implement({
     }),
     coalescePolicy: t.field({ type: CoalescePolicyEnum, resolve: (job) => job.coalesce }),
     overlap: t.field({ type: OverlapPolicyEnum, resolve: (job) => job.overlap ?? 'skip' }),
+    maxRuns: t.int({
+      nullable: true,
+      description: 'The job finishes after this many runs; null = no limit.',
+      resolve: (job) => job.maxRuns ?? null,
+    }),
+    runCount: t.int({
+      description: 'Scheduled fires decided to run so far (a fire SKIPPED at its due time counts).',
+      resolve: (job) => job.runCount ?? 0,
+    }),
+    remainingRuns: t.int({
+      nullable: true,
+      description: 'maxRuns - runCount; null without a limit.',
+      resolve: (job) => (job.maxRuns == null ? null : Math.max(0, job.maxRuns - (job.runCount ?? 0))),
+    }),
     maxInstances: t.exposeInt('maxInstances'),
     misfireGraceTimeMs: t.exposeInt('misfireGraceTimeMs', {
       nullable: true,

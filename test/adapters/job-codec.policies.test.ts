@@ -38,6 +38,14 @@ describe('job codec: schedule policies', () => {
     expect(checkDecoded(decoded, 'old')).toBeNull();
   });
 
+  it('keeps maxRuns and runCount, also on a finished job', () => {
+    for (const job of [
+      makeJob('m', { maxRuns: 5, runCount: 3, nextRunTime: 1_000, dueAt: 1_200 }),
+      makeJob('f', { maxRuns: 3, runCount: 3, nextRunTime: null, dueAt: null }),
+    ])
+      expect(roundTrip(job)).toEqual(job);
+  });
+
   it('flags a policy that is not one', () => {
     const job = makeJob('bad', { overlap: 'queue' as never });
     expect(checkDecoded(roundTrip(job), 'bad')).toMatch(/overlap/);

@@ -1,11 +1,12 @@
 /**
- * The wait queue of acquireQueuedSlots (overlap policies, src/core/ports.ts), run once per
- * adapter like the JobStore contract: order, bound, leases of waiting places, cancel marks seen
- * by renewSlots, and what release gives back. `other` is a second replica on the same data.
+ * The schedule policies' part of the JobStore contract, run once per adapter like the rest: the
+ * wait queue of acquireQueuedSlots (overlap policies: order, bound, leases of waiting places,
+ * cancel marks seen by renewSlots, what release gives back) and the runCount a commit carries
+ * (maxRuns). `other` is a second replica on the same data.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobStore, QueuedSlotRequest } from '../../src/core/ports.ts';
-import type { JobStoreHarness } from './job-store.contract.ts';
+import { type JobStoreHarness, makeJob } from './job-store.contract.ts';
 
 const LEASE = 600;
 const LONG = 60_000;
@@ -85,6 +86,25 @@ export function slotQueueContract(
       await h.store.releaseSlots([slot('0001')]);
       expect(await h.store.renewSlots([slot('0002')], LONG)).toEqual([]);
       expect(await outcomes(h.other, [two('0003', 3)])).toEqual(['acquired']);
+    });
+
+    it('a commit keeps the runCount it carries, also when it finishes the job; others keep theirs', async () => {
+      const at = (await h.store.now()) - 1;
+      await h.store.add(makeJob('r', { nextRunTime: at, dueAt: at, maxRuns: 2 }));
+      const [claim] = (await h.store.claimDue(1, LONG)).claims;
+      expect(claim?.job.runCount ?? 0).toBe(0);
+      const commit = { jobId: 'r', token: claim?.token ?? '', claimedNextRunTime: at };
+      expect(await h.store.commit([{ ...commit, nextRunTime: null, dueAt: null, runCount: 2 }])).toEqual([
+        'committed',
+      ]);
+      const stored = await h.other.get('r');
+      expect([stored?.nextRunTime, stored?.runCount]).toEqual([null, 2]);
+      await h.store.update(
+        { ...(stored as NonNullable<typeof stored>), name: 'renamed', version: 2 },
+        1,
+        'keep',
+      );
+      expect((await h.other.get('r'))?.runCount).toBe(2);
     });
   });
 }

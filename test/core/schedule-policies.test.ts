@@ -246,3 +246,31 @@ describe('DST policy in the scheduler', () => {
     ]);
   });
 });
+
+describe('limited runs: maxRuns', () => {
+  it('finishes the job after maxRuns runs, with runCount and a finished event', async () => {
+    await using h = createHarness();
+    await h.add({ id: 'few', trigger: { interval: { seconds: 1 } }, maxRuns: 3 });
+    await h.clock.advance(10 * SECOND);
+    expect(h.calls).toHaveLength(3);
+    const job = await h.service.getJob('few');
+    expect([job.nextRunTime, job.runCount, job.maxRuns]).toEqual([null, 3, 3]);
+    expect((await h.executions('few')).map((r) => r.status)).toEqual(['success', 'success', 'success']);
+    expect(h.events.some((e) => e.stream === 'job' && e.type === 'finished')).toBe(true);
+  });
+
+  it('a coalesced catch-up counts one run; fires after the last run are not fires of the job', async () => {
+    await using h = createHarness({ autoStart: false });
+    await h.add({ id: 'c', trigger: { interval: { seconds: 1 } }, maxRuns: 2, misfireGraceTimeMs: null });
+    await h.clock.advance(5.5 * SECOND);
+    h.scheduler.start();
+    await h.clock.advance(3 * SECOND);
+    const rows = await h.executions('c');
+    expect(rows.map((r) => [(r.scheduledFor - T0) / SECOND, r.coveredFires, r.status])).toEqual([
+      [1, 4, 'missed'],
+      [5, 1, 'success'],
+      [6, 1, 'success'],
+    ]);
+    expect((await h.service.getJob('c')).nextRunTime).toBeNull();
+  });
+});

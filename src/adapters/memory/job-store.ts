@@ -388,6 +388,7 @@ class MemoryJobStore implements JobStore {
       ...job,
       nextRunTime: request.nextRunTime,
       dueAt: request.nextRunTime === null ? null : request.dueAt,
+      runCount: request.runCount ?? job.runCount,
     });
     this.jobs.set(request.jobId, next);
     this.syncDue(next);

@@ -15,14 +15,20 @@ export function encodeDefinition(job: Job): string {
     pausedAt: _pa,
     pauseReason: _pr,
     version: _v,
+    runCount: _rc,
     ...definition
   } = job;
   return JSON.stringify(definition);
 }
 
-/** "nextRunTime:dueAt"; "" when finished. */
-export function encodeNext(job: Pick<Job, 'nextRunTime' | 'dueAt'>): string {
-  return job.nextRunTime === null ? '' : `${job.nextRunTime}:${job.dueAt ?? ''}`;
+/**
+ * "nextRunTime:dueAt", then ":runCount" when there were runs (maxRuns counts them; the count is
+ * schedule state, moved by commits, so it lives here and not in the definition); "" when finished
+ * without a count.
+ */
+export function encodeNext(job: Pick<Job, 'nextRunTime' | 'dueAt' | 'runCount'>): string {
+  const count = job.runCount ? `:${job.runCount}` : '';
+  return job.nextRunTime === null ? count && `:${count}` : `${job.nextRunTime}:${job.dueAt ?? ''}${count}`;
 }
 
 /** The due score, "" when the job has nothing due. */
@@ -62,9 +68,10 @@ export function decodeJob(
   job.nextRunTime = null;
   job.dueAt = null;
   if (next) {
-    const [nominal = '', due = ''] = next.split(':');
-    job.nextRunTime = Number(nominal);
-    job.dueAt = due === '' ? null : Number(due);
+    const [nominal = '', due = '', count = ''] = next.split(':');
+    job.nextRunTime = nominal === '' ? null : Number(nominal);
+    job.dueAt = nominal === '' || due === '' ? null : Number(due);
+    if (count !== '') job.runCount = Number(count);
   }
   job.version = Number(version ?? 0);
   // Definitions stored before the coalesce policy kept APScheduler 3's boolean.
@@ -94,6 +101,8 @@ export function checkDecoded(job: unknown, id: string): string | null {
   need('nextRunTime', isNullableNumber(job.nextRunTime));
   need('dueAt', isNullableNumber(job.dueAt));
   need('coalesce', job.coalesce === 'earliest' || job.coalesce === 'latest' || job.coalesce === 'all');
+  need('maxRuns', job.maxRuns === undefined || isNullableNumber(job.maxRuns));
+  need('runCount', job.runCount === undefined || isNumber(job.runCount));
   // Absent on definitions stored before it existed (read as skip).
   need('overlap', job.overlap === undefined || OVERLAP_POLICIES.includes(job.overlap as OverlapPolicy));
   need('maxInstances', Number.isInteger(job.maxInstances) && (job.maxInstances as number) >= 1);

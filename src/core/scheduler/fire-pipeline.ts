@@ -58,6 +58,7 @@ interface Carried {
   /** The schedule after them. */
   nextRunTime: number | null;
   dueAt: number | null;
+  runCount: number | undefined;
 }
 
 interface Decided {
@@ -117,11 +118,19 @@ export class FirePipeline {
             claimedNextRunTime: claim.job.nextRunTime,
             nextRunTime: memo.nextRunTime,
             dueAt: memo.dueAt,
+            runCount: memo.runCount,
           },
         });
         continue;
       }
-      const job = memo ? { ...claim.job, nextRunTime: memo.nextRunTime, dueAt: memo.dueAt } : claim.job;
+      const job = memo
+        ? {
+            ...claim.job,
+            nextRunTime: memo.nextRunTime,
+            dueAt: memo.dueAt,
+            runCount: memo.runCount ?? claim.job.runCount,
+          }
+        : claim.job;
       let plan: ReturnType<typeof planFires>;
       try {
         plan = planFires(job, now, horizon);
@@ -155,6 +164,7 @@ export class FirePipeline {
           claimedNextRunTime: claim.job.nextRunTime,
           nextRunTime: plan.nextRunTime,
           dueAt: plan.dueAt,
+          runCount: plan.runCount,
         },
       });
     }
@@ -207,6 +217,7 @@ export class FirePipeline {
       runs,
       nextRunTime: d.commit.nextRunTime,
       dueAt: d.commit.dueAt,
+      runCount: d.commit.runCount,
     });
   }
 

@@ -15,7 +15,7 @@ import type { LuaScript } from '../run-script.ts';
  * ARGV[4] new version
  * ARGV[5] paused "1" | "0"
  * ARGV[6] schedule "keep" | "replace"
- * ARGV[7] next "nextRunTime:dueAt" ("" = finished; used by replace)
+ * ARGV[7] next "nextRunTime:dueAt[:runCount]" (see encodeNext; used by replace)
  * ARGV[8] dueAt ("" = none; used by replace)
  * ARGV[9] change channel, ARGV[10] change message
  * ARGV[11] pause info JSON ("" = none)
@@ -40,7 +40,8 @@ if ARGV[6] == 'replace' then
   end
   dueAt = ARGV[8]
 else
-  dueAt = string.match(redis.call('HGET', KEYS[2], id) or '', ':(.*)$') or ''
+  -- The second field of "nextRunTime:dueAt[:runCount]".
+  dueAt = string.match(redis.call('HGET', KEYS[2], id) or '', '^[^:]*:([^:]*)') or ''
 end
 if paused or dueAt == '' then
   redis.call('ZREM', KEYS[5], id)
