@@ -25,6 +25,7 @@ const FIELDS = [
   'coalesce',
   'overlap',
   'maxRuns',
+  'pauseAfterFailures',
   'maxInstances',
   'misfireGraceTimeMs',
   'timeoutMs',

@@ -5,7 +5,12 @@
 import { ValidationError } from './errors.ts';
 import type { AddJobInput, Job, RetryPolicy, UpdateJobInput } from './job.ts';
 import { JOB_DEFAULTS, MAX_ARGS_BYTES } from './job.ts';
-import { requireCoalesce, requireMaxRuns, requireOverlap } from './job-policies.ts';
+import {
+  requireCoalesce,
+  requireMaxRuns,
+  requireOverlap,
+  requirePauseAfterFailures,
+} from './job-policies.ts';
 import type { JsonValue } from './json.ts';
 import type { TaskResolver } from './task.ts';
 import type { Trigger, TriggerInput } from './trigger.ts';
@@ -54,6 +59,7 @@ export function buildJob(input: AddJobInput, ctx: JobFactoryContext): Job {
     coalesce: input.coalesce == null ? JOB_DEFAULTS.coalesce : requireCoalesce(input.coalesce),
     overlap: input.overlap == null ? JOB_DEFAULTS.overlap : requireOverlap(input.overlap),
     maxRuns: requireMaxRuns(input.maxRuns ?? null),
+    pauseAfterFailures: requirePauseAfterFailures(input.pauseAfterFailures ?? null),
     runCount: 0,
     maxInstances:
       input.maxInstances == null ? JOB_DEFAULTS.maxInstances : requireMaxInstances(input.maxInstances),
@@ -94,6 +100,10 @@ export function applyUpdate(current: Job, patch: UpdateJobInput, ctx: JobFactory
     overlap:
       patch.overlap == null ? (current.overlap ?? JOB_DEFAULTS.overlap) : requireOverlap(patch.overlap),
     maxRuns: patch.maxRuns === undefined ? (current.maxRuns ?? null) : requireMaxRuns(patch.maxRuns),
+    pauseAfterFailures:
+      patch.pauseAfterFailures === undefined
+        ? (current.pauseAfterFailures ?? null)
+        : requirePauseAfterFailures(patch.pauseAfterFailures),
     maxInstances: patch.maxInstances == null ? current.maxInstances : requireMaxInstances(patch.maxInstances),
     misfireGraceTimeMs:
       patch.misfireGraceTimeMs === undefined

@@ -21,6 +21,11 @@ export function requireMaxRuns(value: unknown): number | null {
   return value === null ? null : requireInteger('maxRuns', value, 1);
 }
 
+/** At most 100: the check reads that many earlier runs from the history. */
+export function requirePauseAfterFailures(value: unknown): number | null {
+  return value === null ? null : requireInteger('pauseAfterFailures', value, 1, 100);
+}
+
 export function requireOverlap(value: unknown): OverlapPolicy {
   return requireChoice('overlap', value, OVERLAP_POLICIES, '');
 }

@@ -181,7 +181,9 @@ export class JobService {
   }
 
   async addJob(input: AddJobInput, options: { replaceExisting?: boolean } = {}): Promise<Job> {
-    const job = buildJob(input, this.context());
+    const built = buildJob(input, this.context());
+    // Added paused: paused by whoever added it.
+    const job = built.paused ? { ...built, pausedBy: this.actor } : built;
     try {
       await this.store.add(job);
     } catch (error) {
@@ -207,6 +209,7 @@ export class JobService {
         paused: current.paused,
         pausedAt: current.pausedAt,
         pauseReason: current.pauseReason,
+        pausedBy: current.pausedBy ?? null,
         runCount: current.runCount,
       };
       const job = { ...declared, ...runtime, createdAt: current.createdAt, version: current.version + 1 };
@@ -230,6 +233,7 @@ export class JobService {
         paused: true,
         pausedAt: this.scheduler.now(),
         pauseReason: reason,
+        pausedBy: this.actor,
       });
       return { job, schedule: 'keep' };
     });
@@ -239,7 +243,7 @@ export class JobService {
   resumeJob(id: string): Promise<Job> {
     return this.mutate(id, 'resumed', (current) => {
       if (!current.paused) return null;
-      const resumed = { ...current, paused: false, pausedAt: null, pauseReason: null };
+      const resumed = { ...current, paused: false, pausedAt: null, pauseReason: null, pausedBy: null };
       const job = withSchedule(this.touched(resumed), this.scheduler.now());
       return { job, schedule: 'replace' };
     });
@@ -402,6 +406,7 @@ function sameDefinition(current: Job, declared: Job): boolean {
       job.coalesce,
       job.overlap ?? 'skip',
       job.maxRuns ?? null,
+      job.pauseAfterFailures ?? null,
       job.maxInstances,
       job.misfireGraceTimeMs,
       job.timeoutMs,

@@ -56,6 +56,10 @@ export interface Job {
   pausedAt: number | null;
   /** Why it was paused (an operator's note, or the scheduler's when it quarantined a poison job). */
   pauseReason: string | null;
+  /** Who paused it: the token (by scope), "jobs file" or "system"; null/absent when not paused or unknown. */
+  pausedBy?: string | null;
+  /** Pause the job after this many consecutive failed runs; null/absent = never. */
+  pauseAfterFailures?: number | null;
   nextRunTime: number | null;
   dueAt: number | null;
   coalesce: CoalescePolicy;
@@ -92,6 +96,7 @@ export interface AddJobInput {
   coalesce?: CoalesceInput | null;
   overlap?: OverlapPolicy | null;
   maxRuns?: number | null;
+  pauseAfterFailures?: number | null;
   maxInstances?: number | null;
   misfireGraceTimeMs?: number | null;
   timeoutMs?: number | null;
@@ -109,6 +114,8 @@ export interface UpdateJobInput {
   overlap?: OverlapPolicy | null;
   /** null clears the limit; a limit at or below runCount finishes the job at its next claim. */
   maxRuns?: number | null;
+  /** null clears it. */
+  pauseAfterFailures?: number | null;
   maxInstances?: number | null;
   misfireGraceTimeMs?: number | null;
   timeoutMs?: number | null;

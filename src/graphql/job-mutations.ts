@@ -40,6 +40,9 @@ const AddJobInputRef = builder.inputType('AddJobInput', {
     coalescePolicy: t.field({ type: CoalescePolicyEnum, description: 'Default LATEST.' }),
     overlap: t.field({ type: OverlapPolicyEnum, description: 'Default SKIP.' }),
     maxRuns: t.int({ description: 'The job finishes after this many runs. Default none.' }),
+    pauseAfterFailures: t.int({
+      description: 'Pause after this many consecutive failed runs (1 to 100). Default none.',
+    }),
     maxInstances: t.int({ description: 'Default 1.' }),
     misfireGraceTimeMs: t.int({ description: 'Default 60000; null = run however late.' }),
     timeoutMs: t.int({ description: 'Default none.' }),
@@ -63,6 +66,7 @@ const UpdateJobInputRef = builder.inputType('UpdateJobInput', {
     coalescePolicy: t.field({ type: CoalescePolicyEnum }),
     overlap: t.field({ type: OverlapPolicyEnum }),
     maxRuns: t.int({ description: 'null clears the limit.' }),
+    pauseAfterFailures: t.int({ description: 'null clears it.' }),
     maxInstances: t.int(),
     misfireGraceTimeMs: t.int(),
     timeoutMs: t.int(),

@@ -42,6 +42,16 @@ export const JobRef = builder.objectRef<Job>('Job').implement({
       nullable: true,
       description: 'When the job was paused; null when it is not paused.',
     }),
+    pausedBy: t.string({
+      nullable: true,
+      description: 'Who paused it: the token (by scope), "jobs file" or "system"; null when not paused.',
+      resolve: (job) => (job.paused ? (job.pausedBy ?? null) : null),
+    }),
+    pauseAfterFailures: t.int({
+      nullable: true,
+      description: 'Paused by the system after this many consecutive failed runs; null = never.',
+      resolve: (job) => job.pauseAfterFailures ?? null,
+    }),
     pauseReason: t.exposeString('pauseReason', {
       nullable: true,
       description:

@@ -119,6 +119,7 @@ describe.skipIf(!redis.available)('redis JobStore', () => {
       expect(JSON.parse((await client.hget(keys.pauseinfo, id)) as string)).toEqual({
         pausedAt: batch.now,
         pauseReason: reason,
+        pausedBy: 'system',
       });
       expect(await client.hget(keys.claimed, id)).toBeNull();
     }

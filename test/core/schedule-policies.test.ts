@@ -274,3 +274,68 @@ describe('limited runs: maxRuns', () => {
     expect((await h.service.getJob('c')).nextRunTime).toBeNull();
   });
 });
+
+describe('pause: who paused, and pause after failures', () => {
+  it('pauseAfterFailures: 3 pauses the job after its third failed run in a row, with a job event', async () => {
+    let fail = false;
+    await using h = createHarness({
+      handler: () => {
+        if (fail) throw new Error('down');
+      },
+    });
+    await h.add({ id: 'flaky', trigger: { interval: { seconds: 1 } }, pauseAfterFailures: 3 });
+    await h.clock.advance(SECOND); // a success first
+    fail = true;
+    await h.clock.advance(2 * SECOND);
+    expect((await h.service.getJob('flaky')).paused).toBe(false); // two failures only
+    await h.clock.advance(SECOND);
+    const job = await h.service.getJob('flaky');
+    expect([job.paused, job.pausedBy, job.pauseReason]).toEqual([
+      true,
+      'system',
+      'paused after 3 consecutive failed run(s) (pauseAfterFailures)',
+    ]);
+    expect(h.events.some((e) => e.stream === 'job' && e.type === 'paused' && e.jobId === 'flaky')).toBe(true);
+    await h.clock.advance(5 * SECOND);
+    expect((await h.executions('flaky')).map((r) => r.status)).toEqual([
+      'success',
+      'failed',
+      'failed',
+      'failed',
+    ]);
+  });
+
+  it('a success breaks the streak; a failed attempt that was retried is not a failed run', async () => {
+    let calls = 0;
+    await using h = createHarness({
+      handler: () => {
+        calls++;
+        if (calls % 3 !== 0) throw new Error('flaky'); // fails twice, then succeeds
+      },
+    });
+    await h.add({
+      id: 'retried',
+      trigger: { interval: { seconds: 10 } },
+      pauseAfterFailures: 2,
+      retry: { attempts: 3, backoffMs: 100, jitter: false },
+    });
+    await h.clock.advance(45 * SECOND);
+    expect((await h.service.getJob('retried')).paused).toBe(false);
+  });
+
+  it('pausedBy is the caller: a token by its scope, the jobs file, or system', async () => {
+    await using h = createHarness({ autoStart: false });
+    await h.add({ id: 'j', trigger: { interval: { seconds: 1 } } });
+    const paused = await h.service.as('operate token').pauseJob('j', 'maintenance');
+    expect([paused.pausedBy, paused.pauseReason]).toEqual(['operate token', 'maintenance']);
+    expect((await h.service.getJob('j')).pausedBy).toBe('operate token');
+    expect((await h.service.resumeJob('j')).pausedBy).toBeNull();
+    const declared = await h.service.as('jobs file').addJob({
+      id: 'k',
+      task: 'record',
+      paused: true,
+      trigger: { interval: { seconds: 1 } },
+    });
+    expect(declared.pausedBy).toBe('jobs file');
+  });
+});

@@ -1,6 +1,6 @@
 /** DST policies and the coalesce policy over GraphQL: inputs, what a job reads back, marked previews. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from './harness.ts';
+import { createTestApp, type TestApp, TOKENS } from './harness.ts';
 
 let app: TestApp;
 beforeAll(() => {
@@ -48,5 +48,23 @@ describe('schedule policies over GraphQL', () => {
       `mutation { updateJob(id: "p", input: { coalesce: false }) { coalesce coalescePolicy } }`,
     );
     expect(updated.updateJob).toEqual({ coalesce: false, coalescePolicy: 'ALL' });
+  });
+
+  it('pauseJob records who paused: the token, by its scope', async () => {
+    await app.data(`mutation { addJob(input: { id: "w", task: "test", pauseAfterFailures: 3, maxRuns: 10,
+      trigger: { interval: { hours: 1 } } }) { id } }`);
+    const data = await app.data<{ pauseJob: Record<string, unknown> }>(
+      `mutation { pauseJob(id: "w", reason: "deploy") { pausedBy pauseReason pauseAfterFailures maxRuns runCount remainingRuns } }`,
+      {},
+      TOKENS.operate,
+    );
+    expect(data.pauseJob).toEqual({
+      pausedBy: 'operate token',
+      pauseReason: 'deploy',
+      pauseAfterFailures: 3,
+      maxRuns: 10,
+      runCount: 0,
+      remainingRuns: 10,
+    });
   });
 });

@@ -193,6 +193,7 @@ class MemoryJobStore implements JobStore {
         paused: true,
         pausedAt: request.at,
         pauseReason: request.reason,
+        pausedBy: 'system',
         version: job.version + 1,
       });
       this.jobs.set(request.jobId, next);

@@ -111,7 +111,7 @@ export class RedisClaims {
         ...requests.flatMap((r) => [
           r.jobId,
           r.token,
-          encodePauseInfo({ pausedAt: r.at, pauseReason: r.reason }),
+          encodePauseInfo({ pausedAt: r.at, pauseReason: r.reason, pausedBy: 'system' }),
         ]),
       ],
     );

@@ -14,6 +14,7 @@ export function encodeDefinition(job: Job): string {
     paused: _p,
     pausedAt: _pa,
     pauseReason: _pr,
+    pausedBy: _pb,
     version: _v,
     runCount: _rc,
     ...definition
@@ -36,11 +37,14 @@ export function encodeDueAt(job: Pick<Job, 'nextRunTime' | 'dueAt'>): string {
   return job.nextRunTime === null || job.dueAt === null ? '' : String(job.dueAt);
 }
 
-/** `{"pausedAt":…,"pauseReason":…}`; "" when both are null (nothing is stored then). */
-export function encodePauseInfo(job: Pick<Job, 'pausedAt' | 'pauseReason'>): string {
+/** `{"pausedAt":…,"pauseReason":…,"pausedBy":…}`; "" when all are null (nothing is stored then). */
+export function encodePauseInfo(job: Pick<Job, 'pausedAt' | 'pauseReason' | 'pausedBy'>): string {
   const pausedAt = job.pausedAt ?? null;
   const pauseReason = job.pauseReason ?? null;
-  return pausedAt === null && pauseReason === null ? '' : JSON.stringify({ pausedAt, pauseReason });
+  const pausedBy = job.pausedBy ?? null;
+  return pausedAt === null && pauseReason === null && pausedBy === null
+    ? ''
+    : JSON.stringify({ pausedAt, pauseReason, pausedBy });
 }
 
 /**
@@ -61,9 +65,10 @@ export function decodeJob(
   job.pausedAt = null;
   job.pauseReason = null;
   if (pauseInfo) {
-    const info = JSON.parse(pauseInfo) as Partial<Pick<Job, 'pausedAt' | 'pauseReason'>> | null;
+    const info = JSON.parse(pauseInfo) as Partial<Pick<Job, 'pausedAt' | 'pauseReason' | 'pausedBy'>> | null;
     job.pausedAt = info?.pausedAt ?? null;
     job.pauseReason = info?.pauseReason ?? null;
+    if (info?.pausedBy) job.pausedBy = info.pausedBy;
   }
   job.nextRunTime = null;
   job.dueAt = null;
@@ -102,6 +107,10 @@ export function checkDecoded(job: unknown, id: string): string | null {
   need('dueAt', isNullableNumber(job.dueAt));
   need('coalesce', job.coalesce === 'earliest' || job.coalesce === 'latest' || job.coalesce === 'all');
   need('maxRuns', job.maxRuns === undefined || isNullableNumber(job.maxRuns));
+  need(
+    'pauseAfterFailures',
+    job.pauseAfterFailures === undefined || isNullableNumber(job.pauseAfterFailures),
+  );
   need('runCount', job.runCount === undefined || isNumber(job.runCount));
   // Absent on definitions stored before it existed (read as skip).
   need('overlap', job.overlap === undefined || OVERLAP_POLICIES.includes(job.overlap as OverlapPolicy));

@@ -288,7 +288,13 @@ export class FirePipeline {
     }
     for (const { request, job } of items) {
       if (!job) continue;
-      const paused = { ...job, paused: true, pausedAt: request.at, pauseReason: request.reason };
+      const paused = {
+        ...job,
+        paused: true,
+        pausedAt: request.at,
+        pauseReason: request.reason,
+        pausedBy: 'system',
+      };
       this.o.publish({ stream: 'job', type: 'paused', at: request.at, jobId: job.id, job: paused });
       this.o.onQuarantined?.(job, paused);
     }

@@ -34,6 +34,8 @@ export interface RunnerOptions {
   events: SchedulerEvents;
   random: () => number;
   publish: (type: ExecutionEventType, execution: Execution) => void;
+  /** A run's final attempt failed (no retry follows): pauseAfterFailures looks at the streak. */
+  onFailedRun?: (job: Job, row: Execution) => void;
 }
 
 interface Run {
@@ -392,6 +394,8 @@ export class Runner {
         : null;
     this.releaseSoon(run.slot);
     this.o.outbox.push({ row, retry });
+    if (retry === null && (row.status === 'failed' || row.status === 'timed_out'))
+      this.o.onFailedRun?.(run.job, row);
   }
 
   private notRun(run: Run, status: 'skipped' | 'missed', message: string): void {

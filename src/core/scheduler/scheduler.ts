@@ -24,6 +24,7 @@ import { ExtraRuns } from './extra-runs.ts';
 import { FirePipeline } from './fire-pipeline.ts';
 import { Liveness } from './liveness.ts';
 import { Outbox, type OutboxItem } from './outbox.ts';
+import { PauseOnFailure } from './pause-on-failure.ts';
 import { Runner } from './runner.ts';
 import { SlotKeeper } from './slot-keeper.ts';
 import { StoreClock } from './store-clock.ts';
@@ -141,6 +142,13 @@ export class Scheduler {
       onWritten: (items) => this.written(items),
       onError: (error) => this.events.emit('error', { error, during: 'record results' }),
     });
+    const failures = new PauseOnFailure({
+      store: this.store,
+      log: this.log,
+      clock: this.clock,
+      events: this.events,
+      publish: (event) => this.publish(event),
+    });
     this.runner = new Runner({
       store: this.store,
       clock: this.clock,
@@ -154,6 +162,7 @@ export class Scheduler {
       events: this.events,
       random: options.random ?? Math.random,
       publish: publishExecution,
+      onFailedRun: (job, row) => failures.failed(job, row),
     });
     this.extra = new ExtraRuns({
       store: this.store,
