@@ -26,6 +26,7 @@ export interface ServiceProcess {
   /** Everything it wrote, stdout and stderr (warnings and errors go to stderr). */
   logText(): string;
   hasExited(): boolean;
+  pid: number | undefined;
   /** Last resort for afterAll. */
   kill(): Promise<void>;
 }
@@ -132,6 +133,7 @@ export async function startService(
     exited: exit,
     logText: () => `${stdout}\n${stderr}`,
     hasExited: exited,
+    pid: child.pid,
     kill,
   };
 }
