@@ -394,10 +394,14 @@ export class JobService {
 /** Same definition as declared, ignoring run-time state (pause) and an interval's creation-time anchor. */
 function sameDefinition(current: Job, declared: Job): boolean {
   const strip = (job: Job) => {
-    const trigger =
-      job.trigger.kind === 'interval' && job.trigger.startDate === null
-        ? { ...job.trigger, anchor: 0 }
-        : job.trigger;
+    // An interval without startDate is anchored at its creation: that differs between declarations.
+    const unanchored = (t: Job['trigger']): Job['trigger'] =>
+      t.kind === 'interval' && t.startDate === null
+        ? { ...t, anchor: 0 }
+        : t.kind === 'any'
+          ? { ...t, triggers: t.triggers.map((m) => unanchored(m) as typeof m) }
+          : t;
+    const trigger = unanchored(job.trigger);
     return JSON.stringify([
       job.name,
       job.task,

@@ -47,7 +47,15 @@ export interface DateTrigger extends TriggerWindow {
   runDate: number;
 }
 
-export type Trigger = CronTrigger | IntervalTrigger | DateTrigger;
+/** One of several schedules (APScheduler's OrTrigger): fires when any member is due, each instant once. */
+export interface AnyTrigger extends TriggerWindow {
+  kind: 'any';
+  /** At least two; no member is itself an `any`, and members carry no jitter (jitterMs here is 0). */
+  triggers: SingleTrigger[];
+}
+
+export type SingleTrigger = CronTrigger | IntervalTrigger | DateTrigger;
+export type Trigger = SingleTrigger | AnyTrigger;
 export type TriggerKindName = Trigger['kind'];
 
 /** Instants accepted as input: epoch ms, ISO 8601 string, or Date. */
@@ -85,4 +93,6 @@ export interface TriggerInput {
   cron?: CronTriggerInput | null;
   interval?: IntervalTriggerInput | null;
   date?: DateTriggerInput | null;
+  /** Several schedules, each a TriggerInput with one of cron, interval, date. */
+  any?: TriggerInput[] | null;
 }

@@ -6,7 +6,15 @@
  * without `extensions.code` BAD_USER_INPUT and the field. The core's compileTrigger checks the
  * "exactly one" rule and names the field.
  */
-import type { CronTrigger, DateTrigger, DstPolicy, IntervalTrigger, Trigger } from '../core/trigger.ts';
+import type {
+  AnyTrigger,
+  TriggerInput as CoreTriggerInput,
+  CronTrigger,
+  DateTrigger,
+  DstPolicy,
+  IntervalTrigger,
+  Trigger,
+} from '../core/trigger.ts';
 import type { PreviewRun } from '../core/triggers/annotate.ts';
 import { defaultDstPolicy } from '../core/triggers/dst.ts';
 import { builder } from './builder.ts';
@@ -102,14 +110,25 @@ const DateTriggerRef = builder.objectRef<DateTrigger>('DateTrigger').implement({
   }),
 });
 
+const AnyTriggerRef = builder.objectRef<AnyTrigger>('AnyTrigger');
+
 export const TriggerRef = builder.unionType('Trigger', {
-  types: [CronTriggerRef, IntervalTriggerRef, DateTriggerRef],
+  types: [CronTriggerRef, IntervalTriggerRef, DateTriggerRef, AnyTriggerRef],
   resolveType: (trigger: Trigger) =>
     trigger.kind === 'cron'
       ? CronTriggerRef
       : trigger.kind === 'interval'
         ? IntervalTriggerRef
-        : DateTriggerRef,
+        : trigger.kind === 'date'
+          ? DateTriggerRef
+          : AnyTriggerRef,
+});
+
+AnyTriggerRef.implement({
+  description: 'Several schedules: fires when any of them is due, each instant once.',
+  fields: (t) => ({
+    triggers: t.field({ type: [TriggerRef], resolve: (trigger) => trigger.triggers }),
+  }),
 });
 
 const CronTriggerInput = builder.inputType('CronTriggerInput', {
@@ -144,12 +163,18 @@ const DateTriggerInput = builder.inputType('DateTriggerInput', {
   }),
 });
 
-export const TriggerInput = builder.inputType('TriggerInput', {
-  description: 'Set exactly one of cron, interval, date (BAD_USER_INPUT otherwise).',
+// A ref with its shape spelled out: the input holds a list of itself (`any`).
+export const TriggerInput = builder.inputRef<CoreTriggerInput>('TriggerInput').implement({
+  description: 'Set exactly one of cron, interval, date, any (BAD_USER_INPUT otherwise).',
   fields: (t) => ({
     cron: t.field({ type: CronTriggerInput }),
     interval: t.field({ type: IntervalTriggerInput }),
     date: t.field({ type: DateTriggerInput }),
+    any: t.field({
+      type: [TriggerInput],
+      description:
+        '2 to 20 triggers (each with one of cron, interval, date, no jitter): fires when any is due.',
+    }),
   }),
 });
 

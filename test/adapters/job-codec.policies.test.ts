@@ -46,6 +46,24 @@ describe('job codec: schedule policies', () => {
       expect(roundTrip(job)).toEqual(job);
   });
 
+  it('round-trips an any trigger and flags a nested one', () => {
+    const member = { startDate: null, endDate: null, jitterMs: 0 };
+    const job = makeJob('any', {
+      trigger: {
+        kind: 'any',
+        ...member,
+        triggers: [
+          { kind: 'cron', expression: '0 9 * * *', timezone: 'UTC', ...member },
+          { kind: 'date', runDate: 2_000_000_000_000, ...member },
+        ],
+      },
+    });
+    expect(roundTrip(job)).toEqual(job);
+    expect(checkDecoded(roundTrip(job), 'any')).toBeNull();
+    const nested = makeJob('n', { trigger: { kind: 'any', ...member, triggers: [job.trigger as never] } });
+    expect(checkDecoded(roundTrip(nested), 'n')).toMatch(/nested/);
+  });
+
   it('flags a policy that is not one', () => {
     const job = makeJob('bad', { overlap: 'queue' as never });
     expect(checkDecoded(roundTrip(job), 'bad')).toMatch(/overlap/);

@@ -339,3 +339,24 @@ describe('pause: who paused, and pause after failures', () => {
     expect(declared.pausedBy).toBe('jobs file');
   });
 });
+
+describe('several triggers per job', () => {
+  it('a job with an any trigger fires at each member’s times, a shared instant once', async () => {
+    await using h = createHarness();
+    const job = await h.add({
+      id: 'any',
+      trigger: { any: [{ interval: { seconds: 2 } }, { interval: { seconds: 3 } }] },
+    });
+    await h.clock.advance(12 * SECOND);
+    const rows = await h.executions('any');
+    expect(rows.map((r) => (r.scheduledFor - T0) / SECOND)).toEqual([2, 3, 4, 6, 8, 9, 10, 12]);
+    expect(
+      accountingProblems(
+        job,
+        T0 + 2 * SECOND,
+        T0 + 14 * SECOND,
+        rows.filter((r) => r.scheduledFor < T0 + 14 * SECOND),
+      ),
+    ).toEqual([]);
+  });
+});

@@ -42,6 +42,12 @@ const FIELDS: {
     needs: 'read',
     operation: '{ previewTrigger(trigger: { cron: { expression: "@daily" } }) }',
   },
+  {
+    field: 'previewTriggerRuns',
+    kind: 'query',
+    needs: 'read',
+    operation: '{ previewTriggerRuns(trigger: { cron: { expression: "@daily" } }) { at } }',
+  },
   { field: 'scheduler', kind: 'query', needs: 'read', operation: '{ scheduler { instance } }' },
   { field: 'viewer', kind: 'query', needs: 'read', operation: '{ viewer { scope } }' },
   { field: 'auditLog', kind: 'query', needs: 'read', operation: '{ auditLog { edges { cursor } } }' },

@@ -67,4 +67,18 @@ describe('schedule policies over GraphQL', () => {
       remainingRuns: 10,
     });
   });
+
+  it('a job takes several triggers and reads them back', async () => {
+    const data = await app.data<{ addJob: { trigger: unknown; upcoming: string[] } }>(
+      `mutation { addJob(input: { id: "many", task: "test", trigger: { any: [
+          { cron: { expression: "0 9 * * *" } },
+          { date: { runDate: "2099-01-01T00:00:00Z" } } ] } }) {
+        trigger { ... on AnyTrigger { triggers { __typename ... on CronTrigger { expression } } } }
+        upcoming(count: 1) } }`,
+    );
+    expect(data.addJob.trigger).toEqual({
+      triggers: [{ __typename: 'CronTrigger', expression: '0 9 * * *' }, { __typename: 'DateTrigger' }],
+    });
+    expect(data.addJob.upcoming).toHaveLength(1);
+  });
 });

@@ -161,6 +161,15 @@ function checkTrigger(trigger: unknown): string | null {
         : 'trigger (interval)';
     case 'date':
       return window && isNumber(trigger.runDate) ? null : 'trigger (date)';
+    case 'any':
+      if (!window || !Array.isArray(trigger.triggers) || trigger.triggers.length === 0)
+        return 'trigger (any)';
+      for (const member of trigger.triggers as unknown[]) {
+        if (isObject(member) && member.kind === 'any') return 'trigger (any: nested)';
+        const problem = checkTrigger(member);
+        if (problem) return `trigger (any: ${problem})`;
+      }
+      return null;
     default:
       return `trigger (unknown kind ${JSON.stringify(trigger.kind)})`;
   }

@@ -4,6 +4,7 @@
  */
 import { ValidationError } from '../errors.ts';
 import type {
+  AnyTrigger,
   CronTrigger,
   CronTriggerInput,
   DateTrigger,
@@ -11,6 +12,7 @@ import type {
   DstPolicy,
   IntervalTrigger,
   IntervalTriggerInput,
+  SingleTrigger,
   Trigger,
   TriggerInput,
   TriggerWindow,
@@ -30,7 +32,9 @@ export interface CompileContext {
   field?: string;
 }
 
-const KINDS = ['cron', 'interval', 'date'] as const;
+const KINDS = ['cron', 'interval', 'date', 'any'] as const;
+/** A job with more schedules than this is better split into jobs. */
+const MAX_ANY = 20;
 const INTERVAL_PARTS = ['weeks', 'days', 'hours', 'minutes', 'seconds', 'milliseconds'] as const;
 const WINDOW_KEYS = ['startDate', 'endDate', 'jitterMs'];
 /** The range of a JS Date. */
@@ -38,26 +42,46 @@ const MAX_INSTANT = 8.64e15;
 
 export function compileTrigger(input: TriggerInput, ctx: CompileContext): Trigger {
   const field = ctx.field ?? 'trigger';
-  const record = asRecord(input, field, 'must be an object with one of cron, interval, date');
+  const record = asRecord(input, field, 'must be an object with one of cron, interval, date, any');
   rejectUnknownKeys(record, KINDS, field);
   const given = KINDS.filter((kind) => record[kind] !== null && record[kind] !== undefined);
   if (given.length !== 1)
     throw new ValidationError(
       field,
       given.length === 0
-        ? 'set one of cron, interval, date'
-        : `set exactly one of cron, interval, date (got ${given.join(' and ')})`,
+        ? 'set one of cron, interval, date, any'
+        : `set exactly one of cron, interval, date, any (got ${given.join(' and ')})`,
     );
   const kind = given[0]!;
   const path = `${field}.${kind}`;
   const trigger =
-    kind === 'cron'
-      ? compileCronInput(input.cron!, ctx, path)
-      : kind === 'interval'
-        ? compileIntervalInput(input.interval!, ctx, path)
-        : compileDateInput(input.date!, ctx, path);
+    kind === 'any'
+      ? compileAnyInput(input.any!, ctx, path)
+      : kind === 'cron'
+        ? compileCronInput(input.cron!, ctx, path)
+        : kind === 'interval'
+          ? compileIntervalInput(input.interval!, ctx, path)
+          : compileDateInput(input.date!, ctx, path);
   ensureFires(trigger, ctx.now, path);
   return trigger;
+}
+
+/** Members are compiled as triggers of their own; one that can never fire is refused by name. */
+function compileAnyInput(input: TriggerInput[], ctx: CompileContext, path: string): AnyTrigger {
+  if (!Array.isArray(input) || input.length < 2 || input.length > MAX_ANY)
+    throw new ValidationError(path, `must list 2 to ${MAX_ANY} triggers`);
+  const triggers = input.map((member, i) => {
+    const field = `${path}[${i}]`;
+    if (member?.any != null) throw new ValidationError(`${field}.any`, 'an any trigger cannot hold another');
+    const trigger = compileTrigger(member, { ...ctx, field }) as SingleTrigger;
+    if (trigger.jitterMs !== 0)
+      throw new ValidationError(
+        `${field}.${trigger.kind}.jitterMs`,
+        'members of an any trigger take no jitter',
+      );
+    return trigger;
+  });
+  return { kind: 'any', triggers, startDate: null, endDate: null, jitterMs: 0 };
 }
 
 function compileCronInput(input: CronTriggerInput, ctx: CompileContext, path: string): CronTrigger {
@@ -183,6 +207,7 @@ function ensureFires(trigger: Trigger, now: number, path: string): void {
       `${path}.endDate`,
       `never fires: no fire between now and endDate ${new Date(trigger.endDate).toISOString()}`,
     );
+  if (trigger.kind === 'any') throw new ValidationError(path, 'never fires: no member fires after now');
   const subject = trigger.kind === 'cron' ? 'expression' : trigger.kind === 'date' ? 'runDate' : 'startDate';
   throw new ValidationError(`${path}.${subject}`, 'never fires: no fire after now');
 }

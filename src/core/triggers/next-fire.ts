@@ -28,6 +28,15 @@ function nextByKind(trigger: Trigger, after: number): number | null {
       return nextIntervalTime(trigger, after);
     case 'date':
       return nextDateTime(trigger, after);
+    case 'any': {
+      // The earliest member's next fire: an instant two members share is one fire.
+      let next: number | null = null;
+      for (const member of trigger.triggers) {
+        const t = nextFireTime(member, after);
+        if (t !== null && (next === null || t < next)) next = t;
+      }
+      return next;
+    }
   }
 }
 
