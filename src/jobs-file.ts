@@ -26,6 +26,7 @@ const FIELDS = [
   'overlap',
   'maxRuns',
   'pauseAfterFailures',
+  'exclusions',
   'maxInstances',
   'misfireGraceTimeMs',
   'timeoutMs',

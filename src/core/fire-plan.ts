@@ -5,6 +5,7 @@
  * `fires` or `covered` (the accounting invariant, docs/design.md).
  */
 
+import { exclusionAt } from './exclusions.ts';
 import type { Job } from './job.ts';
 import { dueAtFor } from './job-factory.ts';
 import { intervalPeriodMs } from './triggers/interval.ts';
@@ -15,7 +16,9 @@ export interface PlannedFire {
   scheduledFor: number;
   /** When it is due (nominal + jitter); after `now` for a fire claimed ahead of time. */
   dueAt: number;
-  decision: 'run' | 'missed';
+  decision: 'run' | 'missed' | 'excluded';
+  /** Of an excluded fire: which exclusion. */
+  reason?: string;
 }
 
 /** Fires that did not run, accounted for by one record. */
@@ -71,9 +74,17 @@ export function planFires(job: Job, now: number, horizon = now, cap = MAX_FIRES_
     ...fire,
     decision: job.misfireGraceTimeMs !== null && now - fire.dueAt > job.misfireGraceTimeMs ? 'missed' : 'run',
   });
-  const decided = catchUp(job.coalesce, overdue, covered).map(decide);
+  // Excluded fires are decided first: a catch-up coalesces and runs only fires that may run.
+  const excluded: PlannedFire[] = [];
+  const allowed = (fire: Fire) => {
+    const reason = exclusionAt(job.exclusions, fire.scheduledFor);
+    if (reason !== null) excluded.push({ ...fire, decision: 'excluded', reason });
+    return reason === null;
+  };
+  const decided = catchUp(job.coalesce, overdue.filter(allowed), covered).map(decide);
+  const ahead = upcoming.filter(allowed).map((fire) => ({ ...fire, decision: 'run' as const }));
   const plan = {
-    fires: [...decided, ...upcoming.map((fire) => ({ ...fire, decision: 'run' as const }))],
+    fires: [...excluded, ...decided, ...ahead].sort((a, b) => a.scheduledFor - b.scheduledFor),
     covered,
     nextRunTime: nominal,
     dueAt,

@@ -3,6 +3,7 @@
  * ValidationError naming the field, before anything is stored.
  */
 import { ValidationError } from './errors.ts';
+import { requireExclusions } from './exclusions.ts';
 import type { AddJobInput, Job, RetryPolicy, UpdateJobInput } from './job.ts';
 import { JOB_DEFAULTS, MAX_ARGS_BYTES } from './job.ts';
 import {
@@ -60,6 +61,7 @@ export function buildJob(input: AddJobInput, ctx: JobFactoryContext): Job {
     overlap: input.overlap == null ? JOB_DEFAULTS.overlap : requireOverlap(input.overlap),
     maxRuns: requireMaxRuns(input.maxRuns ?? null),
     pauseAfterFailures: requirePauseAfterFailures(input.pauseAfterFailures ?? null),
+    exclusions: requireExclusions(input.exclusions, ctx.defaultTimezone),
     runCount: 0,
     maxInstances:
       input.maxInstances == null ? JOB_DEFAULTS.maxInstances : requireMaxInstances(input.maxInstances),
@@ -104,6 +106,10 @@ export function applyUpdate(current: Job, patch: UpdateJobInput, ctx: JobFactory
       patch.pauseAfterFailures === undefined
         ? (current.pauseAfterFailures ?? null)
         : requirePauseAfterFailures(patch.pauseAfterFailures),
+    exclusions:
+      patch.exclusions === undefined
+        ? (current.exclusions ?? [])
+        : requireExclusions(patch.exclusions, ctx.defaultTimezone),
     maxInstances: patch.maxInstances == null ? current.maxInstances : requireMaxInstances(patch.maxInstances),
     misfireGraceTimeMs:
       patch.misfireGraceTimeMs === undefined

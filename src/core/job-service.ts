@@ -411,6 +411,7 @@ function sameDefinition(current: Job, declared: Job): boolean {
       job.overlap ?? 'skip',
       job.maxRuns ?? null,
       job.pauseAfterFailures ?? null,
+      job.exclusions ?? [],
       job.maxInstances,
       job.misfireGraceTimeMs,
       job.timeoutMs,

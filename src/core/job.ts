@@ -1,3 +1,4 @@
+import type { Exclusion, ExclusionInput } from './exclusions.ts';
 import type { JsonValue } from './json.ts';
 import type { Trigger, TriggerInput } from './trigger.ts';
 
@@ -60,6 +61,8 @@ export interface Job {
   pausedBy?: string | null;
   /** Pause the job after this many consecutive failed runs; null/absent = never. */
   pauseAfterFailures?: number | null;
+  /** Times the job does not fire (recorded SKIPPED); absent = none. */
+  exclusions?: Exclusion[];
   nextRunTime: number | null;
   dueAt: number | null;
   coalesce: CoalescePolicy;
@@ -97,6 +100,7 @@ export interface AddJobInput {
   overlap?: OverlapPolicy | null;
   maxRuns?: number | null;
   pauseAfterFailures?: number | null;
+  exclusions?: ExclusionInput[] | null;
   maxInstances?: number | null;
   misfireGraceTimeMs?: number | null;
   timeoutMs?: number | null;
@@ -116,6 +120,8 @@ export interface UpdateJobInput {
   maxRuns?: number | null;
   /** null clears it. */
   pauseAfterFailures?: number | null;
+  /** Replaces the list; null or [] clears it. */
+  exclusions?: ExclusionInput[] | null;
   maxInstances?: number | null;
   misfireGraceTimeMs?: number | null;
   timeoutMs?: number | null;

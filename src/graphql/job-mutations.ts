@@ -4,7 +4,7 @@ import { mutationScope } from './auth.ts';
 import { builder } from './builder.ts';
 import { ExecutionRef } from './execution.ts';
 import { JobRef } from './job.ts';
-import { CoalescePolicyEnum, OverlapPolicyEnum } from './job-policies.ts';
+import { CoalescePolicyEnum, ExclusionInputRef, OverlapPolicyEnum } from './job-policies.ts';
 import { TriggerInput } from './trigger.ts';
 
 const RetryInput = builder.inputType('RetryInput', {
@@ -40,6 +40,10 @@ const AddJobInputRef = builder.inputType('AddJobInput', {
     coalescePolicy: t.field({ type: CoalescePolicyEnum, description: 'Default LATEST.' }),
     overlap: t.field({ type: OverlapPolicyEnum, description: 'Default SKIP.' }),
     maxRuns: t.int({ description: 'The job finishes after this many runs. Default none.' }),
+    exclusions: t.field({
+      type: [ExclusionInputRef],
+      description: 'Times the job does not fire. Default none.',
+    }),
     pauseAfterFailures: t.int({
       description: 'Pause after this many consecutive failed runs (1 to 100). Default none.',
     }),
@@ -67,6 +71,7 @@ const UpdateJobInputRef = builder.inputType('UpdateJobInput', {
     overlap: t.field({ type: OverlapPolicyEnum }),
     maxRuns: t.int({ description: 'null clears the limit.' }),
     pauseAfterFailures: t.int({ description: 'null clears it.' }),
+    exclusions: t.field({ type: [ExclusionInputRef], description: 'Replaces the list; [] clears it.' }),
     maxInstances: t.int(),
     misfireGraceTimeMs: t.int(),
     timeoutMs: t.int(),

@@ -8,7 +8,7 @@ import { annotateRuns } from '../core/triggers/annotate.ts';
 import { builder } from './builder.ts';
 import { type Connection, NESTED_PAGE_SIZE, paginate } from './connection.ts';
 import { ExecutionConnection, ExecutionRef, ExecutionStatusEnum, listExecutions } from './execution.ts';
-import { CoalescePolicyEnum, OverlapPolicyEnum } from './job-policies.ts';
+import { CoalescePolicyEnum, ExclusionRef, OverlapPolicyEnum } from './job-policies.ts';
 import { PreviewRunRef, TriggerRef } from './trigger.ts';
 
 /**
@@ -52,6 +52,7 @@ export const JobRef = builder.objectRef<Job>('Job').implement({
       description: 'Paused by the system after this many consecutive failed runs; null = never.',
       resolve: (job) => job.pauseAfterFailures ?? null,
     }),
+    exclusions: t.field({ type: [ExclusionRef], resolve: (job) => job.exclusions ?? [] }),
     pauseReason: t.exposeString('pauseReason', {
       nullable: true,
       description:

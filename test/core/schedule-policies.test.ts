@@ -360,3 +360,65 @@ describe('several triggers per job', () => {
     ).toEqual([]);
   });
 });
+
+describe('exclusions', () => {
+  it('a holiday, a maintenance window and a range: the fires in them are recorded SKIPPED, the others run', async () => {
+    await using h = createHarness({ start: '2026-12-24T00:00:00.000Z' });
+    const job = await h.add({
+      id: 'ex',
+      trigger: { cron: { expression: '0 */6 * * *' } },
+      exclusions: [
+        { date: '2026-12-25', note: 'Christmas' },
+        { cron: '0 11 * * *', durationMs: 2 * 3_600_000, note: 'backup' },
+        { from: '2026-12-26T17:00:00Z', to: '2026-12-26T19:00:00Z' },
+      ],
+    });
+    await h.clock.advance(3 * 86_400 * SECOND);
+    const rows = await h.executions('ex');
+    const day = (d: string) =>
+      rows
+        .filter((r) => iso(r.scheduledFor)?.startsWith(d))
+        .map((r) => [iso(r.scheduledFor)?.slice(11, 16), r.status]);
+    expect(day('2026-12-24')).toEqual([
+      ['06:00', 'success'],
+      ['12:00', 'skipped'],
+      ['18:00', 'success'],
+    ]);
+    expect(day('2026-12-25').every(([, s]) => s === 'skipped')).toBe(true);
+    expect(day('2026-12-26')).toEqual([
+      ['00:00', 'success'],
+      ['06:00', 'success'],
+      ['12:00', 'skipped'],
+      ['18:00', 'skipped'],
+    ]);
+    expect(rows.find((r) => iso(r.scheduledFor) === '2026-12-25T06:00:00.000Z')?.error?.message).toBe(
+      'excluded: date 2026-12-25 (UTC): Christmas',
+    );
+    expect(rows.find((r) => iso(r.scheduledFor) === '2026-12-24T12:00:00.000Z')?.error?.message).toMatch(
+      /backup/,
+    );
+    const until = Date.parse('2026-12-27T00:00:00Z');
+    expect(
+      accountingProblems(
+        job,
+        Date.parse('2026-12-24T06:00:00Z'),
+        until,
+        rows.filter((r) => r.scheduledFor < until),
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses an exclusion that sets two shapes or a bad date', async () => {
+    await using h = createHarness({ autoStart: false });
+    const trigger = { interval: { hours: 1 } };
+    await expect(h.add({ trigger, exclusions: [{ date: '2026-12-25', cron: '* * * * *' }] })).rejects.toThrow(
+      /exclusions\[0\].*exactly one/,
+    );
+    await expect(h.add({ trigger, exclusions: [{ date: '25/12/2026' }] })).rejects.toThrow(
+      /exclusions\[0\]\.date/,
+    );
+    await expect(h.add({ trigger, exclusions: [{ cron: '0 2 * * *' }] })).rejects.toThrow(
+      /exclusions\[0\]\.durationMs/,
+    );
+  });
+});

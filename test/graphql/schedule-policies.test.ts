@@ -81,4 +81,33 @@ describe('schedule policies over GraphQL', () => {
     });
     expect(data.addJob.upcoming).toHaveLength(1);
   });
+
+  it('takes exclusions and reads them back', async () => {
+    const data = await app.data<{ addJob: { exclusions: unknown[] } }>(
+      `mutation { addJob(input: { id: "holidays", task: "test", trigger: { cron: { expression: "0 9 * * *" } },
+          exclusions: [{ date: "2026-12-25", timezone: "Europe/Paris", note: "Christmas" },
+                       { cron: "0 2 * * 0", durationMs: 7200000 }] }) {
+        exclusions { date cron durationMs from to timezone note } } }`,
+    );
+    expect(data.addJob.exclusions).toEqual([
+      {
+        date: '2026-12-25',
+        cron: null,
+        durationMs: null,
+        from: null,
+        to: null,
+        timezone: 'Europe/Paris',
+        note: 'Christmas',
+      },
+      {
+        date: null,
+        cron: '0 2 * * 0',
+        durationMs: 7200000,
+        from: null,
+        to: null,
+        timezone: 'UTC',
+        note: null,
+      },
+    ]);
+  });
 });

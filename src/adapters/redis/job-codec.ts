@@ -107,6 +107,7 @@ export function checkDecoded(job: unknown, id: string): string | null {
   need('dueAt', isNullableNumber(job.dueAt));
   need('coalesce', job.coalesce === 'earliest' || job.coalesce === 'latest' || job.coalesce === 'all');
   need('maxRuns', job.maxRuns === undefined || isNullableNumber(job.maxRuns));
+  need('exclusions', job.exclusions === undefined || Array.isArray(job.exclusions));
   need(
     'pauseAfterFailures',
     job.pauseAfterFailures === undefined || isNullableNumber(job.pauseAfterFailures),

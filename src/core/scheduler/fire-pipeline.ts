@@ -144,7 +144,11 @@ export class FirePipeline {
       const runAt = plan.fires.find((fire) => fire.decision === 'run')?.scheduledFor ?? null;
       for (const range of plan.covered) rows.push(coveringRow(job, range, runAt, ctx));
       for (const fire of plan.fires) {
-        if (fire.decision === 'missed') {
+        if (fire.decision === 'excluded') {
+          rows.push(
+            notRunRow(job, fire.scheduledFor, 'skipped', fire.reason ?? 'excluded', 'scheduled', 1, ctx),
+          );
+        } else if (fire.decision === 'missed') {
           const late = now - fire.dueAt;
           rows.push(notRunRow(job, fire.scheduledFor, 'missed', lateMessage(late, job), 'scheduled', 1, ctx));
         } else {
