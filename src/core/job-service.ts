@@ -25,6 +25,7 @@ import type {
   JobQuery,
   JobStore,
   Page,
+  ReplicaStatus,
 } from './ports.ts';
 import type { TaskDefinition, TaskResolver } from './task.ts';
 import type { TriggerInput } from './trigger.ts';
@@ -165,6 +166,11 @@ export class JobService {
   async lastSuccessAt(jobId: string): Promise<number | null> {
     const page = await this.log.list({ jobId, status: ['success'], first: 1 });
     return page.items[0]?.finishedAt ?? null;
+  }
+
+  /** The live replicas, oldest first (their heartbeats in the job store). */
+  replicas(): Promise<ReplicaStatus[]> {
+    return this.store.replicas();
   }
 
   listTasks(): TaskDefinition[] {

@@ -2,7 +2,7 @@
 import { builder } from './builder.ts';
 import type { GraphQLContext, StoreNames } from './context.ts';
 
-const StoresRef = builder.objectRef<StoreNames>('SchedulerStores').implement({
+export const StoresRef = builder.objectRef<StoreNames>('SchedulerStores').implement({
   fields: (t) => ({
     jobStore: t.exposeString('jobStore', { description: 'e.g. memory, redis.' }),
     executionLog: t.exposeString('executionLog', { description: 'e.g. memory, pglite, postgres.' }),

@@ -9,6 +9,7 @@ import './audit.ts';
 import './job-health.ts';
 import './task.ts';
 import './scheduler.ts';
+import './replicas.ts';
 import './events.ts';
 import './subscription-token.ts';
 import './viewer.ts';

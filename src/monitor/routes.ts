@@ -18,6 +18,7 @@ const UI_FILES = [
   'format.js',
   'chart.js',
   'overview.js',
+  'replicas.js',
   'jobs-table.js',
   'job-page.js',
   'history.js',

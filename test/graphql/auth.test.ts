@@ -49,6 +49,7 @@ const FIELDS: {
     operation: '{ previewTriggerRuns(trigger: { cron: { expression: "@daily" } }) { at } }',
   },
   { field: 'scheduler', kind: 'query', needs: 'read', operation: '{ scheduler { instance } }' },
+  { field: 'replicas', kind: 'query', needs: 'read', operation: '{ replicas { id } }' },
   { field: 'viewer', kind: 'query', needs: 'read', operation: '{ viewer { scope } }' },
   { field: 'auditLog', kind: 'query', needs: 'read', operation: '{ auditLog { edges { cursor } } }' },
   {

@@ -43,6 +43,7 @@ describe.skipIf(!present && !required)('monitor page in chromium', () => {
         DATABASE_URL: 'memory://',
         KAIROS_TOKENS: `admin:${ADMIN},read:${READ}`,
         KAIROS_LOG_LEVEL: 'info', // the ready line is info
+        KAIROS_INSTANCE: 'monitor-replica-1',
       }),
       // As root (CI), chromium needs --no-sandbox; the page is our own.
       chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
@@ -89,6 +90,12 @@ describe.skipIf(!present && !required)('monitor page in chromium', () => {
     await page.getByRole('button', { name: 'finished', exact: true }).click();
     await expect.poll(() => page.locator('tr[data-job]').count()).toBe(0);
     await page.getByRole('button', { name: 'all', exact: true }).click();
+    // The one live replica, from its heartbeat, with the stores it runs on.
+    const replica = page.locator('.replicas li[data-replica="monitor-replica-1"]');
+    expect(await replica.locator('.stores').textContent()).toBe(
+      'jobs: memory · history: pglite · events: memory',
+    );
+    expect(await replica.textContent()).toMatch(/this one.*heartbeat expires in \d+ sec/);
     await page.locator('[data-connection="live"]').waitFor();
 
     // A job due in 1 s, added once the feed is live: its STARTED event must show within 2 s of the fire.

@@ -1,13 +1,14 @@
 /**
  * The overview: jobs by state, fires per minute and lateness p99 over the last hour, failures,
- * running now, this replica and its stores; the jobs table below. Built from the executions
- * connection (since = an hour ago), so it needs nothing beyond the public API.
+ * running now, this replica and the live replicas with their stores; the jobs table below. Built
+ * from the executions connection (since = an hour ago), so it needs nothing beyond the public API.
  */
 import { html } from 'htm/preact';
 import { collect, gql, TRIGGER_FIELDS, useLoad } from './api.js';
 import { Chart } from './chart.js';
 import { FAILED_STATUSES, jobState, latenessMs, percentile, relative, time } from './format.js';
 import { JobsTable, StatusBadge } from './jobs-table.js';
+import { Replicas, ThisReplica } from './replicas.js';
 
 const HOUR_MS = 3600e3;
 /** A busy hour is sampled: the chart reads at most this many executions (newest first). */
@@ -27,6 +28,7 @@ const JOBS = `query MonitorJobs($after: String) {
 
 const SUMMARY = `query MonitorSummary($since: DateTime!) {
   scheduler { instance running version timezone stores { jobStore executionLog eventBus } }
+  replicas { id instance startedAt expiresAt stores { jobStore executionLog eventBus } }
   running: executions(status: [RUNNING], first: 20) {
     edges { node { id jobId jobName scheduledFor startedAt } }
   }
@@ -133,7 +135,8 @@ export function Overview({ refresh, now }) {
             </li>`,
           )}
         </ul>
-        <${Replica} scheduler=${summary.scheduler} />
+        <${ThisReplica} scheduler=${summary.scheduler} />
+        <${Replicas} replicas=${summary.replicas} self=${summary.scheduler.instance} now=${now} />
       </section>
     </div>
     <${JobsTable} jobs=${jobs} now=${now} />
@@ -144,22 +147,5 @@ function Card({ label, value, tone = '' }) {
   return html`<div class=${`card ${tone}`} data-card=${label}>
     <div class="card-value">${value}</div>
     <div class="card-label">${label}</div>
-  </div>`;
-}
-
-function Replica({ scheduler }) {
-  const { stores } = scheduler;
-  return html`<div class="replica">
-    <h3>This replica</h3>
-    <dl>
-      <dt>Instance</dt>
-      <dd class="mono">${scheduler.instance}</dd>
-      <dt>Scheduler</dt>
-      <dd>${scheduler.running ? 'firing' : 'not firing'} · v${scheduler.version}</dd>
-      <dt>Stores</dt>
-      <dd>jobs: ${stores.jobStore} · history: ${stores.executionLog} · events: ${stores.eventBus}</dd>
-      <dt>Default zone</dt>
-      <dd>${scheduler.timezone}</dd>
-    </dl>
   </div>`;
 }
