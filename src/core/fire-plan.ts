@@ -74,17 +74,17 @@ export function planFires(job: Job, now: number, horizon = now, cap = MAX_FIRES_
     ...fire,
     decision: job.misfireGraceTimeMs !== null && now - fire.dueAt > job.misfireGraceTimeMs ? 'missed' : 'run',
   });
-  // Excluded fires are decided first: a catch-up coalesces and runs only fires that may run.
-  const excluded: PlannedFire[] = [];
-  const allowed = (fire: Fire) => {
-    const reason = exclusionAt(job.exclusions, fire.scheduledFor);
-    if (reason !== null) excluded.push({ ...fire, decision: 'excluded', reason });
-    return reason === null;
-  };
-  const decided = catchUp(job.coalesce, overdue.filter(allowed), covered).map(decide);
-  const ahead = upcoming.filter(allowed).map((fire) => ({ ...fire, decision: 'run' as const }));
+  const reasonOf = (fire: Fire) => exclusionAt(job.exclusions, fire.scheduledFor);
+  const excludedOr = (fire: Fire, reason: string | null, decided: () => PlannedFire): PlannedFire =>
+    reason === null ? decided() : { ...fire, decision: 'excluded', reason };
+  const decided = catchUp(job.coalesce, overdue, covered, reasonOf).map(({ fire, excluded }) =>
+    excludedOr(fire, excluded, () => decide(fire)),
+  );
+  const ahead = upcoming.map((fire) =>
+    excludedOr(fire, reasonOf(fire), () => ({ ...fire, decision: 'run' })),
+  );
   const plan = {
-    fires: [...excluded, ...decided, ...ahead].sort((a, b) => a.scheduledFor - b.scheduledFor),
+    fires: [...decided, ...ahead].sort((a, b) => a.scheduledFor - b.scheduledFor),
     covered,
     nextRunTime: nominal,
     dueAt,
@@ -124,23 +124,33 @@ function limitRuns(plan: FirePlan, maxRuns: number): FirePlan {
 type Fire = { scheduledFor: number; dueAt: number };
 
 /**
- * The overdue fires a catch-up runs, by coalesce policy: all of them, or only the earliest or the
- * latest, the others covered by one 'coalesced' range (pushed first into `covered`, so the covering
- * record comes before the backlog's). Only a backlog of two or more is coalesced.
+ * The overdue fires a catch-up keeps, by coalesce policy: all of them, or the earliest or the latest
+ * that is not excluded, the fires on its far side covered by one 'coalesced' range (pushed first
+ * into `covered`, so the covering record comes before the backlog's). The fires on its near side
+ * are all excluded (it is the first or last allowed one) and are kept to be recorded as such, so a
+ * range never holds a fire that has a record of its own. Only a backlog of two or more is coalesced.
  */
-function catchUp(policy: Job['coalesce'], overdue: Fire[], covered: CoveredRange[]): Fire[] {
-  const first = overdue[0];
-  const last = overdue.at(-1);
-  if (policy === 'all' || first === undefined || last === undefined || overdue.length < 2) return overdue;
-  const kept = policy === 'earliest' ? first : last;
-  const rest = policy === 'earliest' ? overdue.slice(1) : overdue.slice(0, -1);
-  covered.unshift({
-    first: (rest[0] as Fire).scheduledFor,
-    last: (rest.at(-1) as Fire).scheduledFor,
-    count: rest.length,
-    reason: 'coalesced',
-  });
-  return [kept];
+function catchUp(
+  policy: Job['coalesce'],
+  overdue: Fire[],
+  covered: CoveredRange[],
+  reasonOf: (fire: Fire) => string | null,
+): { fire: Fire; excluded: string | null }[] {
+  const marked = overdue.map((fire) => ({ fire, excluded: reasonOf(fire) }));
+  const allowed = marked.flatMap((m, i) => (m.excluded === null ? [i] : []));
+  if (policy === 'all' || marked.length < 2 || allowed.length === 0) return marked;
+  const k = (policy === 'earliest' ? allowed[0] : allowed.at(-1)) as number;
+  const far = policy === 'earliest' ? marked.slice(k + 1) : marked.slice(0, k);
+  const near = policy === 'earliest' ? marked.slice(0, k) : marked.slice(k + 1);
+  const [head, tail] = [far[0], far.at(-1)];
+  if (head && tail)
+    covered.unshift({
+      first: head.fire.scheduledFor,
+      last: tail.fire.scheduledFor,
+      count: far.length,
+      reason: 'coalesced',
+    });
+  return [...near, marked[k] as (typeof marked)[number]];
 }
 
 /**

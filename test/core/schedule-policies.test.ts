@@ -422,3 +422,26 @@ describe('exclusions', () => {
     );
   });
 });
+
+describe('exclusions in a catch-up', () => {
+  it('LATEST keeps the latest fire that may run; the excluded ones after it are recorded as such', async () => {
+    await using h = createHarness({ autoStart: false });
+    const job = await h.add({
+      id: 'cx',
+      trigger: { interval: { seconds: 5 } },
+      misfireGraceTimeMs: null,
+      exclusions: [{ from: '2026-01-01T00:00:19Z', to: '2026-01-01T00:00:26Z' }],
+    });
+    await h.clock.advance(27.5 * SECOND);
+    h.scheduler.start();
+    await h.clock.advance(0);
+    const rows = await h.executions('cx');
+    expect(rows.map((r) => [(r.scheduledFor - T0) / SECOND, r.coveredFires, r.status])).toEqual([
+      [5, 2, 'missed'],
+      [15, 1, 'success'],
+      [20, 1, 'skipped'],
+      [25, 1, 'skipped'],
+    ]);
+    expect(accountingProblems(job, T0 + 5 * SECOND, T0 + 30 * SECOND, rows)).toEqual([]);
+  });
+});

@@ -20,6 +20,8 @@ const jobArb = fc.record({
   periodMs: fc.constantFrom(700, 1_000, 2_500, 7_000),
   coalesce: fc.constantFrom<CoalesceInput>(true, false, 'earliest'),
   overlap: fc.constantFrom<OverlapPolicy>('skip', 'buffer_one', 'buffer_all', 'cancel_other'),
+  // A maintenance window of 3 s every 10 s: its fires are recorded, not run.
+  excluded: fc.boolean(),
   maxInstances: fc.integer({ min: 1, max: 2 }),
   misfireGraceTimeMs: fc.constantFrom(null, 500, 5_000),
   attempts: fc.integer({ min: 1, max: 3 }),
@@ -100,6 +102,7 @@ async function runCase(input: Case): Promise<void> {
     const job = await h.add({
       id,
       trigger: { interval: { milliseconds: spec.periodMs } },
+      exclusions: spec.excluded ? [{ cron: '*/10 * * * * *', durationMs: 3_000 }] : null,
       coalesce: spec.coalesce,
       overlap: spec.overlap,
       maxInstances: spec.maxInstances,
