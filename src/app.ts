@@ -63,7 +63,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const logger =
     options.logger ?? createLogger({ level: config.logLevel, bindings: { instance: config.instance } });
   const tasks =
-    options.tasks ?? createBuiltinRegistry({ httpConnectionsPerOrigin: config.httpConnectionsPerOrigin });
+    options.tasks ??
+    createBuiltinRegistry({
+      httpConnectionsPerOrigin: config.httpConnectionsPerOrigin,
+      traceparent: config.otlpEndpoint !== null,
+    });
   const platform = options.platform;
 
   const stores = await openStores(config, clock, logger, platform);
@@ -89,6 +93,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     jobsByState: jobsByState(service, () => clock.now()),
     subscribers: () => yoga.subscriberCounts.counts(),
   });
+  // Loaded only when configured: the OpenTelemetry SDK is not worth its start-up cost otherwise.
+  const tracing =
+    config.otlpEndpoint === null
+      ? null
+      : (await import('./metrics/tracing.ts')).startTracing({
+          endpoint: config.otlpEndpoint,
+          events: scheduler.events,
+          instance: config.instance,
+          version: packageJson.version,
+        });
   const perimeter = createPerimeter({
     corsOrigins: config.corsOrigins,
     loopbackHostsOnly: config.anonymousScope !== null,
@@ -143,6 +157,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       retention.stop();
       await overdue.stop();
       await scheduler.stop({ deadlineMs: config.shutdownTimeoutMs });
+      // After the scheduler, so the spans of the last runs are exported too.
+      await tracing
+        ?.shutdown()
+        .catch((error: unknown) => logger.warn('exporting the last traces failed', { error }));
       // After the scheduler, so subscribers get the last events; this ends every subscription.
       await Promise.resolve(yoga.dispose()).catch((error: unknown) =>
         logger.warn('closing the GraphQL server failed', { error }),

@@ -40,6 +40,8 @@ export interface Config {
   maxSubscribersPerToken: number;
   httpConnectionsPerOrigin: number;
   lateStartMs: number;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: where execution spans are exported; null = no tracing. */
+  otlpEndpoint: string | null;
   /** Things worth saying loudly at start (anonymous access, ignored variables). */
   warnings: string[];
 }
@@ -147,6 +149,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     maxSubscribersPerToken: v.maxSubscribersPerToken,
     httpConnectionsPerOrigin: v.httpConnectionsPerOrigin,
     lateStartMs: v.lateStartMs,
+    otlpEndpoint: v.otlpEndpoint,
     warnings,
   };
 }

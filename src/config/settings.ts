@@ -169,6 +169,12 @@ export const SETTINGS = {
     '`256`',
     'Keep-alive connections the `http` task opens per origin at most (Node); a burst to one host reuses them, further requests wait for a free one. Bun and Deno pool in their own `fetch`.',
   ),
+  otlpEndpoint: setting(
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    url(['http:', 'https:']),
+    'unset: no traces',
+    'OTLP/HTTP collector base URL (`http://localhost:4318`): a span per execution goes to `<url>/v1/traces` and the `http` task sends `traceparent`. See [Traces](#traces).',
+  ),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

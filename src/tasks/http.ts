@@ -8,6 +8,7 @@ import { ValidationError } from '../core/errors.ts';
 import { truncateUtf8 } from '../core/execution.ts';
 import type { JsonObject, JsonValue } from '../core/json.ts';
 import type { TaskContext, TaskDefinition } from '../core/task.ts';
+import { traceparentOf } from '../core/trace-context.ts';
 import { DEFAULT_CONNECTIONS_PER_ORIGIN, defaultTransport, type HttpTransport } from './http-transport.ts';
 import { combineSignals } from './signals.ts';
 
@@ -148,6 +149,7 @@ async function runHttp(
   transport: HttpTransport,
   rawArgs: JsonValue,
   context: TaskContext,
+  traced: boolean,
 ): Promise<HttpResult> {
   const args = parseHttpArgs(rawArgs);
   const target = `${args.method} ${args.url}`;
@@ -167,7 +169,7 @@ async function runHttp(
     const response = await transport.send({
       url: args.url,
       method: args.method,
-      headers: requestHeaders(args, context),
+      headers: requestHeaders(args, context, traced),
       body: args.body,
       signal: combined.signal,
     });
@@ -202,7 +204,7 @@ export class HttpStatusError extends Error {
 }
 
 /** Lower-case names: the job's headers, then ours (a job cannot forge them, see parseHeaders). */
-function requestHeaders(args: HttpArgs, context: TaskContext): Record<string, string> {
+function requestHeaders(args: HttpArgs, context: TaskContext, traced: boolean): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(args.headers)) headers[name.toLowerCase()] = value;
   if (args.json && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
@@ -211,6 +213,9 @@ function requestHeaders(args: HttpArgs, context: TaskContext): Record<string, st
   headers['x-kairos-execution-id'] = context.executionId;
   headers['x-kairos-scheduled-for'] = new Date(context.scheduledFor).toISOString();
   headers['x-kairos-attempt'] = String(context.attempt);
+  // The execution's span, exported with the same ids (trace-context.ts); it replaces a job's own.
+  const traceparent = traced ? traceparentOf(context.executionId) : null;
+  if (traceparent !== null) headers.traceparent = traceparent;
   return headers;
 }
 
@@ -239,16 +244,23 @@ function describe(error: unknown): string {
   return useful.join(': ') || 'unknown error';
 }
 
+export interface HttpTaskOptions {
+  /** Send a W3C `traceparent` naming the execution's span (set when traces are exported). */
+  traceparent?: boolean;
+}
+
 /** The `http` task over a transport (default: pooled, at most 256 connections per origin). */
 export function createHttpTask(
   transport: HttpTransport = defaultTransport({ connectionsPerOrigin: DEFAULT_CONNECTIONS_PER_ORIGIN }),
+  options: HttpTaskOptions = {},
 ): TaskDefinition {
+  const traced = options.traceparent ?? false;
   return {
     name: 'http',
     description:
       'Calls a URL (webhook). Args: url, method (default POST), headers, body (string or JSON), timeoutMs. ' +
       'Fails on a non-2xx answer.',
-    handler: (args, context) => runHttp(transport, args, context),
+    handler: (args, context) => runHttp(transport, args, context, traced),
     validateArgs: (args) => {
       parseHttpArgs(args);
     },

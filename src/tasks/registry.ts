@@ -61,12 +61,16 @@ export class TaskRegistry implements TaskResolver {
 export interface BuiltinOptions {
   /** The http task's connection limit per origin (Node). */
   httpConnectionsPerOrigin?: number;
+  /** The http task sends `traceparent` (traces are exported: OTEL_EXPORTER_OTLP_ENDPOINT). */
+  traceparent?: boolean;
 }
 
 export function createBuiltinRegistry(options: BuiltinOptions = {}): TaskRegistry {
   const registry = new TaskRegistry();
   const connectionsPerOrigin = options.httpConnectionsPerOrigin ?? DEFAULT_CONNECTIONS_PER_ORIGIN;
-  registry.define(createHttpTask(defaultTransport({ connectionsPerOrigin })));
+  registry.define(
+    createHttpTask(defaultTransport({ connectionsPerOrigin }), { traceparent: options.traceparent ?? false }),
+  );
   registry.define(logTask);
   return registry;
 }
