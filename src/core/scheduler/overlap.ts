@@ -6,6 +6,7 @@
 import type { Execution } from '../execution.ts';
 import type { Job } from '../job.ts';
 import { MAX_BUFFERED } from '../job.ts';
+import type { JobStore, QueuedSlotAnswer, Slot } from '../ports.ts';
 
 export interface QueuePolicy {
   /** How many fires of the job may wait at once, cluster-wide. */
@@ -37,3 +38,56 @@ export function skippedMessage(job: Job, queued: QueuePolicy | null): string {
 
 export const CANCELLED_MESSAGE =
   'cancelled: a newer fire of the job took its slot (overlap CANCEL_OTHER); its AbortSignal was aborted';
+
+export interface SlotAsk {
+  slot: Slot;
+  maxInstances: number;
+  /** The fire's nominal time: its place in the job's queue. */
+  order: number;
+  policy: QueuePolicy | null;
+}
+
+/**
+ * Plain requests (acquireSlots) and queued ones (acquireQueuedSlots) in one round trip each;
+ * answers in the order asked, and the executions the queued ones marked for cancellation.
+ */
+export async function askSlots(
+  store: JobStore,
+  asks: SlotAsk[],
+  leaseMs: number,
+  owner: string | undefined,
+): Promise<{ answers: QueuedSlotAnswer['outcome'][]; cancel: string[] }> {
+  const plain: number[] = [];
+  const queued: number[] = [];
+  asks.forEach((ask, i) => {
+    (ask.policy === null ? plain : queued).push(i);
+  });
+  const at = (i: number) => asks[i] as SlotAsk;
+  const [held, waiting] = await Promise.all([
+    plain.length === 0
+      ? []
+      : store.acquireSlots(
+          plain.map((i) => ({ slot: at(i).slot, maxInstances: at(i).maxInstances })),
+          leaseMs,
+          owner,
+        ),
+    queued.length === 0
+      ? []
+      : store.acquireQueuedSlots(
+          queued.map((i) => {
+            const { slot, maxInstances, order, policy } = at(i);
+            return { slot, maxInstances, order, ...(policy as QueuePolicy) };
+          }),
+          leaseMs,
+          owner,
+        ),
+  ]);
+  const answers: QueuedSlotAnswer['outcome'][] = [];
+  plain.forEach((i, k) => {
+    answers[i] = held[k] ? 'acquired' : 'full';
+  });
+  queued.forEach((i, k) => {
+    answers[i] = waiting[k]?.outcome ?? 'full';
+  });
+  return { answers, cancel: waiting.flatMap((answer) => answer.cancel) };
+}

@@ -16,7 +16,7 @@ import type { ExecutionEventType, JobStore, QueuedSlotAnswer, Slot } from '../po
 import type { Logger, TaskResolver } from '../task.ts';
 import { finishedRow, retryRow } from './execution-rows.ts';
 import type { Outbox } from './outbox.ts';
-import { CANCELLED_MESSAGE, type QueuePolicy, queuePolicy, skippedMessage } from './overlap.ts';
+import { askSlots, CANCELLED_MESSAGE, queuePolicy, skippedMessage } from './overlap.ts';
 import type { Cancel, StoreClock } from './store-clock.ts';
 
 export interface RunnerOptions {
@@ -243,7 +243,15 @@ export class Runner {
     const owner = this.o.owner();
     const policies = runs.map((run) => queuePolicy(run.job, run.execution));
     try {
-      answers = await this.askSlots(runs, policies, owner);
+      const asks = runs.map((run, i) => ({
+        slot: run.slot,
+        maxInstances: run.job.maxInstances,
+        order: run.execution.scheduledFor,
+        policy: policies[i] ?? null,
+      }));
+      const asked = await askSlots(this.o.store, asks, this.o.slotLeaseMs, owner);
+      this.cancel(asked.cancel);
+      answers = asked.answers;
     } catch (error) {
       if (error instanceof ReplicaExpiredError) {
         await this.o.rejoin().catch(() => {});
@@ -282,39 +290,6 @@ export class Runner {
     });
     // Handlers of one instant start back to back; their events and bookkeeping come after.
     for (const followUp of followUps) followUp();
-  }
-
-  /** Plain requests and queued ones (overlap policies) in one round trip each, answers in run order. */
-  private async askSlots(
-    runs: Run[],
-    policies: (QueuePolicy | null)[],
-    owner: string | undefined,
-  ): Promise<QueuedSlotAnswer['outcome'][]> {
-    const plain: number[] = [];
-    const queued: number[] = [];
-    policies.forEach((policy, i) => {
-      (policy === null ? plain : queued).push(i);
-    });
-    const request = (i: number) => ({ slot: runs[i]!.slot, maxInstances: runs[i]!.job.maxInstances });
-    const [held, waiting] = await Promise.all([
-      plain.length === 0 ? [] : this.o.store.acquireSlots(plain.map(request), this.o.slotLeaseMs, owner),
-      queued.length === 0
-        ? []
-        : this.o.store.acquireQueuedSlots(
-            queued.map((i) => ({ ...request(i), ...policies[i]!, order: runs[i]!.execution.scheduledFor })),
-            this.o.slotLeaseMs,
-            owner,
-          ),
-    ]);
-    const answers: QueuedSlotAnswer['outcome'][] = [];
-    plain.forEach((i, k) => {
-      answers[i] = held[k] ? 'acquired' : 'full';
-    });
-    queued.forEach((i, k) => {
-      answers[i] = waiting[k]?.outcome ?? 'full';
-    });
-    this.cancel(waiting.flatMap((answer) => answer.cancel));
-    return answers;
   }
 
   /** Slots a cancel_other fire marked (seen at renewal, or by the replica that marked them). */
