@@ -293,6 +293,23 @@ describe('fire path regressions', () => {
     expect((await h.executions()).map((r) => r.status)).toEqual(['success', 'success']);
   });
 
+  it('a run decided long after its due time is not settled by the start-up sweep before it starts', async () => {
+    // Measured: a catch-up run due more than 30 s ago was recorded, then marked abandoned by the
+    // sweep at start (it was not yet in the runner), and never ran.
+    await using h = createHarness({ autoStart: false });
+    await h.add({
+      id: 'late',
+      trigger: { interval: { seconds: 5 } },
+      coalesce: 'earliest',
+      misfireGraceTimeMs: null,
+    });
+    await h.clock.advance(47.5 * SECOND);
+    h.scheduler.start();
+    await h.clock.advance(0);
+    const rows = await h.executions('late');
+    expect(rows[0]).toMatchObject({ scheduledFor: T0 + 5 * SECOND, status: 'success' });
+  });
+
   it('a skipped manual run has a finishedAt', async () => {
     await using h = createHarness({ handler: () => new Promise<void>((r) => h.clock.setTimeout(r, 5_000)) });
     await h.add({ id: 'busy', trigger: { date: { runDate: T0 + SECOND } } });

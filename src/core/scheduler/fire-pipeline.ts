@@ -81,6 +81,7 @@ export class FirePipeline {
    */
   private readonly carried = new Map<string, Carried>();
   private failedCommits: { request: CommitRequest; claim: Claim }[] = [];
+  private readonly recording = new Set<string>();
 
   constructor(options: PipelineOptions) {
     this.o = options;
@@ -176,6 +177,25 @@ export class FirePipeline {
     if (decided.length === 0) return 0;
 
     const rows = decided.flatMap((d) => d.rows);
+    // From their insert until the runner has them, these runs are this replica's: the sweep must
+    // not settle them (a catch-up run due long ago looks just like an orphan).
+    const runIds = decided.flatMap((d) => d.runs.map((run) => run.id));
+    for (const id of runIds) this.recording.add(id);
+    try {
+      return await this.recordAndDispatch(decided, rows, now);
+    } finally {
+      for (const id of runIds) this.recording.delete(id);
+    }
+  }
+
+  /** Whether a row is one this pipeline is recording, or keeps to write again (see carried). */
+  has(id: string): boolean {
+    if (this.recording.has(id)) return true;
+    for (const memo of this.carried.values()) if (memo.runs.some((run) => run.id === id)) return true;
+    return false;
+  }
+
+  private async recordAndDispatch(decided: Decided[], rows: Execution[], now: number): Promise<number> {
     let stored: Set<string>;
     try {
       stored = await this.retrying('record', () => this.o.log.insert(rows));

@@ -213,6 +213,7 @@ export class Scheduler {
       runner: this.runner,
       outbox: this.outbox,
       liveness: this.liveness,
+      recording: (id) => pipeline.has(id),
       slotLeaseMs,
       reapIntervalMs: options.reapIntervalMs ?? 1_000,
       // Longer than a slot lease: a live replica's row may wait this long for a slow result write.

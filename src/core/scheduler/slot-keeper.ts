@@ -21,6 +21,8 @@ export interface SlotKeeperOptions {
   runner: Runner;
   outbox: Outbox;
   liveness: Liveness;
+  /** Rows the fire pipeline is recording or keeps to write again: this replica's, not orphans. */
+  recording: (executionId: string) => boolean;
   slotLeaseMs: number;
   reapIntervalMs: number;
   /** A running row this much past its due time with no held slot is settled as abandoned. */
@@ -105,7 +107,7 @@ export class SlotKeeper {
   }
 
   private isLocal(id: string): boolean {
-    return this.o.runner.has(id) || this.o.outbox.has(id);
+    return this.o.runner.has(id) || this.o.outbox.has(id) || this.o.recording(id);
   }
 
   private async reap(): Promise<void> {
