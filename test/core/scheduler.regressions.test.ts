@@ -310,6 +310,21 @@ describe('fire path regressions', () => {
     expect(rows[0]).toMatchObject({ scheduledFor: T0 + 5 * SECOND, status: 'success' });
   });
 
+  it("a manual run at a fire's exact millisecond does not take that fire's record", async () => {
+    // Found by the property test: (jobId, scheduledFor, attempt) is the fire key, and runJobNow at
+    // :02.000 took the key of the scheduled fire of :02, which was then left without a record.
+    await using h = createHarness();
+    const job = await h.add({ id: 'm', trigger: { interval: { seconds: 1 } }, maxInstances: 2 });
+    await h.clock.advance(1_995);
+    await h.clock.advanceTo(T0 + 2 * SECOND);
+    const manual = await h.service.runJobNow('m');
+    await h.clock.advance(3 * SECOND);
+    const rows = await h.executions('m');
+    const stored = await h.service.getJob('m');
+    expect(manual?.scheduledFor).toBe(T0 + 2 * SECOND + 1);
+    expect(accountingProblems(stored, job.nextRunTime, stored.nextRunTime, rows)).toEqual([]);
+  });
+
   it('a skipped manual run has a finishedAt', async () => {
     await using h = createHarness({ handler: () => new Promise<void>((r) => h.clock.setTimeout(r, 5_000)) });
     await h.add({ id: 'busy', trigger: { date: { runDate: T0 + SECOND } } });

@@ -7,6 +7,7 @@ import type { SchedulerEvents } from '../events.ts';
 import type { Execution } from '../execution.ts';
 import type { Job } from '../job.ts';
 import type { ExecutionEventType, ExecutionLog, JobStore } from '../ports.ts';
+import { nextFireTime } from '../triggers/next-fire.ts';
 import { finishedRow, notRunRow, runRow } from './execution-rows.ts';
 import type { Outbox } from './outbox.ts';
 import type { Runner } from './runner.ts';
@@ -105,7 +106,7 @@ export class ExtraRuns {
    * maxInstances are all busy; null when a row for this instant exists already.
    */
   async runNow(job: Job): Promise<Execution | null> {
-    const now = this.o.clock.now();
+    const now = manualInstant(job, this.o.clock.now());
     const owner = this.o.owner();
     const ctx = { instance: this.o.instance, owner, now };
     const execution = runRow(job, { scheduledFor: now, dueAt: now }, 'manual', 1, ctx);
@@ -133,4 +134,15 @@ export class ExtraRuns {
     else this.o.publishExecution('skipped', row);
     return row;
   }
+}
+
+/**
+ * The instant a manual run is recorded under: now, or the next millisecond that is not a nominal
+ * fire of the job. (jobId, scheduledFor, attempt) is the fire key, and a manual run at a fire's
+ * exact millisecond would take the key the scheduled fire needs for its record.
+ */
+function manualInstant(job: Job, now: number): number {
+  let at = now;
+  for (let tries = 0; tries < 16 && nextFireTime(job.trigger, at - 1) === at; tries++) at++;
+  return at;
 }
