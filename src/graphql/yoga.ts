@@ -13,7 +13,6 @@ import type { GraphQLContext, StoreNames } from './context.ts';
 import { createMaskError, requestErrorCodes } from './errors.ts';
 import { DEFAULT_QUEUE_LIMIT, EventHub } from './event-hub.ts';
 import { bundledGraphiQL, GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
-import { compiledQueries } from './jit.ts';
 import { armorPlugin, DEFAULT_LIMITS, documentNestingLimit, type GraphQLLimits } from './limits.ts';
 import { authorizeOperation } from './operation-auth.ts';
 import { type CorsOrigins, corsOption, jsonBodiesOnly } from './perimeter.ts';
@@ -147,7 +146,6 @@ export function createKairosYoga(options: KairosYogaOptions) {
       documentNestingLimit, // after armor: it wraps armor's parser
       authorizeOperation, // before sharing: every client is checked before it joins a shared stream
       requestErrorCodes,
-      compiledQueries, // after the operation checks: they may stop an execution before it runs
       subscriptions.plugin,
       sseRefusalStatus, // a refused SSE subscription is a 4xx, not a 200 stream EventSource retries
       graphiql.plugin, // the GraphiQL page gzipped, with an ETag
