@@ -2,7 +2,9 @@
  * Overlap and catch-up policies (issue 12) on a fake clock: who runs, who waits, who is SKIPPED
  * or CANCELLED, and that every fire still has exactly one terminal record.
  */
+
 import { describe, expect, it } from 'vitest';
+import { createMemoryAuditLog } from '../../src/adapters/memory/audit-log.ts';
 import type { Execution } from '../../src/core/execution.ts';
 import type { CoalesceInput, Job, OverlapPolicy } from '../../src/core/job.ts';
 import type { TaskHandler } from '../../src/core/task.ts';
@@ -303,6 +305,22 @@ describe('pause: who paused, and pause after failures', () => {
       'failed',
       'failed',
     ]);
+  });
+
+  it('a pause after failures is in the audit trail, by "system"', async () => {
+    const audit = createMemoryAuditLog();
+    await using h = createHarness({
+      handler: () => {
+        throw new Error('down');
+      },
+      scheduler: { audit },
+    });
+    await h.add({ id: 'audited', trigger: { interval: { seconds: 1 } }, pauseAfterFailures: 2 });
+    await h.clock.advance(3 * SECOND);
+    expect((await h.service.getJob('audited')).paused).toBe(true);
+    const trail = await audit.list({ jobId: 'audited', first: 10 });
+    expect(trail.items.map((e) => [e.action, e.actor])).toEqual([['paused', 'system']]);
+    expect(trail.items[0]?.after).toMatchObject({ paused: true, pausedBy: 'system' });
   });
 
   it('a success breaks the streak; a failed attempt that was retried is not a failed run', async () => {

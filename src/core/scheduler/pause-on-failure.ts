@@ -18,6 +18,8 @@ export interface PauseOnFailureOptions {
   clock: StoreClock;
   events: SchedulerEvents;
   publish: (event: BusEvent) => void;
+  /** The job was paused (stored): for the audit trail. */
+  onPaused?: (before: Job, after: Job) => void;
 }
 
 const RAN: ExecutionStatus[] = ['success', 'failed', 'timed_out', 'abandoned'];
@@ -71,6 +73,7 @@ export class PauseOnFailure {
         throw error;
       }
       this.o.publish({ stream: 'job', type: 'paused', at, jobId, job: paused });
+      this.o.onPaused?.(current, paused);
       return;
     }
   }

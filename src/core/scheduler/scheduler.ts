@@ -148,6 +148,7 @@ export class Scheduler {
       clock: this.clock,
       events: this.events,
       publish: (event) => this.publish(event),
+      onPaused: (job, paused) => this.auditSystemPause(job, paused, 'paused'),
     });
     this.runner = new Runner({
       store: this.store,
@@ -188,7 +189,7 @@ export class Scheduler {
       events: this.events,
       publish: (event) => this.publish(event),
       publishExecution,
-      onQuarantined: (job, paused) => this.auditQuarantine(job, paused),
+      onQuarantined: (job, paused) => this.auditSystemPause(job, paused, 'quarantined'),
     });
     this.loop = new ClaimLoop({
       store: this.store,
@@ -267,12 +268,15 @@ export class Scheduler {
     this.wake();
   }
 
-  /** A poison job was paused by the cluster, not by anyone: the trail says so, as "system". */
-  private auditQuarantine(job: Job, paused: Job): void {
+  /**
+   * A job paused by the cluster, not by anyone (a poison job quarantined, pauseAfterFailures): the
+   * trail says so, as "system".
+   */
+  private auditSystemPause(job: Job, paused: Job, action: 'quarantined' | 'paused'): void {
     if (!this.audit) return;
     const at = paused.pausedAt ?? this.clock.now();
     const [before, after] = [job as unknown as JsonValue, paused as unknown as JsonValue];
-    const entry = { id: uuidv7(at), jobId: job.id, action: 'quarantined' as const, actor: 'system', at };
+    const entry = { id: uuidv7(at), jobId: job.id, action, actor: 'system', at };
     this.audit
       .record([{ ...entry, before, after }])
       .catch((error: unknown) => this.events.emit('error', { error, during: 'audit' }));
