@@ -129,6 +129,8 @@ export interface ReplicaStatus extends ReplicaLife {
 
 /** A life whose heartbeat ran out, removed with everything it held (see reapDeadReplicas). */
 export interface DeadReplica extends ReplicaLife {
+  /** When its heartbeat ran out: from then on it could start nothing (the store fenced it). */
+  expiredAt: number;
   /** The slots its runs held (those runs started, or were about to), now released. */
   slots: Slot[];
   /** How many of its claims were released (their fires are claimable again at once). */

@@ -89,7 +89,7 @@ function firesRunTwice(rows: { jobId: string; scheduledFor: number; status: stri
 }
 
 describe('replica failover', () => {
-  it("a killed replica's work is taken over within 5 s: runs settled, fires requeued, none run twice", async () => {
+  it("a killed replica's work is taken over within 5 s: runs settled, none run twice", async () => {
     // Just before :04, when A has claimed and recorded the fires of :04 but not started them.
     const death = T0 + 3_998;
     // The run of 'long' in flight at the death never ends.
@@ -102,9 +102,10 @@ describe('replica failover', () => {
     await a.clock.advance(12 * SECOND + 502); // to :16.5, between two fires
     const end = a.clock.now();
     const rows = await a.executions();
-    // A had recorded the fires of :04 and died before starting them: B ran them, late but once.
-    const requeued = rows.filter((r) => r.scheduledFor === T0 + 4 * SECOND && r.jobId !== 'long');
-    expect(requeued.map((r) => [r.status, r.instance])).toEqual(Array(5).fill(['success', 'b']));
+    // A had recorded the fires of :04, due before its life ran out: they may have run there (a slot
+    // goes back before the result is written), so they are settled, never run a second time.
+    const recorded = rows.filter((r) => r.scheduledFor === T0 + 4 * SECOND && r.jobId !== 'long');
+    expect(recorded.map((r) => [r.status, r.instance])).toEqual(Array(5).fill(['abandoned', 'a']));
 
     // Every row the dead replica left open is settled within 5 s of its death.
     const ofA = rows.filter((r) => r.instance === 'a');

@@ -341,6 +341,7 @@ class MemoryJobStore implements JobStore {
       top = this.lives.peek()
     ) {
       const life = this.lifeInfo.get(top.key) as ReplicaLife;
+      const expiredAt = top.score;
       this.lives.delete(top.key);
       this.lifeInfo.delete(top.key);
       let claims = 0;
@@ -355,7 +356,7 @@ class MemoryJobStore implements JobStore {
       for (const [key, owner] of this.slotOwner)
         if (owner === life.id) slots.push(this.slots.get(key) as Slot);
       await this.releaseSlots(slots);
-      dead.push({ ...life, slots, claims });
+      dead.push({ ...life, expiredAt, slots, claims });
     }
     return dead;
   }

@@ -168,11 +168,12 @@ export class RedisRunning {
     const dead: DeadReplica[] = [];
     for (let i = 0; i < reply.length; ) {
       const life = parseLife(String(reply[i]));
-      const claims = Number(reply[i + 1]);
-      const count = Number(reply[i + 2]);
-      const slots = reply.slice(i + 3, i + 3 + count).map((member) => parseSlotMember(String(member)));
-      dead.push({ ...life, claims, slots });
-      i += 3 + count;
+      const expiredAt = Number(reply[i + 1]);
+      const claims = Number(reply[i + 2]);
+      const count = Number(reply[i + 3]);
+      const slots = reply.slice(i + 4, i + 4 + count).map((member) => parseSlotMember(String(member)));
+      dead.push({ ...life, expiredAt, claims, slots });
+      i += 4 + count;
     }
     return dead;
   }

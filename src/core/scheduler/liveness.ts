@@ -134,20 +134,38 @@ export class Liveness {
     const started = new Set(replica.slots.map((slot) => slot.executionId));
     const at = this.o.clock.now();
     const reason = `abandoned: its replica ${replica.instance} died while it ran (its heartbeat ran out)`;
-    const abandoned = await this.o.log.abandon([...started], at, reason);
+    const abandoned = [...(await this.o.log.abandon([...started], at, reason))];
     const recovered = await this.recover(abandoned, at);
+    // A row that held no slot never started, or ran and gave its slot back before its result was
+    // written (slots go back when the handler ends). Only a row due once the life had run out
+    // surely never ran (the store refuses a dead life's slot requests): it is run by a live
+    // replica. The others may have run, so they are settled, never run a second time.
     let requeued = 0;
+    const unsure: Execution[] = [];
     for (;;) {
       const rows = await this.o.log.listRunningOf(replica.id, ROWS_PER_PAGE);
-      const waiting = rows.filter((row) => !started.has(row.id)).map((row) => row.id);
-      if (waiting.length > 0) {
-        const back = await this.o.log.requeue(waiting);
+      const waiting = rows.filter((row) => !started.has(row.id));
+      const later = waiting.filter((row) => (row.dueAt ?? row.scheduledFor) >= replica.expiredAt);
+      const maybeRan = waiting.filter((row) => (row.dueAt ?? row.scheduledFor) < replica.expiredAt);
+      if (later.length > 0) {
+        const back = await this.o.log.requeue(later.map((row) => row.id));
         requeued += back.length;
         const earliest = back[0]?.dueAt;
         if (earliest != null) this.o.onRequeued(earliest);
       }
+      if (maybeRan.length > 0) {
+        const why = `abandoned: its replica ${replica.instance} died around its due time (it may have run; it is not run again)`;
+        unsure.push(
+          ...(await this.o.log.abandon(
+            maybeRan.map((row) => row.id),
+            at,
+            why,
+          )),
+        );
+      }
       if (rows.length < ROWS_PER_PAGE || waiting.length === 0) break;
     }
+    abandoned.push(...unsure);
     for (const row of abandoned) this.o.publishExecution('abandoned', row);
     this.o.logger.warn('replica died: its work was taken over', {
       replica: replica.instance,

@@ -45,7 +45,7 @@ return 1
  *
  * KEYS[1] lives, KEYS[2] lifeinfo, KEYS[3] claims, KEYS[4] claimowner, KEYS[5] slots, KEYS[6] slotowner
  * ARGV[1] limit, ARGV[2] prefix of running:<jobId> keys
- * Returns {info JSON, claims released, slot count, slot members..., info JSON, ...}.
+ * Returns {info JSON, heartbeat expiry, claims released, slot count, slot members..., info JSON, ...}.
  */
 export const reapReplicasScript: LuaScript = {
   name: 'reapReplicas',
@@ -87,6 +87,7 @@ for i = 1, #owners, 2 do
 end
 for _, id in ipairs(dead) do
   out[#out + 1] = redis.call('HGET', KEYS[2], id) or cjson.encode({ id = id })
+  out[#out + 1] = redis.call('ZSCORE', KEYS[1], id)
   out[#out + 1] = claims[id]
   out[#out + 1] = #slots[id]
   for _, member in ipairs(slots[id]) do out[#out + 1] = member end
