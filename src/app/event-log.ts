@@ -13,7 +13,7 @@ const REPEAT_WINDOW_MS = 10_000;
 export function logSchedulerEvents(scheduler: Scheduler, logger: JsonLogger, now = () => Date.now()): void {
   // A store that is away fails every round (several a second): one line per step and cause per
   // window, saying how many were folded into it, instead of a stack trace per round.
-  const repeats = new Map<string, { at: number; folded: number }>();
+  const due = foldWindows(now);
   scheduler.events.on('error', ({ error, during }) => {
     if (error instanceof StoreResetError) {
       // Redis came back empty or was flushed (issue 9): every stored job is gone.
@@ -23,38 +23,28 @@ export function logSchedulerEvents(scheduler: Scheduler, logger: JsonLogger, now
       });
       return;
     }
-    const key = `${during}\u0000${error instanceof Error ? error.message : String(error)}`;
-    const seen = repeats.get(key);
-    const at = now();
-    if (seen && at - seen.at < REPEAT_WINDOW_MS) {
-      seen.folded++;
-      return;
-    }
-    repeats.set(key, { at, folded: 0 });
-    if (repeats.size > 1_000) repeats.clear();
-    const folded = seen?.folded ?? 0;
+    const folded = due(`error\u0000${during}\u0000${error instanceof Error ? error.message : String(error)}`);
+    if (folded === null) return;
     logger.warn(
       `scheduler: ${during} failed`,
       folded > 0 ? { error, repeatedSinceLastLine: folded } : { error },
     );
   });
   // Runs starting late mean this replica is saturated: one line per window, with what it folded.
-  let late: { since: number; folded: number; worstMs: number } | null = null;
+  let worstMs = 0;
   scheduler.events.on('lateStart', ({ lateMs, thresholdMs }) => {
-    const at = now();
-    if (late && at - late.since < REPEAT_WINDOW_MS) {
-      late.folded++;
-      late.worstMs = Math.max(late.worstMs, lateMs);
+    const folded = due('lateStart');
+    if (folded === null) {
+      worstMs = Math.max(worstMs, lateMs);
       return;
     }
-    const before =
-      late && late.folded > 0 ? { lateSinceLastLine: late.folded, worstMsSinceLastLine: late.worstMs } : {};
+    const before = folded > 0 ? { lateSinceLastLine: folded, worstMsSinceLastLine: worstMs } : {};
     logger.warn('runs start late: this replica cannot keep up; add a replica or lighten its jobs', {
       lateMs,
       thresholdMs,
       ...before,
     });
-    late = { since: at, folded: 0, worstMs: lateMs };
+    worstMs = lateMs;
   });
   scheduler.events.on('listenerError', ({ error, event }) =>
     logger.warn('scheduler listener failed', { event, error }),
@@ -79,4 +69,23 @@ export function logSchedulerEvents(scheduler: Scheduler, logger: JsonLogger, now
     if (type === 'succeeded' || type === 'skipped') logger.info(`execution ${type}`, fields);
     else logger.warn(`execution ${type}`, { ...fields, error: execution.error?.message });
   });
+}
+
+/**
+ * Per key, one line per REPEAT_WINDOW_MS: `due(key)` is null inside a window (the event is
+ * folded), else how many were folded since the key's last line.
+ */
+function foldWindows(now: () => number): (key: string) => number | null {
+  const windows = new Map<string, { at: number; folded: number }>();
+  return (key) => {
+    const at = now();
+    const open = windows.get(key);
+    if (open && at - open.at < REPEAT_WINDOW_MS) {
+      open.folded++;
+      return null;
+    }
+    if (windows.size > 1_000) windows.clear();
+    windows.set(key, { at, folded: 0 });
+    return open?.folded ?? 0;
+  };
 }

@@ -84,14 +84,20 @@ describe('run log lines', () => {
   });
 });
 
+/** The warn and error lines of logSchedulerEvents, on a clock the test moves. */
+function warnings(now: () => number) {
+  const lines: { message: string; fields: Record<string, unknown> }[] = [];
+  const warn = (message: string, fields: Record<string, unknown> = {}) => lines.push({ message, fields });
+  const logger = { debug() {}, info() {}, warn, error: warn } as unknown as JsonLogger;
+  const events = new SchedulerEvents();
+  logSchedulerEvents({ events } as Scheduler, logger, now);
+  return { lines, events };
+}
+
 describe('failure log lines', () => {
   test('the same failure of the same step is logged once per 10 s, with how many were folded in', () => {
-    const lines: { message: string; fields: Record<string, unknown> }[] = [];
-    const warn = (message: string, fields: Record<string, unknown> = {}) => lines.push({ message, fields });
-    const logger = { debug() {}, info() {}, warn, error: warn } as unknown as JsonLogger;
-    const events = new SchedulerEvents();
     let now = T0;
-    logSchedulerEvents({ events } as Scheduler, logger, () => now);
+    const { lines, events } = warnings(() => now);
     const down = new Error('Redis is unavailable');
     for (let i = 0; i < 20; i++) {
       events.emit('error', { error: down, during: 'claim' });
@@ -112,12 +118,8 @@ describe('failure log lines', () => {
 
 describe('late starts', () => {
   test('a run that starts past the threshold is one warning per window, with what it folded', () => {
-    const lines: { message: string; fields: Record<string, unknown> }[] = [];
-    const warn = (message: string, fields: Record<string, unknown> = {}) => lines.push({ message, fields });
-    const logger = { debug() {}, info() {}, warn, error: warn } as unknown as JsonLogger;
-    const events = new SchedulerEvents();
     let now = T0;
-    logSchedulerEvents({ events } as Scheduler, logger, () => now);
+    const { lines, events } = warnings(() => now);
     const late = (lateMs: number) =>
       events.emit('lateStart', { jobId: 'j', executionId: 'e', lateMs, thresholdMs: 1_000 });
     late(1_200);
