@@ -2,19 +2,10 @@
  * Which runtime runs us. `process.version` cannot tell (Bun and Deno report a Node version), so
  * this looks for the runtimes' own globals. The one place that asks.
  */
-export type RuntimeName = 'node' | 'bun' | 'deno';
-
 interface RuntimeGlobals {
   Bun?: { version: string };
   Deno?: { version: { deno: string } };
   process?: { versions?: { node?: string } };
-}
-
-export function detectRuntime(): RuntimeName {
-  const g = globalThis as RuntimeGlobals;
-  if (g.Bun) return 'bun';
-  if (g.Deno) return 'deno';
-  return 'node';
 }
 
 /** e.g. "node 20.20.2", "bun 1.4.5", "deno 2.9.6". */

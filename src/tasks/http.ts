@@ -10,7 +10,6 @@ import type { JsonObject, JsonValue } from '../core/json.ts';
 import type { TaskContext, TaskDefinition } from '../core/task.ts';
 import { traceparentOf } from '../core/trace-context.ts';
 import { DEFAULT_CONNECTIONS_PER_ORIGIN, defaultTransport, type HttpTransport } from './http-transport.ts';
-import { combineSignals } from './signals.ts';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -163,7 +162,7 @@ async function runHttp(
         timeoutMs ?? 0,
       )
     : undefined;
-  const combined = combineSignals(timeout ? [context.signal, timeout.signal] : [context.signal]);
+  const signal = timeout ? AbortSignal.any([context.signal, timeout.signal]) : context.signal;
   const started = performance.now();
   try {
     const response = await transport.send({
@@ -171,7 +170,7 @@ async function runHttp(
       method: args.method,
       headers: requestHeaders(args, context, traced),
       body: args.body,
-      signal: combined.signal,
+      signal,
     });
     const body = truncateUtf8(await response.text(MAX_RESPONSE_BODY_BYTES), MAX_RESPONSE_BODY_BYTES);
     if (response.status < 200 || response.status > 299) {
@@ -189,7 +188,6 @@ async function runHttp(
     throw new Error(`${target} failed: ${describe(error)}`, { cause: error });
   } finally {
     clearTimeout(timer);
-    combined.dispose();
   }
 }
 

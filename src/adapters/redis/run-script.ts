@@ -1,6 +1,7 @@
 /**
- * EVALSHA with a fallback to EVAL when Redis does not know the script yet (first call, a restart,
- * SCRIPT FLUSH). Scripts are plain strings so the code runs on Bun and Deno without reading files.
+ * Lua scripts as ioredis custom commands (`defineCommand`): ioredis sends EVALSHA and falls back to
+ * EVAL when Redis does not know the script (first call, a restart, SCRIPT FLUSH), in pipelines too.
+ * Scripts are plain strings so the code runs on Bun and Deno without reading files.
  */
 import type { Redis } from 'ioredis';
 
@@ -9,30 +10,29 @@ export interface LuaScript {
   readonly lua: string;
 }
 
-const shas = new WeakMap<LuaScript, Promise<string>>();
+type ScriptCommand = (numberOfKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>;
 
-function sha1(script: LuaScript): Promise<string> {
-  let sha = shas.get(script);
-  if (!sha) {
-    sha = crypto.subtle
-      .digest('SHA-1', new TextEncoder().encode(script.lua))
-      .then((digest) => [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join(''));
-    shas.set(script, sha);
-  }
-  return sha;
-}
+/** Prefixed so a script's name can never shadow one of ioredis's own commands (`commit`, say). */
+const commandName = (script: LuaScript): string => `kairos_${script.name}`;
 
-export async function runScript(
+const defined = new WeakMap<Redis, Set<string>>();
+
+export function runScript(
   redis: Redis,
   script: LuaScript,
   keys: string[],
   args: (string | number)[],
 ): Promise<unknown> {
-  const sha = await sha1(script);
-  try {
-    return await redis.evalsha(sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-    return await redis.eval(script.lua, keys.length, ...keys, ...args);
+  const name = commandName(script);
+  let names = defined.get(redis);
+  if (!names) {
+    names = new Set();
+    defined.set(redis, names);
   }
+  if (!names.has(name)) {
+    redis.defineCommand(name, { lua: script.lua });
+    names.add(name);
+  }
+  const command = (redis as unknown as Record<string, ScriptCommand>)[name] as ScriptCommand;
+  return command.call(redis, keys.length, ...keys, ...args);
 }
