@@ -5,7 +5,7 @@
  * restart.
  */
 import type { LogThreshold } from '../logger.ts';
-import type { Scope } from '../scope.ts';
+import type { Scope, TokenGrant } from '../scope.ts';
 import { isLoopback } from './hosts.ts';
 import { KNOWN_VARIABLES, SETTINGS, type SettingName, type SettingValues } from './settings.ts';
 
@@ -22,7 +22,7 @@ export interface Config {
   database: DatabaseConfig;
   timezone: string;
   /** token -> scope */
-  tokens: Map<string, Scope>;
+  tokens: Map<string, TokenGrant>;
   /** The scope of a request without a token; null = denied. Admin only on loopback with no tokens. */
   anonymousScope: Scope | null;
   jobsFile: string | null;

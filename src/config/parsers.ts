@@ -3,7 +3,7 @@
  * report problems through `fail` rather than throwing, so loadConfig can list every problem at
  * once. Messages name the variable and, unless it may hold a secret, the value.
  */
-import { isScope, type Scope } from '../scope.ts';
+import { isScope, type TokenGrant } from '../scope.ts';
 import { isHost } from './hosts.ts';
 
 /** Reports a problem with the variable being parsed; `value` is quoted into the message when given. */
@@ -105,9 +105,15 @@ export function url(protocols: string[]): Parser<string | null> {
 export const MIN_TOKEN_LENGTH = 16;
 const TOKEN_CHARS = /^[\x21-\x7e]+$/; // printable ASCII without space: what an Authorization header carries
 
-/** `scope:token, ...`. Tokens are secrets: messages name an entry by position and scope, never its text. */
-export const tokens: Parser<Map<string, Scope>> = (value, fail) => {
-  const found = new Map<string, Scope>();
+const TOKEN_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * `[name=]scope:token, ...`. Tokens are secrets: messages name an entry by position, scope and
+ * name, never its text. A name is who the token acts for in the audit trail and `pausedBy`.
+ */
+export const tokens: Parser<Map<string, TokenGrant>> = (value, fail) => {
+  const found = new Map<string, TokenGrant>();
+  const names = new Set<string>();
   if (value === undefined) return found;
   value.split(',').forEach((raw, index) => {
     const entry = raw.trim();
@@ -115,10 +121,21 @@ export const tokens: Parser<Map<string, Scope>> = (value, fail) => {
     const where = (message: string) => fail(`entry ${index + 1} ${message}`);
     const colon = entry.indexOf(':');
     if (colon < 0) {
-      where('must be scope:token (scope read, operate or admin)');
+      where('must be scope:token or name=scope:token (scope read, operate or admin)');
       return;
     }
-    const scope = entry.slice(0, colon).trim();
+    const head = entry.slice(0, colon).trim();
+    const equals = head.indexOf('=');
+    const name = equals < 0 ? null : head.slice(0, equals).trim();
+    const scope = equals < 0 ? head : head.slice(equals + 1).trim();
+    if (name !== null && !TOKEN_NAME.test(name)) {
+      where('has a name that is not 1-64 letters, digits, ".", "_" or "-"');
+      return;
+    }
+    if (name !== null && names.has(name)) {
+      where(`repeats the name ${JSON.stringify(name)} of an earlier entry; each token needs its own name`);
+      return;
+    }
     const token = entry.slice(colon + 1).trim();
     if (!isScope(scope)) {
       where(`has scope ${JSON.stringify(scope.slice(0, 20))}; the scope must be read, operate or admin`);
@@ -134,10 +151,13 @@ export const tokens: Parser<Map<string, Scope>> = (value, fail) => {
     }
     const previous = found.get(token);
     if (previous !== undefined) {
-      where(`(${scope}) repeats the token of an earlier entry (${previous}); each token needs one scope`);
+      where(
+        `(${scope}) repeats the token of an earlier entry (${previous.scope}); each token needs one scope`,
+      );
       return;
     }
-    found.set(token, scope);
+    if (name !== null) names.add(name);
+    found.set(token, { scope, name });
   });
   return found;
 };

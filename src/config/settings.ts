@@ -91,7 +91,7 @@ export const SETTINGS = {
     'KAIROS_TOKENS',
     tokens,
     'unset',
-    'Comma-separated `scope:token` pairs, scope `read`, `operate` or `admin`, tokens of 16+ printable characters. See [Authentication](#authentication).',
+    'Comma-separated `scope:token` pairs, scope `read`, `operate` or `admin`, tokens of 16+ printable characters; `name=scope:token` names a token for the audit trail and `pausedBy`. See [Authentication](#authentication).',
   ),
   jobsFile: setting(
     'KAIROS_JOBS_FILE',

@@ -8,7 +8,7 @@
  * how much of a guessed token was right.
  */
 import { type AuthFailure, AuthScopeFailureType } from '@pothos/plugin-scope-auth';
-import { SCOPES, type Scope, scopeIncludes } from '../scope.ts';
+import { grantOf, SCOPES, type Scope, scopeIncludes, type TokenGrant } from '../scope.ts';
 import { clientError } from './errors.ts';
 
 export interface Auth {
@@ -21,6 +21,8 @@ export interface Auth {
    * for a subscription token it minted (subscription-token.ts), or `anonymous`. Never shown.
    */
   subject?: string;
+  /** The token's name (`name=scope:token`), also for a subscription token it minted. */
+  name?: string | null;
 }
 
 export interface TokenTable {
@@ -60,16 +62,16 @@ export async function digest(token: string): Promise<string> {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export function createTokenTable(
-  tokens: ReadonlyMap<string, Scope>,
-  anonymousScope: Scope | null,
-): TokenTable {
+/** KAIROS_TOKENS as configured: token -> its grant (a bare scope for an unnamed token). */
+export type TokenMap = ReadonlyMap<string, Scope | TokenGrant>;
+
+export function createTokenTable(tokens: TokenMap, anonymousScope: Scope | null): TokenTable {
   const hashed = Promise.all(
-    [...tokens].map(async ([token, scope]) => [await digest(token), scope] as const),
+    [...tokens].map(async ([token, entry]) => [await digest(token), grantOf(entry)] as const),
   ).then((entries) => new Map(entries));
   // Tokens already proven valid skip the digest (a request's worth of CPU at high rates); only a
   // valid token can get in here, so a lookup reveals nothing about guesses.
-  const proven = new Map<string, { scope: Scope; subject: string }>();
+  const proven = new Map<string, { scope: Scope; subject: string; name: string | null }>();
   return {
     async authenticate(credential) {
       if (credential === null || credential.trim() === '')
@@ -81,9 +83,9 @@ export function createTokenTable(
       let known = proven.get(token);
       if (known === undefined) {
         const subject = await digest(token);
-        const scope = (await hashed).get(subject);
-        if (scope !== undefined) {
-          known = { scope, subject };
+        const grant = (await hashed).get(subject);
+        if (grant !== undefined) {
+          known = { scope: grant.scope, subject, name: grant.name };
           proven.set(token, known);
         }
       }
@@ -116,8 +118,12 @@ export function requireScope(ctx: { auth: Auth }, needed: Scope, field: string):
   if (error) throw error;
 }
 
-/** Who a request acts for in the trail: tokens have no names, so their scope says who. */
+/**
+ * Who a request acts for in the audit trail and `pausedBy`: a named token by its name and scope
+ * ("deploy-bot (operate)"), an unnamed one by its scope ("admin token").
+ */
 export function actorOf(auth: Auth): string {
   if (auth.scope === null) return 'nobody';
-  return auth.via === 'anonymous' ? `anonymous (${auth.scope})` : `${auth.scope} token`;
+  if (auth.via === 'anonymous') return `anonymous (${auth.scope})`;
+  return auth.name ? `${auth.name} (${auth.scope})` : `${auth.scope} token`;
 }

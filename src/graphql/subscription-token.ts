@@ -23,8 +23,8 @@
  * mints a new token (README, "Subscriptions from a browser").
  */
 import type { Plugin } from 'graphql-yoga';
-import { isScope, lowerScope, type Scope } from '../scope.ts';
-import { type Auth, digest, mutationScope } from './auth.ts';
+import { grantOf, isScope, lowerScope, type Scope } from '../scope.ts';
+import { type Auth, digest, mutationScope, type TokenMap } from './auth.ts';
 import { builder } from './builder.ts';
 import { clientError } from './errors.ts';
 
@@ -68,8 +68,8 @@ export interface SubscriptionTokens {
 }
 
 export interface SubscriptionTokenOptions {
-  /** token -> scope: KAIROS_TOKENS. */
-  tokens: ReadonlyMap<string, Scope>;
+  /** KAIROS_TOKENS. */
+  tokens: TokenMap;
   anonymousScope: Scope | null;
   /** Epoch ms; default Date.now. */
   now?: () => number;
@@ -79,7 +79,7 @@ export function createSubscriptionTokens(options: SubscriptionTokenOptions): Sub
   const now = options.now ?? Date.now;
   const ready = (async () => {
     const material = [...options.tokens]
-      .map(([token, scope]) => `${scope}:${token}`)
+      .map(([token, entry]) => `${grantOf(entry).scope}:${token}`)
       .sort()
       .join('\n');
     const seed = await crypto.subtle.digest(
@@ -92,11 +92,11 @@ export function createSubscriptionTokens(options: SubscriptionTokenOptions): Sub
     ]);
     const parentOf = async (subject: string) =>
       base64url(await crypto.subtle.sign('HMAC', key, encoder.encode(`parent\n${subject}`))).slice(0, 22);
-    /** parent id -> the minting token's digest and scope. */
-    const parents = new Map<string, { subject: string; scope: Scope }>();
-    for (const [token, scope] of options.tokens) {
+    /** parent id -> the minting token's digest, scope and name. */
+    const parents = new Map<string, { subject: string; scope: Scope; name: string | null }>();
+    for (const [token, entry] of options.tokens) {
       const subject = await digest(token);
-      parents.set(await parentOf(subject), { subject, scope });
+      parents.set(await parentOf(subject), { subject, ...grantOf(entry) });
     }
     return { key, parentOf, parents };
   })();
@@ -145,7 +145,12 @@ export function createSubscriptionTokens(options: SubscriptionTokenOptions): Sub
       }
       const minter = parents.get(parent);
       if (!minter) return null;
-      return { scope: lowerScope(scope, minter.scope), via: 'subscription-token', subject: minter.subject };
+      return {
+        scope: lowerScope(scope, minter.scope),
+        via: 'subscription-token',
+        subject: minter.subject,
+        name: minter.name,
+      };
     },
   };
 }

@@ -8,7 +8,7 @@ import type { EventBus } from '../core/ports.ts';
 import type { Logger } from '../core/task.ts';
 import { createSubscriberCounts } from '../metrics/subscribers.ts';
 import type { Scope } from '../scope.ts';
-import { type Auth, actorOf, createTokenTable } from './auth.ts';
+import { type Auth, actorOf, createTokenTable, type TokenMap } from './auth.ts';
 import type { GraphQLContext, StoreNames } from './context.ts';
 import { createMaskError, requestErrorCodes } from './errors.ts';
 import { DEFAULT_QUEUE_LIMIT, EventHub } from './event-hub.ts';
@@ -27,7 +27,7 @@ export interface KairosYogaOptions {
   /** Where execution and job events come from (subscriptions). */
   bus: EventBus;
   /** token -> scope. */
-  tokens: ReadonlyMap<string, Scope>;
+  tokens: TokenMap;
   /** The scope of a request without a token; null = such requests are UNAUTHENTICATED. */
   anonymousScope: Scope | null;
   logger?: Logger;

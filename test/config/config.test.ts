@@ -112,10 +112,33 @@ describe('KAIROS_TOKENS', () => {
       KAIROS_TOKENS: ' read:rrrrrrrrrrrrrrrr , operate:oooooooooooooooo,admin:a:b:c-dddddddddddd,',
     });
     expect([...config.tokens]).toEqual([
-      ['rrrrrrrrrrrrrrrr', 'read'],
-      ['oooooooooooooooo', 'operate'],
-      ['a:b:c-dddddddddddd', 'admin'],
+      ['rrrrrrrrrrrrrrrr', { scope: 'read', name: null }],
+      ['oooooooooooooooo', { scope: 'operate', name: null }],
+      ['a:b:c-dddddddddddd', { scope: 'admin', name: null }],
     ]);
+  });
+
+  it('takes a name before the scope (name=scope:token), the who of the audit trail', () => {
+    const config = loadConfig({
+      KAIROS_TOKENS: 'deploy-bot=operate:oooooooooooooooo, alice.b_2 = admin:a=b:cccccccccccccccc',
+    });
+    expect([...config.tokens]).toEqual([
+      ['oooooooooooooooo', { scope: 'operate', name: 'deploy-bot' }],
+      ['a=b:cccccccccccccccc', { scope: 'admin', name: 'alice.b_2' }],
+    ]);
+  });
+
+  it('refuses a bad or repeated name, naming the entry and never the token', () => {
+    const found = problems({
+      KAIROS_TOKENS:
+        'bot=read:rrrrrrrrrrrrrrrr,bot=admin:aaaaaaaaaaaaaaaa,has space=read:bbbbbbbbbbbbbbbb,=read:cccccccccccccccc',
+    });
+    expect(found).toEqual([
+      expect.stringMatching(/^KAIROS_TOKENS entry 2 repeats the name "bot" of an earlier entry/),
+      expect.stringMatching(/^KAIROS_TOKENS entry 3 has a name that is not 1-64 letters/),
+      expect.stringMatching(/^KAIROS_TOKENS entry 4 has a name that is not 1-64 letters/),
+    ]);
+    expect(found.join('\n')).not.toMatch(/aaaaaaaaaaaaaaaa|bbbbbbbbbbbbbbbb|cccccccccccccccc/);
   });
 
   it('reports every bad entry by position, and never prints a token', () => {

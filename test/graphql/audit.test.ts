@@ -1,27 +1,12 @@
 /**
- * The audit trail of a job's whole life over GraphQL, on PGlite: every change (add, update, pause,
+ * The audit trail of a job's whole life over GraphQL, on memory + PGlite and on Redis +
+ * PostgreSQL: every change (add, update, pause,
  * resume, reschedule, backfill, quarantine by the scheduler, remove) is one entry with who made it
  * and the job before and after; Job.changes pages through it, Query.auditLog keeps it after removal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresAuditLog } from '../../src/adapters/postgres/audit-log.ts';
-import { openPglite, type PgliteConnection } from '../../src/adapters/postgres/connect.ts';
-import { migrate } from '../../src/adapters/postgres/migrate.ts';
-import { createTestApp, type TestApp, TOKENS } from './harness.ts';
-
-let connection: PgliteConnection;
-let app: TestApp;
-
-beforeAll(async () => {
-  connection = await openPglite(undefined);
-  await migrate(connection);
-  app = createTestApp({ audit: createPostgresAuditLog(connection.db) });
-}, 60_000);
-
-afterAll(async () => {
-  await app?.scheduler.stop({ deadlineMs: 1_000 });
-  await connection?.close();
-});
+import { BACKENDS } from './backends.ts';
+import { type TestApp, TOKENS } from './harness.ts';
 
 interface Change {
   action: string;
@@ -37,101 +22,122 @@ interface ChangePage {
 
 const FIELDS = 'edges { node { action actor at before after } } pageInfo { hasNextPage endCursor }';
 
-describe('the audit trail', () => {
-  it('records a job’s whole life, who made each change, and the job before and after', async () => {
-    const { data } = app;
-    await data(
-      `mutation { addJob(input: { id: "life", name: "a", task: "test", trigger: { cron: { expression: "0 0 1 1 *" } } }) { id } }`,
-    );
-    await data(`mutation { updateJob(id: "life", input: { name: "renamed" }) { id } }`);
-    await data(`mutation { pauseJob(id: "life", reason: "maintenance") { id } }`, {}, TOKENS.operate);
-    await data(`mutation { resumeJob(id: "life") { id } }`, {}, TOKENS.operate);
-    await data(
-      `mutation { rescheduleJob(id: "life", trigger: { cron: { expression: "30 0 1 1 *" } }) { id } }`,
-    );
-    const backfill = `mutation { backfillJob(id: "life", from: "2024-01-01T00:00:00Z", to: "2025-12-31T00:00:00Z", maxPerSecond: 100) { scheduledCount } }`;
-    expect(await data(backfill, {}, TOKENS.operate)).toEqual({ backfillJob: { scheduledCount: 2 } });
+describe.each(BACKENDS)('the audit trail: $name', (backend) => {
+  let app: TestApp;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    if (backend.skip) return;
+    ({ app, close } = await backend.open({ audited: true }));
+  }, 60_000);
+  afterAll(async () => {
+    await close?.();
+  });
 
-    // A stored job the scheduler cannot plan (a zone this runtime does not know) is quarantined.
-    const job = await app.service.getJob('life');
-    if (job.trigger.kind !== 'cron') throw new Error('a cron job was expected');
-    const now = app.scheduler.now();
-    const poison = {
-      ...job,
-      trigger: { ...job.trigger, timezone: 'Mars/Olympus_Mons' },
-      version: job.version + 1,
-    };
-    await app.store.update({ ...poison, nextRunTime: now, dueAt: now }, job.version, 'replace');
-    app.scheduler.wake();
-    await app.busEvent(
-      (e) => e.stream === 'job' && e.type === 'paused' && e.job.pauseReason !== 'maintenance',
-    );
+  it.skipIf(backend.skip)(
+    'records a job’s whole life, who made each change, and the job before and after',
+    async () => {
+      const { data } = app;
+      await data(
+        `mutation { addJob(input: { id: "life", name: "a", task: "test", trigger: { cron: { expression: "0 0 1 1 *" } } }) { id } }`,
+      );
+      await data(`mutation { updateJob(id: "life", input: { name: "renamed" }) { id } }`);
+      const pause = await data<{ pauseJob: { pausedBy: string } }>(
+        `mutation { pauseJob(id: "life", reason: "maintenance") { pausedBy } }`,
+        {},
+        TOKENS.bot,
+      );
+      expect(pause.pauseJob.pausedBy).toBe('deploy-bot (operate)');
+      await data(`mutation { resumeJob(id: "life") { id } }`, {}, TOKENS.operate);
+      await data(
+        `mutation { rescheduleJob(id: "life", trigger: { cron: { expression: "30 0 1 1 *" } }) { id } }`,
+      );
+      const backfill = `mutation { backfillJob(id: "life", from: "2024-01-01T00:00:00Z", to: "2025-12-31T00:00:00Z", maxPerSecond: 100) { scheduledCount } }`;
+      expect(await data(backfill, {}, TOKENS.operate)).toEqual({ backfillJob: { scheduledCount: 2 } });
 
-    // Job.changes, two at a time, while the job exists.
-    const changes: Change[] = [];
-    let after: string | null = null;
-    for (;;) {
-      const page: { job: { changes: ChangePage } } = await data(
-        `query ($after: String) { job(id: "life") { changes(first: 2, after: $after) { ${FIELDS} } } }`,
-        { after },
+      // A stored job the scheduler cannot plan (a zone this runtime does not know) is quarantined.
+      const job = await app.service.getJob('life');
+      if (job.trigger.kind !== 'cron') throw new Error('a cron job was expected');
+      const now = app.scheduler.now();
+      const poison = {
+        ...job,
+        trigger: { ...job.trigger, timezone: 'Mars/Olympus_Mons' },
+        version: job.version + 1,
+      };
+      await app.jobStore.update({ ...poison, nextRunTime: now, dueAt: now }, job.version, 'replace');
+      app.scheduler.wake();
+      await app.busEvent(
+        (e) => e.stream === 'job' && e.type === 'paused' && e.job.pauseReason !== 'maintenance',
+      );
+
+      // Job.changes, two at a time, while the job exists.
+      const changes: Change[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page: { job: { changes: ChangePage } } = await data(
+          `query ($after: String) { job(id: "life") { changes(first: 2, after: $after) { ${FIELDS} } } }`,
+          { after },
+          TOKENS.read,
+        );
+        changes.push(...page.job.changes.edges.map((edge) => edge.node));
+        if (!page.job.changes.pageInfo.hasNextPage) break;
+        after = page.job.changes.pageInfo.endCursor;
+      }
+      expect(changes.map((c) => [c.action, c.actor])).toEqual([
+        ['QUARANTINED', 'system'],
+        ['BACKFILLED', 'operate token'],
+        ['RESCHEDULED', 'admin token'],
+        ['RESUMED', 'operate token'],
+        ['PAUSED', 'deploy-bot (operate)'],
+        ['UPDATED', 'admin token'],
+        ['ADDED', 'admin token'],
+      ]);
+      const [quarantined, backfilled, rescheduled, , paused, updated, added] = changes;
+      expect(added?.before).toBeNull();
+      expect(added?.after?.name).toBe('a');
+      expect([updated?.before?.name, updated?.after?.name]).toEqual(['a', 'renamed']);
+      expect([paused?.before?.paused, paused?.after?.paused, paused?.after?.pauseReason]).toEqual([
+        false,
+        true,
+        'maintenance',
+      ]);
+      expect(rescheduled?.before?.trigger?.expression).toBe('0 0 1 1 *');
+      expect(backfilled?.after?.fires).toBe(2);
+      expect(quarantined?.after?.pauseReason).toMatch(/could not be planned/);
+      const times = changes.map((c) => Date.parse(c.at));
+      expect(times).toEqual([...times].sort((a, b) => b - a));
+
+      // Removed: the trail stays, readable by job id.
+      await data(`mutation { removeJob(id: "life") { id } }`);
+      const log: { auditLog: ChangePage } = await data(
+        `{ auditLog(jobId: "life", first: 1) { ${FIELDS} } }`,
+        {},
         TOKENS.read,
       );
-      changes.push(...page.job.changes.edges.map((edge) => edge.node));
-      if (!page.job.changes.pageInfo.hasNextPage) break;
-      after = page.job.changes.pageInfo.endCursor;
-    }
-    expect(changes.map((c) => [c.action, c.actor])).toEqual([
-      ['QUARANTINED', 'system'],
-      ['BACKFILLED', 'operate token'],
-      ['RESCHEDULED', 'admin token'],
-      ['RESUMED', 'operate token'],
-      ['PAUSED', 'operate token'],
-      ['UPDATED', 'admin token'],
-      ['ADDED', 'admin token'],
-    ]);
-    const [quarantined, backfilled, rescheduled, , paused, updated, added] = changes;
-    expect(added?.before).toBeNull();
-    expect(added?.after?.name).toBe('a');
-    expect([updated?.before?.name, updated?.after?.name]).toEqual(['a', 'renamed']);
-    expect([paused?.before?.paused, paused?.after?.paused, paused?.after?.pauseReason]).toEqual([
-      false,
-      true,
-      'maintenance',
-    ]);
-    expect(rescheduled?.before?.trigger?.expression).toBe('0 0 1 1 *');
-    expect(backfilled?.after?.fires).toBe(2);
-    expect(quarantined?.after?.pauseReason).toMatch(/could not be planned/);
-    const times = changes.map((c) => Date.parse(c.at));
-    expect(times).toEqual([...times].sort((a, b) => b - a));
+      expect(log.auditLog.edges[0]?.node).toMatchObject({
+        action: 'REMOVED',
+        actor: 'admin token',
+        after: null,
+      });
+      expect(log.auditLog.edges[0]?.node.before?.name).toBe('renamed');
+    },
+  );
 
-    // Removed: the trail stays, readable by job id.
-    await data(`mutation { removeJob(id: "life") { id } }`);
-    const log: { auditLog: ChangePage } = await data(
-      `{ auditLog(jobId: "life", first: 1) { ${FIELDS} } }`,
-      {},
-      TOKENS.read,
-    );
-    expect(log.auditLog.edges[0]?.node).toMatchObject({
-      action: 'REMOVED',
-      actor: 'admin token',
-      after: null,
-    });
-    expect(log.auditLog.edges[0]?.node.before?.name).toBe('renamed');
-  });
-
-  it('says "jobs file" for a declared job, and lists every job’s changes in Query.auditLog', async () => {
-    await app.service
-      .as('jobs file')
-      .addJob(
-        { id: 'declared', task: 'test', trigger: { cron: { expression: '0 0 1 1 *' } } },
-        { replaceExisting: true },
+  it.skipIf(backend.skip)(
+    'says "jobs file" for a declared job, and lists every job’s changes in Query.auditLog',
+    async () => {
+      await app.service
+        .as('jobs file')
+        .addJob(
+          { id: 'declared', task: 'test', trigger: { cron: { expression: '0 0 1 1 *' } } },
+          { replaceExisting: true },
+        );
+      const all: { auditLog: ChangePage } = await app.data(
+        `{ auditLog(first: 500) { ${FIELDS} } }`,
+        {},
+        TOKENS.read,
       );
-    const all: { auditLog: ChangePage } = await app.data(
-      `{ auditLog(first: 500) { ${FIELDS} } }`,
-      {},
-      TOKENS.read,
-    );
-    expect(all.auditLog.edges[0]?.node).toMatchObject({ action: 'ADDED', actor: 'jobs file' });
-    expect(all.auditLog.edges).toHaveLength(9);
-  });
+      expect(all.auditLog.edges[0]?.node).toMatchObject({ action: 'ADDED', actor: 'jobs file' });
+      expect(all.auditLog.edges).toHaveLength(9);
+    },
+  );
 });

@@ -11,10 +11,16 @@ import type { AuditLog, ExecutionLog, JobStore, SequencedEvent } from '../../src
 import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import type { TaskHandler } from '../../src/core/task.ts';
 import { createKairosYoga, type KairosYogaOptions } from '../../src/graphql/yoga.ts';
-import type { Scope } from '../../src/scope.ts';
+import type { Scope, TokenGrant } from '../../src/scope.ts';
 import { createBuiltinRegistry } from '../../src/tasks/registry.ts';
 
-export const TOKENS = { read: 'read-token-1', operate: 'operate-token-1', admin: 'admin-token-1' } as const;
+export const TOKENS = {
+  read: 'read-token-1',
+  operate: 'operate-token-1',
+  admin: 'admin-token-1',
+  /** Named: `deploy-bot=operate:deploy-bot-token-1`. */
+  bot: 'deploy-bot-token-1',
+} as const;
 export const WRONG_TOKEN = 'not-a-token';
 
 export interface GraphQLErrorJson {
@@ -56,10 +62,11 @@ export function createTestApp(options: HarnessOptions = {}) {
   const yoga = createKairosYoga({
     service,
     bus,
-    tokens: new Map<string, Scope>([
+    tokens: new Map<string, Scope | TokenGrant>([
       [TOKENS.read, 'read'],
       [TOKENS.operate, 'operate'],
       [TOKENS.admin, 'admin'],
+      [TOKENS.bot, { scope: 'operate', name: 'deploy-bot' }],
     ]),
     anonymousScope: null,
     version: '9.9.9',
@@ -167,7 +174,11 @@ export function createTestApp(options: HarnessOptions = {}) {
     scheduler,
     service,
     store: rawStore,
+    /** The store the scheduler uses: `store` as wrapped by wrapStore (a Redis store, say). */
+    jobStore: store,
     log: rawLog,
+    /** The log the scheduler writes: `log` as wrapped by wrapLog. */
+    executionLog: log,
     bus,
     busEvents,
     tasks,

@@ -5,20 +5,9 @@
  * CANCELLED is read back from the history.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPglite, openPostgres } from '../../src/adapters/postgres/connect.ts';
-import { createPostgresExecutionLog } from '../../src/adapters/postgres/execution-log.ts';
-import { migrate } from '../../src/adapters/postgres/migrate.ts';
-import { createRedisJobStore } from '../../src/adapters/redis/job-store.ts';
-import type { JobStore } from '../../src/core/ports.ts';
 import type { TaskHandler } from '../../src/core/task.ts';
-import { connect, dropPrefix } from '../adapters/redis-harness.ts';
-import {
-  createTestDatabase,
-  postgresAvailability,
-  redisAvailability,
-  uniquePrefix,
-} from '../support/services.ts';
-import { createTestApp, type TestApp } from './harness.ts';
+import { BACKENDS } from './backends.ts';
+import type { TestApp } from './harness.ts';
 
 const POLICIES = ['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER'] as const;
 const HANDLER_MS = 1_500;
@@ -40,51 +29,6 @@ const slowHandler: TaskHandler = (_args, ctx) =>
     });
   });
 
-interface Backend {
-  name: string;
-  skip: boolean;
-  open(): Promise<{ app: TestApp; close(): Promise<void> }>;
-}
-
-const [redis, postgres] = await Promise.all([redisAvailability(), postgresAvailability()]);
-const BACKENDS: Backend[] = [
-  {
-    name: 'memory + PGlite',
-    skip: false,
-    async open() {
-      const connection = await openPglite(undefined);
-      await migrate(connection);
-      const pg = createPostgresExecutionLog(connection.db);
-      const app = createTestApp({ wrapLog: () => pg, handler: slowHandler });
-      return { app, close: () => connection.close() };
-    },
-  },
-  {
-    name: 'Redis + PostgreSQL',
-    skip: !redis.available || !postgres.available,
-    async open() {
-      const database = await createTestDatabase('overlap');
-      const connection = openPostgres(database.url);
-      await migrate(connection);
-      const pg = createPostgresExecutionLog(connection.db);
-      const prefix = uniquePrefix('overlap');
-      const client = connect();
-      const store: JobStore = createRedisJobStore({ redis: client, prefix });
-      const app = createTestApp({ wrapStore: () => store, wrapLog: () => pg, handler: slowHandler });
-      return {
-        app,
-        async close() {
-          await store.close();
-          await dropPrefix(client, prefix);
-          client.disconnect();
-          await connection.close();
-          await database.drop();
-        },
-      };
-    },
-  },
-];
-
 async function history(app: TestApp, id: string): Promise<Row[]> {
   const data = await app.data<{ job: { executions: { edges: { node: Row }[] } } }>(
     `query($id: ID!) { job(id: $id) { executions(first: 100) { edges { node {
@@ -101,10 +45,9 @@ describe.each(BACKENDS)('overlap policies over GraphQL: $name', (backend) => {
   let close: () => Promise<void>;
   beforeAll(async () => {
     if (backend.skip) return;
-    ({ app, close } = await backend.open());
+    ({ app, close } = await backend.open({ handler: slowHandler }));
   }, 60_000);
   afterAll(async () => {
-    await app?.scheduler.stop({ deadlineMs: 3_000 });
     await close?.();
   });
 

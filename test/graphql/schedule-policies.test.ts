@@ -50,7 +50,19 @@ describe('schedule policies over GraphQL', () => {
     expect(updated.updateJob).toEqual({ coalesce: false, coalescePolicy: 'ALL' });
   });
 
-  it('pauseJob records who paused: the token, by its scope', async () => {
+  it('pauseJob records who paused: a named token by its name and scope', async () => {
+    await app.data(
+      `mutation { addJob(input: { id: "named", task: "test", trigger: { interval: { hours: 1 } } }) { id } }`,
+    );
+    const data = await app.data<{ pauseJob: { pausedBy: string } }>(
+      `mutation { pauseJob(id: "named") { pausedBy } }`,
+      {},
+      TOKENS.bot,
+    );
+    expect(data.pauseJob.pausedBy).toBe('deploy-bot (operate)');
+  });
+
+  it('pauseJob records who paused: an unnamed token, by its scope', async () => {
     await app.data(`mutation { addJob(input: { id: "w", task: "test", pauseAfterFailures: 3, maxRuns: 10,
       trigger: { interval: { hours: 1 } } }) { id } }`);
     const data = await app.data<{ pauseJob: Record<string, unknown> }>(
