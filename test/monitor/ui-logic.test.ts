@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 interface Format {
   triggerInWords(trigger: Record<string, unknown>): string;
+  triggerSource(trigger: Record<string, unknown>): string;
   periodInWords(ms: number): string;
   relative(iso: string | null, now: number): string;
   duration(ms: number | null): string;
@@ -58,6 +59,28 @@ describe('triggers in words', () => {
     expect(format.triggerInWords({ __typename: 'DateTrigger', runDate: '2026-03-01T09:00:00.000Z' })).toMatch(
       /^once, 01 Mar 2026/,
     );
+  });
+
+  it('reads an any trigger as its parts, in words and as typed', () => {
+    const any = {
+      __typename: 'AnyTrigger',
+      triggers: [
+        { __typename: 'IntervalTrigger', minutes: 15 },
+        { __typename: 'CronTrigger', expression: '0 9 * * *', timezone: 'UTC' },
+      ],
+    };
+    expect(format.triggerInWords(any)).toBe('every 15 minutes; or at 09:00, UTC');
+    expect(format.triggerSource(any)).toBe('any of interval 15 minutes, cron 0 9 * * * (UTC)');
+  });
+});
+
+describe('the monitor’s trigger fields', () => {
+  it('are a valid selection of Job.trigger in the schema (any triggers included)', async () => {
+    const { TRIGGER_FIELDS } = await load<{ TRIGGER_FIELDS: string }>('api.js');
+    const { schema } = await import('../../src/graphql/schema.ts');
+    const { parse, validate } = await import('graphql');
+    const query = `{ jobs(first: 1) { edges { node { trigger { ${TRIGGER_FIELDS} } } } } }`;
+    expect(validate(schema, parse(query)).map((e) => e.message)).toEqual([]);
   });
 });
 

@@ -69,11 +69,16 @@ export function can(viewer, needed) {
   return viewer !== null && RANK[viewer.scope] >= RANK[needed];
 }
 
-export const TRIGGER_FIELDS = `
+const SIMPLE_TRIGGER_FIELDS = `
   __typename
   ... on CronTrigger { expression timezone }
   ... on IntervalTrigger { weeks days hours minutes seconds milliseconds }
   ... on DateTrigger { runDate }
+`;
+
+/** An `any` trigger's parts are simple triggers (the API takes no nesting), so one level is all. */
+export const TRIGGER_FIELDS = `${SIMPLE_TRIGGER_FIELDS}
+  ... on AnyTrigger { triggers { ${SIMPLE_TRIGGER_FIELDS} } }
 `;
 
 /**

@@ -56,6 +56,8 @@ export function triggerInWords(trigger) {
       return periodInWords(intervalMs(trigger));
     case 'DateTrigger':
       return `once, ${dateTime(trigger.runDate)}`;
+    case 'AnyTrigger':
+      return trigger.triggers.map(triggerInWords).join('; or ');
     default:
       return '—';
   }
@@ -65,6 +67,7 @@ export function triggerInWords(trigger) {
 export function triggerSource(trigger) {
   if (trigger.__typename === 'CronTrigger') return `cron ${trigger.expression} (${trigger.timezone})`;
   if (trigger.__typename === 'DateTrigger') return `date ${trigger.runDate}`;
+  if (trigger.__typename === 'AnyTrigger') return `any of ${trigger.triggers.map(triggerSource).join(', ')}`;
   const parts = UNITS.filter(([unit]) => trigger[`${unit}s`]).map(([unit]) => {
     const count = trigger[`${unit}s`];
     return `${count} ${unit}${count === 1 ? '' : 's'}`;
