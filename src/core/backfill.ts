@@ -103,13 +103,20 @@ export function planBackfill(
   });
 }
 
+/** How many missed records before the window are looked at for one that reaches into it. */
+const COVERING_LOOKBACK = 10;
+
 async function rowsInWindow(
   log: ExecutionLog,
   jobId: string,
   from: number,
   to: number,
 ): Promise<Execution[]> {
-  const rows: Execution[] = [];
+  // A missed record covering a range of fires is stored at the range's first fire, so one that
+  // starts before the window and reaches into it accounts for the window's first fires too. The
+  // fires it covers have no other rows, so it is among the newest missed rows before `from`.
+  const before = await log.list({ jobId, until: from, status: ['missed'], first: COVERING_LOOKBACK });
+  const rows: Execution[] = before.items.filter((row) => row.coversUntil !== null && row.coversUntil >= from);
   let after: string | null = null;
   for (;;) {
     const page = await log.list({ jobId, since: from, until: to + 1, first: 500, after });

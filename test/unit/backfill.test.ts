@@ -1,7 +1,9 @@
 /** The pure part of backfill: which fires of a window run, under which attempt, at what pace. */
 import { describe, expect, it } from 'vitest';
-import { fireRecords, planBackfill } from '../../src/core/backfill.ts';
+import { createMemoryExecutionLog } from '../../src/adapters/memory/execution-log.ts';
+import { backfill, fireRecords, planBackfill } from '../../src/core/backfill.ts';
 import type { Execution, ExecutionStatus } from '../../src/core/execution.ts';
+import { buildJob } from '../../src/core/job-factory.ts';
 
 const T = Date.parse('2026-01-01T00:00:00Z');
 const MIN = 60_000;
@@ -66,5 +68,36 @@ describe('planBackfill', () => {
       [1, 2_000],
     ]);
     expect(plan[4]).toMatchObject({ scheduled: false, dueAt: null });
+  });
+});
+
+describe('backfill against the history', () => {
+  it('marks as recorded the fires a missed record starting before the window covers', async () => {
+    const log = createMemoryExecutionLog();
+    const tasks = {
+      get: () => ({ name: 'test', description: '', handler: () => undefined }),
+      list: () => [],
+    };
+    const job = buildJob(
+      { id: 'j', task: 'test', trigger: { cron: { expression: '* * * * *' } } },
+      { now: T - 60 * MIN, defaultTimezone: 'UTC', tasks, newId: () => 'j' },
+    );
+    // One record for the five fires T-2 min .. T+2 min, which did not run (a coalesced catch-up).
+    await log.insert([
+      row(T - 2 * MIN, 'missed', { coversUntil: T + 2 * MIN, coveredFires: 5, finishedAt: T }),
+      row(T - 10 * MIN, 'success', { startedAt: T - 10 * MIN, finishedAt: T - 10 * MIN }),
+    ]);
+    const result = await backfill(
+      job,
+      { from: T, to: T + 4 * MIN, dryRun: true, rerun: false, maxPerSecond: 10 },
+      { log, now: T + 60 * MIN, instance: 'test' },
+    );
+    expect(result.fires.map((f) => [(f.scheduledFor - T) / MIN, f.recorded, f.scheduled])).toEqual([
+      [0, true, false],
+      [1, true, false],
+      [2, true, false],
+      [3, false, true],
+      [4, false, true],
+    ]);
   });
 });
