@@ -1,11 +1,14 @@
 /**
  * Drain rate of a burst: 50,000 fires of a no-op task all due at once, job store in Redis, every
- * fire recorded in PostgreSQL (a `running` row, then `success`). Side by side in the same run, the
- * floor that bounds any tracked scheduler here: the same 50,000 rows written straight to
- * PostgreSQL with the same batched statements, no scheduling at all.
+ * fire recorded in PostgreSQL. Side by side in the same run: the floor that bounds any tracked
+ * scheduler here (the same rows written straight to PostgreSQL with the same batched statements, no
+ * scheduling at all), and BullMQ draining as many no-op jobs with one worker (nothing recorded
+ * outside Redis; completed jobs removed).
  *
- *   npx tsx bench/burst.ts [fires=50000]
+ *   node bench/burst.ts [fires=50000]
  */
+import os from 'node:os';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { createMemoryEventBus } from '../src/adapters/memory/event-bus.ts';
@@ -22,7 +25,46 @@ import { Scheduler } from '../src/core/scheduler/scheduler.ts';
 import { TaskRegistry } from '../src/tasks/registry.ts';
 import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
 
+const loadAverage = () => os.loadavg()[0]?.toFixed(2) ?? '?';
+
 const FIRES = Number(process.argv[2] ?? 50_000);
+/** The worker's concurrency: Kairos claims and starts up to 1,000 fires a round. */
+const BULL_CONCURRENCY = 1_000;
+
+/** Jobs/s of one BullMQ worker draining FIRES waiting no-op jobs. */
+async function bullmq(): Promise<number> {
+  const connection = { url: REDIS_URL };
+  const prefix = `bull-burst-${crypto.randomUUID().slice(0, 8)}`;
+  const queue = new Queue('burst', { connection, prefix });
+  for (let i = 0; i < FIRES; i += 1000)
+    await queue.addBulk(
+      Array.from({ length: Math.min(1000, FIRES - i) }, (_, j) => ({
+        name: 'noop',
+        data: { id: `job-${i + j}` },
+        opts: { removeOnComplete: true, removeOnFail: true },
+      })),
+    );
+  let done = 0;
+  let drained: () => void = () => {};
+  const all = new Promise<void>((resolve) => {
+    drained = resolve;
+  });
+  const started = performance.now();
+  const worker = new Worker(
+    'burst',
+    async () => {
+      if (++done === FIRES) drained();
+    },
+    { connection, prefix, concurrency: BULL_CONCURRENCY },
+  );
+  await all;
+  const seconds = (performance.now() - started) / 1000;
+  await worker.close();
+  await queue.obliterate({ force: true }).catch(() => {});
+  await queue.close();
+  return FIRES / seconds;
+}
+
 async function floor(): Promise<number> {
   return withDatabase(async (url) => {
     const connection = openPostgres(url);
@@ -138,12 +180,17 @@ async function kairos(): Promise<{ runRate: number; recordedRate: number; ok: nu
   });
 }
 
-console.log(`burst of ${FIRES} due fires`);
+console.log(`burst of ${FIRES} due fires (load ${loadAverage()})`);
 const bare = await floor();
-console.log(`postgres floor (batched insert + finish, no scheduling): ${bare.toFixed(0)} rows/s`);
+console.log(`postgres floor (the same batched writes, no scheduling): ${bare.toFixed(0)} rows/s`);
+const bull = await bullmq();
+console.log(`bullmq 6 drain (concurrency ${BULL_CONCURRENCY}, nothing recorded): ${bull.toFixed(0)} jobs/s`);
 const ours = await kairos();
 console.log(
   `kairos (redis + postgres): ran ${ours.runRate.toFixed(0)} fires/s, all recorded ${ours.recordedRate.toFixed(0)} fires/s ` +
-    `(${ours.ok}/${FIRES} success rows); ${(ours.recordedRate / bare).toFixed(2)} of the floor`,
+    `(${ours.ok}/${FIRES} success rows)`,
+);
+console.log(
+  `ratios: kairos/bullmq ${(ours.recordedRate / bull).toFixed(2)}, kairos/floor ${(ours.recordedRate / bare).toFixed(2)} (load ${loadAverage()})`,
 );
 process.exit(0);
