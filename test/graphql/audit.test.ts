@@ -5,6 +5,7 @@
  * and the job before and after; Job.changes pages through it, Query.auditLog keeps it after removal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../adapters/redis-harness.ts';
 import { BACKENDS } from './backends.ts';
 import { type TestApp, TOKENS } from './harness.ts';
 
@@ -68,6 +69,13 @@ describe.each(BACKENDS)('the audit trail: $name', (backend) => {
       await app.busEvent(
         (e) => e.stream === 'job' && e.type === 'paused' && e.job.pauseReason !== 'maintenance',
       );
+      // The system's entry is written after the event is out (the pause is stored either way).
+      await waitFor(async () => {
+        const latest: { job: { changes: ChangePage } } = await data(
+          `{ job(id: "life") { changes(first: 1) { ${FIELDS} } } }`,
+        );
+        return latest.job.changes.edges[0]?.node.action === 'QUARANTINED';
+      });
 
       // Job.changes, two at a time, while the job exists.
       const changes: Change[] = [];
