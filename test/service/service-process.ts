@@ -33,11 +33,14 @@ export interface ServiceProcess {
 
 export type RuntimeName = 'node' | 'bun' | 'deno';
 
+const NPM_NODE = 'node_modules/.bin/node';
+
 /** The command `npm start` / `npm run start:bun` / `npm run start:deno` runs. */
 export const RUNTIME_COMMANDS: Record<RuntimeName, string[]> = {
   // npm start: `exec node`, one process; Node 22.18+ strips the types itself (no tsx). Under npm
-  // the node on PATH, and so the one running the tests, is node_modules/.bin/node (Node 24).
-  node: [process.execPath, 'src/runtime/node.ts'],
+  // the node on PATH is node_modules/.bin/node (Node 24, the optional dependency) where it is
+  // installed, so that is what a test runner on the machine's own Node (20, say) starts too.
+  node: [existsSync(NPM_NODE) ? NPM_NODE : process.execPath, 'src/runtime/node.ts'],
   bun: ['node_modules/.bin/bun', 'src/runtime/bun.ts'],
   deno: [
     'node_modules/.bin/deno',
