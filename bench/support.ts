@@ -1,4 +1,6 @@
 /** What the benchmarks share: server URLs, a throwaway database, and Redis clean-up. */
+import { appendFileSync } from 'node:fs';
+import os from 'node:os';
 import type { Redis } from 'ioredis';
 import postgres from 'postgres';
 
@@ -20,10 +22,17 @@ export async function withDatabase<T>(run: (url: string) => Promise<T>): Promise
   }
 }
 
-/** Deletes every key under a bench's Redis prefix. */
+/**
+ * Deletes every key under a bench's Redis prefix: SCAN, not KEYS, so the shared Redis is not
+ * blocked, and UNLINK, so a hash of a million jobs is freed in the background.
+ */
 export async function clearPrefix(redis: Redis, prefix: string): Promise<void> {
-  const keys = await redis.keys(`{${prefix}}*`);
-  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
 }
 
 /** The middle value (the mean of the two middle ones for an even count). */
@@ -41,4 +50,20 @@ export function printTable(header: string[], rows: string[][]): void {
   for (const row of [header, widths.map((w) => '-'.repeat(w)), ...rows]) {
     console.log(row.map((cell, i) => cell.padEnd(widths[i] as number)).join('  '));
   }
+}
+
+/** The 1-minute load average, printed with each figure: the machine is shared. */
+export function loadAverage(): string {
+  return os.loadavg()[0]?.toFixed(2) ?? '?';
+}
+
+/**
+ * Hands a bench's figures to `npm run bench` (bench/run.ts), which names a file in
+ * KAIROS_BENCH_RESULTS and collects one JSON line per call; run alone, the bench only prints.
+ */
+export function report(bench: string, figures: Record<string, unknown>): void {
+  const file = process.env.KAIROS_BENCH_RESULTS;
+  if (!file) return;
+  const line = { bench, at: new Date().toISOString(), load: os.loadavg()[0], ...figures };
+  appendFileSync(file, `${JSON.stringify(line)}\n`);
 }

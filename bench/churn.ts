@@ -1,0 +1,131 @@
+/**
+ * Churn: add, update and remove throughput with 50 operations in flight, job store in Redis,
+ * through JobService as the API calls it (validation, trigger compilation, the store's scripts;
+ * no audit log). Side by side in the same run: BullMQ's job schedulers, `upsertJobScheduler` to
+ * add and to change the pattern, `removeJobScheduler` to remove. Rounds alternate Kairos and
+ * BullMQ; medians are printed.
+ *
+ *   node bench/churn.ts [jobs=5000] [rounds=3] [kairos|bullmq|both]
+ *
+ * One side alone is for a profile (node --cpu-prof bench/churn.ts 5000 1 kairos).
+ */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createMemoryEventBus } from '../src/adapters/memory/event-bus.ts';
+import { createMemoryExecutionLog } from '../src/adapters/memory/execution-log.ts';
+import { createRedisJobStore } from '../src/adapters/redis/job-store.ts';
+import { JobService } from '../src/core/job-service.ts';
+import { Scheduler } from '../src/core/scheduler/scheduler.ts';
+import { TaskRegistry } from '../src/tasks/registry.ts';
+import { clearPrefix, loadAverage, median, printTable, REDIS_URL, report } from './support.ts';
+
+const JOBS = Number(process.argv[2] ?? 5000);
+const ROUNDS = Number(process.argv[3] ?? 3);
+const ONLY = process.argv[4] ?? 'both';
+const IN_FLIGHT = 50;
+
+interface Rates {
+  add: number;
+  update: number;
+  remove: number;
+}
+
+/** Runs op(0..count-1) with `IN_FLIGHT` at a time; operations per second. */
+async function throughput(count: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(IN_FLIGHT, count) }, async () => {
+      while (next < count) await op(next++);
+    }),
+  );
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function kairos(): Promise<Rates> {
+  const redis = new Redis(REDIS_URL);
+  const prefix = `kairos-churn:${crypto.randomUUID()}`;
+  const tasks = new TaskRegistry();
+  tasks.defineTask('noop', () => {});
+  const store = createRedisJobStore({ redis, prefix });
+  // Not started: the service's wake-ups are no-ops, as on a replica busy elsewhere.
+  const scheduler = new Scheduler({
+    store,
+    log: createMemoryExecutionLog(),
+    bus: createMemoryEventBus(),
+    tasks,
+    instance: 'churn',
+  });
+  const service = JobService.of(scheduler);
+  const id = (i: number) => `job-${i}`;
+  const add = await throughput(JOBS, (i) =>
+    service.addJob({
+      id: id(i),
+      task: 'noop',
+      args: { i },
+      trigger: { cron: { expression: '*/5 * * * *' } },
+    }),
+  );
+  const update = await throughput(JOBS, (i) =>
+    service.updateJob(id(i), { trigger: { cron: { expression: '*/10 * * * *' } } }),
+  );
+  const remove = await throughput(JOBS, (i) => service.removeJob(id(i)));
+  if ((await store.count()) !== 0) throw new Error('kairos: jobs left after removing all');
+  await clearPrefix(redis, prefix);
+  await store.close();
+  redis.disconnect();
+  return { add, update, remove };
+}
+
+async function bullmq(): Promise<Rates> {
+  const prefix = `bull-churn-${crypto.randomUUID().slice(0, 8)}`;
+  const queue = new Queue('churn', { connection: { url: REDIS_URL }, prefix });
+  const id = (i: number) => `job-${i}`;
+  const add = await throughput(JOBS, (i) =>
+    queue.upsertJobScheduler(id(i), { pattern: '*/5 * * * *' }, { name: 'noop', data: { i } }),
+  );
+  const update = await throughput(JOBS, (i) =>
+    queue.upsertJobScheduler(id(i), { pattern: '*/10 * * * *' }, { name: 'noop', data: { i } }),
+  );
+  const remove = await throughput(JOBS, (i) => queue.removeJobScheduler(id(i)));
+  if ((await queue.getJobSchedulersCount()) !== 0)
+    throw new Error('bullmq: schedulers left after removing all');
+  await queue.obliterate({ force: true }).catch(() => {});
+  await queue.close();
+  return { add, update, remove };
+}
+
+console.log(`churn: ${JOBS} jobs added, updated, removed, ${IN_FLIGHT} in flight, ${ROUNDS} rounds`);
+const ours: Rates[] = [];
+const theirs: Rates[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  if (ONLY !== 'bullmq') ours.push(await kairos());
+  if (ONLY !== 'kairos') theirs.push(await bullmq());
+  console.log(`  round ${round + 1} done (load ${loadAverage()})`);
+}
+const med = (rates: Rates[], op: keyof Rates) =>
+  rates.length ? median(rates.map((r) => r[op])) : Number.NaN;
+const ops: (keyof Rates)[] = ['add', 'update', 'remove'];
+printTable(
+  ['operation', 'kairos ops/s', 'bullmq ops/s', 'ratio'],
+  ops.map((op) => [
+    op,
+    med(ours, op).toFixed(0),
+    med(theirs, op).toFixed(0),
+    (med(ours, op) / med(theirs, op)).toFixed(2),
+  ]),
+);
+console.log(`load average ${loadAverage()}; goal: kairos >= 2x bullmq`);
+report('churn', {
+  jobs: JOBS,
+  inFlight: IN_FLIGHT,
+  rounds: ROUNDS,
+  ...Object.fromEntries(
+    ops.flatMap((op) => [
+      [`kairos_${op}_per_s`, Math.round(med(ours, op))],
+      [`bullmq_${op}_per_s`, Math.round(med(theirs, op))],
+      [`${op}_ratio`, Number((med(ours, op) / med(theirs, op)).toFixed(2))],
+    ]),
+  ),
+});
+process.exit(0);
