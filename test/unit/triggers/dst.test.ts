@@ -4,6 +4,7 @@
  * 30-minute change): every gap choice on a time the jump skips, every repeat choice on a time
  * that happens twice, and the default (cronie's rule) equal to croner's answers.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CronTrigger, DstPolicy } from '../../../src/core/trigger.ts';
 import { annotateRuns } from '../../../src/core/triggers/annotate.ts';
@@ -20,83 +21,10 @@ interface Change {
   repeat: { expression: string; from: string; first: string; second: string };
 }
 
-const CHANGES: Change[] = [
-  {
-    zone: 'America/New_York',
-    gap: {
-      expression: '30 2 * * *',
-      from: '2026-03-07T12:00:00Z',
-      jump: '2026-03-08T07:00:00Z',
-      nextDay: '2026-03-09T06:30:00Z',
-    },
-    repeat: {
-      expression: '30 1 * * *',
-      from: '2026-10-31T12:00:00Z',
-      first: '2026-11-01T05:30:00Z',
-      second: '2026-11-01T06:30:00Z',
-    },
-  },
-  {
-    zone: 'Europe/Paris',
-    gap: {
-      expression: '30 2 * * *',
-      from: '2026-03-28T12:00:00Z',
-      jump: '2026-03-29T01:00:00Z',
-      nextDay: '2026-03-30T00:30:00Z',
-    },
-    repeat: {
-      expression: '30 2 * * *',
-      from: '2026-10-24T12:00:00Z',
-      first: '2026-10-25T00:30:00Z',
-      second: '2026-10-25T01:30:00Z',
-    },
-  },
-  {
-    zone: 'Australia/Sydney',
-    gap: {
-      expression: '30 2 * * *',
-      from: '2026-10-03T00:00:00Z',
-      jump: '2026-10-03T16:00:00Z',
-      nextDay: '2026-10-04T15:30:00Z',
-    },
-    repeat: {
-      expression: '30 2 * * *',
-      from: '2026-04-04T00:00:00Z',
-      first: '2026-04-04T15:30:00Z',
-      second: '2026-04-04T16:30:00Z',
-    },
-  },
-  {
-    zone: 'Australia/Adelaide',
-    gap: {
-      expression: '30 2 * * *',
-      from: '2026-10-03T00:00:00Z',
-      jump: '2026-10-03T16:30:00Z',
-      nextDay: '2026-10-04T16:00:00Z',
-    },
-    repeat: {
-      expression: '30 2 * * *',
-      from: '2026-04-04T00:00:00Z',
-      first: '2026-04-04T16:00:00Z',
-      second: '2026-04-04T17:00:00Z',
-    },
-  },
-  {
-    zone: 'Australia/Lord_Howe',
-    gap: {
-      expression: '15 2 * * *',
-      from: '2026-10-03T00:00:00Z',
-      jump: '2026-10-03T15:30:00Z',
-      nextDay: '2026-10-04T15:15:00Z',
-    },
-    repeat: {
-      expression: '45 1 * * *',
-      from: '2026-04-04T00:00:00Z',
-      first: '2026-04-04T14:45:00Z',
-      second: '2026-04-04T15:15:00Z',
-    },
-  },
-];
+/** Shared with the cron-library bench (bench/cron-libs.ts), whose corpus holds the cronie-rule cases. */
+const CHANGES: Change[] = JSON.parse(
+  readFileSync(new URL('../../fixtures/dst-changes.json', import.meta.url), 'utf8'),
+);
 
 const at = (iso: string) => Date.parse(iso);
 const isoOf = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
