@@ -2,10 +2,18 @@
 import { describe, expect, it } from 'vitest';
 import { checkDecoded, decodeJob, encodeDefinition, encodeNext } from '../../src/adapters/redis/job-codec.ts';
 import type { Job } from '../../src/core/job.ts';
+import type { TriggerInput } from '../../src/core/trigger.ts';
+import { compileTrigger } from '../../src/core/triggers/compile.ts';
 import { makeJob } from '../contract/job-store.contract.ts';
 
 const roundTrip = (job: Job) =>
   decodeJob(encodeDefinition(job), encodeNext(job), String(job.version), job.paused);
+
+/** A definition as format 1 stored it: every field written out, as plain JSON. */
+function formatOne(job: Job): Record<string, unknown> {
+  const { nextRunTime, dueAt, paused, pausedAt, pauseReason, version, runCount, ...definition } = job;
+  return definition;
+}
 
 describe('job codec: schedule policies', () => {
   it('round-trips coalesce, overlap and a cron trigger’s DST policy', () => {
@@ -29,7 +37,7 @@ describe('job codec: schedule policies', () => {
 
   it('reads a definition stored before the policies: boolean coalesce, no overlap, no DST policy', () => {
     const job = makeJob('old');
-    const stored = JSON.parse(encodeDefinition(job)) as Record<string, unknown>;
+    const stored = formatOne(job);
     stored.coalesce = false;
     delete stored.overlap;
     const decoded = decodeJob(JSON.stringify(stored), encodeNext(job), '1', false);
@@ -67,5 +75,71 @@ describe('job codec: schedule policies', () => {
   it('flags a policy that is not one', () => {
     const job = makeJob('bad', { overlap: 'queue' as never });
     expect(checkDecoded(roundTrip(job), 'bad')).toMatch(/overlap/);
+  });
+});
+
+describe('job codec: compact definitions (format 2)', () => {
+  const full = makeJob('c', {
+    name: 'c',
+    overlap: 'skip',
+    maxRuns: null,
+    pauseAfterFailures: null,
+    exclusions: [],
+    expectSuccessWithinMs: null,
+    args: {},
+  });
+
+  it('leaves the defaults out and reads them back, trigger and retry keys in the order they were made', () => {
+    const stored = encodeDefinition(full);
+    expect(stored.length).toBeLessThan(JSON.stringify(formatOne(full)).length / 3);
+    const decoded = roundTrip(full);
+    expect(decoded).toEqual(full);
+    expect(JSON.stringify(decoded.retry)).toBe(JSON.stringify(full.retry));
+    expect(checkDecoded(decoded, 'c')).toBeNull();
+  });
+
+  it('reads each kind of compiled trigger back with its keys in compileTrigger’s order', () => {
+    const inputs: TriggerInput[] = [
+      { interval: { minutes: 1 } },
+      { interval: { hours: 2, seconds: 5, startDate: 1_000, jitterMs: 10 } },
+      { cron: { expression: '30 2 * * *', timezone: 'Europe/Paris' } },
+      { cron: { expression: '30 2 * * *', dst: { gap: 'skip' }, endDate: 2_000_000_000_000 } },
+      { date: { runDate: 2_000_000_000_000 } },
+      { any: [{ cron: { expression: '0 9 * * *' } }, { interval: { days: 1 } }] },
+    ];
+    for (const input of inputs) {
+      const trigger = compileTrigger(input, { now: 0, defaultTimezone: 'UTC' });
+      const job = { ...full, trigger };
+      expect(JSON.stringify(roundTrip(job).trigger)).toBe(JSON.stringify(trigger));
+    }
+  });
+
+  it('keeps a job without the optional fields without them, and values that are not defaults', () => {
+    const bare = makeJob('b');
+    expect(roundTrip(bare)).toEqual(bare);
+    expect(roundTrip(bare).overlap).toBeUndefined();
+    const custom = makeJob('x', {
+      args: { a: 1 },
+      misfireGraceTimeMs: null,
+      timeoutMs: 5_000,
+      maxInstances: 3,
+      retry: { attempts: 3, backoffMs: 1_000, factor: 2, maxBackoffMs: 300_000, jitter: false },
+      updatedAt: 1_700_000_000_001,
+      trigger: { kind: 'date', runDate: 2_000_000_000_000, startDate: null, endDate: null, jitterMs: 250 },
+    });
+    expect(roundTrip(custom)).toEqual(custom);
+  });
+
+  it('reads a format-1 definition (plain JSON, every field) as the same job', () => {
+    const decoded = decodeJob(JSON.stringify(formatOne(full)), encodeNext(full), '1', false);
+    expect(decoded).toEqual(full);
+    expect(JSON.stringify(decoded.trigger)).toBe(JSON.stringify(full.trigger));
+  });
+
+  it('gives each decoded job its own default objects', () => {
+    const a = roundTrip(full);
+    const b = roundTrip(full);
+    expect(a.retry).not.toBe(b.retry);
+    expect(a.args).not.toBe(b.args);
   });
 });

@@ -1,11 +1,12 @@
 /**
- * How a job is split across keys: the definition as JSON (decoded only here, never in Lua, where
- * cjson would turn [] into {}), and the fields scripts must read or write kept apart: the schedule,
+ * How a job is split across keys: the definition as JSON without its defaults
+ * (compact-definition.ts; decoded only here, never in Lua, where cjson would turn [] into {}), and the fields scripts must read or write kept apart: the schedule,
  * version and paused flag as plain strings, the pause info (pausedAt, pauseReason) as its own JSON
  * so a script can set it (quarantine) without editing the definition.
  */
 import type { Job, OverlapPolicy } from '../../core/job.ts';
 import { OVERLAP_POLICIES } from '../../core/job.ts';
+import { encodeCompact, parseDefinition } from './compact-definition.ts';
 
 export function encodeDefinition(job: Job): string {
   const {
@@ -19,7 +20,7 @@ export function encodeDefinition(job: Job): string {
     runCount: _rc,
     ...definition
   } = job;
-  return JSON.stringify(definition);
+  return encodeCompact(definition);
 }
 
 /**
@@ -60,7 +61,7 @@ export function decodeJob(
 ): Job {
   // Fields are set on the parsed object rather than spread into a new one: V8 copies a JSON.parse
   // result through its slow path, which made a spread 7 times the cost of the parse itself.
-  const job = JSON.parse(json) as Job;
+  const job = parseDefinition(json) as unknown as Job;
   job.paused = paused;
   job.pausedAt = null;
   job.pauseReason = null;
