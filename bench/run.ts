@@ -7,7 +7,7 @@
  * DATABASE_URL); a bench that fails is reported and the others still run.
  * Benches that call report() (bench/support.ts) append a JSON line each to a file this sets in
  * KAIROS_BENCH_RESULTS; at the end all lines, with the run's mode, date and machine, go to
- * bench/results/latest.json (gitignored).
+ * artifacts/bench/latest.json (gitignored).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -98,7 +98,8 @@ if (unknown.length > 0) {
 /** A bench still running after this is stopped and reported, so one that hangs cannot stall the rest. */
 const LIMIT_MS = (long ? 20 : 5) * 60_000;
 
-const resultsDir = new URL('./results/', import.meta.url);
+// artifacts/ is gitignored and outside what Biome checks.
+const resultsDir = new URL('../artifacts/bench/', import.meta.url);
 mkdirSync(resultsDir, { recursive: true });
 const lines = new URL(`./run-${process.pid}.jsonl`, resultsDir);
 rmSync(lines, { force: true });

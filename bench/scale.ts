@@ -126,10 +126,12 @@ async function measure(jobs: number): Promise<Figures> {
     const empties: number[] = [];
     const commits: number[] = [];
     const dueKey = `{${prefix}}:due`;
-    for (let round = 0; round < ROUNDS; round++) {
+    // Round 0 warms up (the scripts' first load, the JIT) and is not counted.
+    for (let round = 0; round <= ROUNDS; round++) {
+      const counted = round > 0;
       const t0 = performance.now();
       const empty = await store.claimDue(BATCH, LEASE_MS);
-      empties.push(performance.now() - t0);
+      if (counted) empties.push(performance.now() - t0);
       if (empty.claims.length > 0) throw new Error('nothing should be due');
       const picked = new Set<string>();
       while (picked.size < Math.min(BATCH, jobs)) picked.add(id(Math.floor(Math.random() * jobs)));
@@ -137,15 +139,21 @@ async function measure(jobs: number): Promise<Figures> {
       await redis.zadd(dueKey, ...[...picked].flatMap((member) => [past, member]));
       const t1 = performance.now();
       const batch = await store.claimDue(BATCH, LEASE_MS);
-      claims.push(performance.now() - t1);
+      if (counted) claims.push(performance.now() - t1);
       if (batch.claims.length !== picked.size)
         throw new Error(`claimed ${batch.claims.length} of ${picked.size}`);
       const later = past + DAY;
       const t2 = performance.now();
       await store.commit(
-        batch.claims.map(({ job, token }) => ({ jobId: job.id, token, nextRunTime: later, dueAt: later })),
+        batch.claims.map(({ job, token }) => ({
+          jobId: job.id,
+          token,
+          claimedNextRunTime: job.nextRunTime,
+          nextRunTime: later,
+          dueAt: later,
+        })),
       );
-      commits.push(performance.now() - t2);
+      if (counted) commits.push(performance.now() - t2);
     }
     const replicaRssBytes = await replicaRss(prefix);
     return {
