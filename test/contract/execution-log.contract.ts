@@ -150,6 +150,43 @@ export function executionLogContract(name: string, create: () => Promise<Executi
         }
       });
 
+      it('keeps text with quotes, backslashes, braces, commas, newlines and the word NULL exactly', async () => {
+        const odd = 'a "quoted" \\ back\\\\slash, {brace} } NULL\nline\ttab \'single\' é 😀';
+        const r = row({
+          jobId: `${jobId}-{"x"}`,
+          jobName: odd,
+          task: 'NULL',
+          instance: '\\',
+          owner: '"',
+          status: 'failed',
+          finishedAt: T0 + 9,
+          error: { message: odd, stack: `${odd}\n${odd}` },
+          result: { text: odd, NULL: null, list: ['{', '}', '"', '\\'] },
+        });
+        await log.insert([r]);
+        expect(await log.get(r.id)).toEqual(r);
+        await log.finish([finish(r.id)]);
+        expect(await log.get(r.id)).toEqual(r);
+      });
+
+      it('stores a run written once in its final state, and a repeated call (lost reply) returns its id', async () => {
+        const done = row({
+          jobId,
+          status: 'success',
+          startedAt: T0 + 3,
+          finishedAt: T0 + 40,
+          durationMs: 37,
+          owner: 'replica-a/life',
+          dueAt: T0,
+          result: { status: 200 },
+        });
+        expect(await log.insert([done])).toEqual(new Set([done.id]));
+        expect(await log.insert([done])).toEqual(new Set([done.id]));
+        await log.finish([finish(done.id, { status: 'failed' })]);
+        expect(await log.get(done.id)).toEqual(done);
+        expect(await log.listRunning(T0 + 1_000_000, 10)).toEqual([]);
+      });
+
       it('returns null for an unknown id and for a string that is not a UUID', async () => {
         expect(await log.get(randomUUID())).toBeNull();
         expect(await log.get('not-a-uuid')).toBeNull();

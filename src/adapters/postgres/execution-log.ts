@@ -1,23 +1,13 @@
 /**
  * ExecutionLog on PostgreSQL (postgres.js or PGlite, through drizzle). Written for batches: one
- * insert and one update statement per batch however many rows it holds (see insertStatement); an
+ * insert and one update statement per batch however many rows it holds (execution-writes.ts); an
  * insert that skipped rows adds one select to tell a repeated call's rows from fire-key conflicts.
- *
- * Times are timestamptz(3); they are read back as epoch ms computed in SQL, so no driver ever parses
- * a timestamp string. `result` is read as text and parsed here, for the same reason.
+ * The read statements and the row decoder are in execution-reads.ts.
  */
 import { type SQL, sql } from 'drizzle-orm';
 import { ConflictError } from '../../core/errors.ts';
-import type { Execution, ExecutionStatus, TriggerKind } from '../../core/execution.ts';
-import type { JsonValue } from '../../core/json.ts';
-import type {
-  ExecutionFilter,
-  ExecutionFinish,
-  ExecutionLog,
-  ExecutionQuery,
-  ExecutionStats,
-  Page,
-} from '../../core/ports.ts';
+import type { Execution } from '../../core/execution.ts';
+import type { ExecutionLog, ExecutionStats, Page } from '../../core/ports.ts';
 import {
   abandonError,
   checkLimit,
@@ -27,289 +17,24 @@ import {
   isUuid,
   normalizeFinishes,
   normalizeIds,
-  normalizeQuery,
   normalizeRow,
 } from '../execution-log-shared.ts';
 import type { Database } from './connect.ts';
 import { toStoreError, violates } from './errors.ts';
-
-const COLUMNS = sql.raw(
-  [
-    'id',
-    'job_id',
-    'job_name',
-    'task',
-    'status',
-    'trigger_kind',
-    '(extract(epoch from scheduled_for) * 1000)::float8 as scheduled_for',
-    '(extract(epoch from started_at) * 1000)::float8 as started_at',
-    '(extract(epoch from finished_at) * 1000)::float8 as finished_at',
-    'duration_ms',
-    'attempt',
-    'instance',
-    'owner',
-    '(extract(epoch from due_at) * 1000)::float8 as due_at',
-    '(extract(epoch from covers_until) * 1000)::float8 as covers_until',
-    'covered_fires',
-    'error_message',
-    'error_stack',
-    'result::text as result',
-  ].join(', '),
-);
-
-interface RawRow {
-  id: string;
-  job_id: string;
-  job_name: string;
-  task: string;
-  status: string;
-  trigger_kind: string;
-  scheduled_for: number | string;
-  started_at: number | string | null;
-  finished_at: number | string | null;
-  duration_ms: number | null;
-  attempt: number;
-  instance: string;
-  owner: string | null;
-  due_at: number | string | null;
-  covers_until: number | string | null;
-  covered_fires: number;
-  error_message: string | null;
-  error_stack: string | null;
-  result: string | null;
-}
-
-function toMs(value: number | string | null): number | null {
-  return value === null ? null : Number(value);
-}
-
-function fromRaw(row: RawRow): Execution {
-  return {
-    id: row.id,
-    jobId: row.job_id,
-    jobName: row.job_name,
-    task: row.task,
-    status: row.status as ExecutionStatus,
-    triggerKind: row.trigger_kind as TriggerKind,
-    scheduledFor: Number(row.scheduled_for),
-    startedAt: toMs(row.started_at),
-    finishedAt: toMs(row.finished_at),
-    durationMs: row.duration_ms,
-    attempt: row.attempt,
-    instance: row.instance,
-    owner: row.owner,
-    dueAt: toMs(row.due_at),
-    coversUntil: toMs(row.covers_until),
-    coveredFires: row.covered_fires,
-    error: row.error_message === null ? null : { message: row.error_message, stack: row.error_stack },
-    result: row.result === null ? null : (JSON.parse(row.result) as JsonValue),
-  };
-}
-
-/** postgres.js answers with an array of rows, PGlite with `{ rows }`. */
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
-}
-
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
-// One statement carries a batch as a single JSON parameter of at most this many characters (unless
-// one row alone is larger): about 3,000 plain rows. Measured on PG 15: ~1-2 MB per statement is the
-// fastest; at 8 MB the server spends more time per row than at 1 MB.
-const MAX_BATCH_CHARS = 1024 * 1024;
-
-/** JSON arrays of the items, each array under MAX_BATCH_CHARS unless one item alone is larger. */
-function jsonBatches<T>(items: T[], toJson: (item: T) => string): string[] {
-  const batches: string[] = [];
-  let parts: string[] = [];
-  let size = 0;
-  for (const item of items) {
-    const part = toJson(item);
-    if (parts.length > 0 && size + part.length > MAX_BATCH_CHARS) {
-      batches.push(`[${parts.join(',')}]`);
-      parts = [];
-      size = 0;
-    }
-    parts.push(part);
-    size += part.length + 1;
-  }
-  if (parts.length > 0) batches.push(`[${parts.join(',')}]`);
-  return batches;
-}
-
-function insertJson(r: Execution): string {
-  return JSON.stringify({
-    id: r.id,
-    job_id: r.jobId,
-    job_name: r.jobName,
-    task: r.task,
-    status: r.status,
-    trigger_kind: r.triggerKind,
-    scheduled_for: iso(r.scheduledFor),
-    started_at: iso(r.startedAt),
-    finished_at: iso(r.finishedAt),
-    duration_ms: r.durationMs,
-    attempt: r.attempt,
-    instance: r.instance,
-    owner: r.owner ?? null,
-    due_at: iso(r.dueAt),
-    covers_until: iso(r.coversUntil),
-    covered_fires: r.coveredFires,
-    error_message: r.error?.message ?? null,
-    error_stack: r.error?.stack ?? null,
-    result: r.result,
-  });
-}
-
-function finishJson(u: ExecutionFinish): string {
-  return JSON.stringify({
-    id: u.id,
-    status: u.status,
-    started_at: iso(u.startedAt),
-    finished_at: iso(u.finishedAt),
-    duration_ms: u.durationMs,
-    error_message: u.error?.message ?? null,
-    error_stack: u.error?.stack ?? null,
-    result: u.result,
-  });
-}
-
-/*
- * Batches travel as one JSON text parameter expanded by json_to_recordset, not as a VALUES list of
- * 18 parameters per row: the statement text is constant, so neither drizzle nor the server handles
- * tens of thousands of placeholders (measured ~3x faster), and the 65,535-parameter limit never
- * applies. json rather than jsonb: it is only validated, not converted (faster here).
- * `::text::json` keeps every driver from serializing the text a second time.
- */
-function insertStatement(batch: string): SQL {
-  return sql`insert into job_executions (id, job_id, job_name, task, status, trigger_kind, scheduled_for,
-  started_at, finished_at, duration_ms, attempt, instance, owner, due_at, covers_until, covered_fires,
-  error_message, error_stack, result)
-select id, job_id, job_name, task, status, trigger_kind, scheduled_for,
-  started_at, finished_at, duration_ms, attempt, instance, owner, due_at, covers_until, covered_fires,
-  error_message, error_stack, result
-from json_to_recordset(${batch}::text::json) as r (id uuid, job_id text, job_name text, task text,
-  status text, trigger_kind text, scheduled_for timestamptz, started_at timestamptz, finished_at timestamptz,
-  duration_ms integer, attempt integer, instance text, owner text, due_at timestamptz, covers_until timestamptz,
-  covered_fires integer, error_message text, error_stack text, result jsonb)
-on conflict (job_id, scheduled_for, attempt) do nothing
-returning id`;
-}
-
-function fireJson(r: Execution): string {
-  return JSON.stringify({
-    id: r.id,
-    job_id: r.jobId,
-    scheduled_for: iso(r.scheduledFor),
-    attempt: r.attempt,
-  });
-}
-
-/**
- * Of rows the insert skipped, those already stored under their own id with the same fire key: an
- * earlier call with the same rows (whose reply was lost) inserted them.
- */
-function storedUnderIdStatement(batch: string): SQL {
-  return sql`select e.id from job_executions e
-join json_to_recordset(${batch}::text::json) as r (id uuid, job_id text, scheduled_for timestamptz, attempt integer)
-  on e.id = r.id and e.job_id = r.job_id and e.scheduled_for = r.scheduled_for and e.attempt = r.attempt`;
-}
-
-// Only rows still pending or running change: a final row never does (a late result never wins).
-function finishStatement(batch: string): SQL {
-  return sql`update job_executions as e
-set status = v.status, started_at = coalesce(v.started_at, e.started_at), finished_at = v.finished_at,
-  duration_ms = v.duration_ms, error_message = v.error_message, error_stack = v.error_stack, result = v.result
-from json_to_recordset(${batch}::text::json) as v (id uuid, status text, started_at timestamptz,
-  finished_at timestamptz, duration_ms integer, error_message text, error_stack text, result jsonb)
-where e.id = v.id and e.status in ('pending', 'running')`;
-}
-
-/** A JSON array of strings as a one-parameter set of rows. */
-function textSet(values: string[]): SQL {
-  return sql`(select value from json_array_elements_text(${JSON.stringify(values)}::text::json))`;
-}
-
-function filtersOf(q: ReturnType<typeof normalizeQuery>): SQL[] {
-  const where: SQL[] = [];
-  if (q.jobId !== null) where.push(sql`job_id = ${q.jobId}`);
-  if (q.status !== null)
-    where.push(
-      sql`status in (${sql.join(
-        q.status.map((s) => sql`${s}`),
-        sql`, `,
-      )})`,
-    );
-  if (q.since !== null) where.push(sql`scheduled_for >= ${iso(q.since)}::timestamptz`);
-  if (q.until !== null) where.push(sql`scheduled_for < ${iso(q.until)}::timestamptz`);
-  return where;
-}
-
-function countStatement(filter: ExecutionFilter): SQL {
-  const where = filtersOf(normalizeQuery({ ...filter, first: 0 }));
-  const clause = where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``;
-  return sql`select count(*)::int as n from job_executions ${clause}`;
-}
-
-/*
- * One statement: the window's rows once (through the fire key index: job_id, scheduled_for), the
- * aggregates over them, and the newest success by a backward scan of the same index.
- * `case` before `greatest`: greatest(0, null) is 0, and a row that never started has no lateness.
- */
-function statsStatement(jobId: string, since: number): SQL {
-  return sql`with w as (
-  select status, duration_ms,
-    case when started_at is null then null else greatest(0, (extract(epoch from started_at -
-      case when trigger_kind = 'retry' then coalesce(due_at, scheduled_for) else scheduled_for end) * 1000)::float8)
-    end as lateness
-  from job_executions where job_id = ${jobId} and scheduled_for >= ${iso(since)}::timestamptz
-)
-select
-  (select coalesce(json_object_agg(status, n), '{}'::json)::text
-    from (select status, count(*)::int as n from w group by status) c) as counts,
-  percentile_cont(0.5) within group (order by lateness) as lateness_p50,
-  percentile_cont(0.99) within group (order by lateness) as lateness_p99,
-  percentile_cont(0.5) within group (order by duration_ms) as duration_p50,
-  percentile_cont(0.99) within group (order by duration_ms) as duration_p99,
-  (select (extract(epoch from e.finished_at) * 1000)::float8 from job_executions e
-    where e.job_id = ${jobId} and e.status = 'success'
-    order by e.scheduled_for desc, e.attempt desc limit 1) as last_success
-from w`;
-}
-
-interface RawStats {
-  counts: string;
-  lateness_p50: number | string | null;
-  lateness_p99: number | string | null;
-  duration_p50: number | string | null;
-  duration_p99: number | string | null;
-  last_success: number | string | null;
-}
-
-function listStatement(query: ExecutionQuery): { statement: SQL; first: number } {
-  const q = normalizeQuery(query);
-  const where = filtersOf(q);
-  if (q.after !== null)
-    where.push(
-      sql`(scheduled_for, attempt, id) < (${iso(q.after.scheduledFor)}::timestamptz, ${q.after.attempt}::integer, ${q.after.id}::uuid)`,
-    );
-  const filter = where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``;
-  // Within one job (scheduled_for, attempt) is unique, so the id adds nothing to the order there,
-  // and leaving it out lets the unique index deliver the rows already sorted.
-  // Qualified: a bare `scheduled_for` in ORDER BY names the output column (the epoch ms float of
-  // COLUMNS), which no index holds, so every list sorted the whole table.
-  const order =
-    q.jobId !== null
-      ? sql`order by e.scheduled_for desc, e.attempt desc`
-      : sql`order by e.scheduled_for desc, e.attempt desc, e.id desc`;
-  return {
-    statement: sql`select ${COLUMNS} from job_executions e ${filter} ${order} limit ${q.first + 1}`,
-    first: q.first,
-  };
-}
+import {
+  COLUMNS,
+  countStatement,
+  fromRaw,
+  iso,
+  listStatement,
+  type RawRow,
+  type RawStats,
+  rowsOf,
+  statsStatement,
+  textSet,
+  toMs,
+} from './execution-reads.ts';
+import { finishStatements, insertStatements, storedUnderIdStatements } from './execution-writes.ts';
 
 export interface PostgresExecutionLogOptions {
   /** Called by close(); the log does not own the connection unless told how to close it. */
@@ -333,9 +58,9 @@ export function createPostgresExecutionLog(
       const stored = new Set<string>();
       if (rows.length === 0) return stored;
       const normalized = rows.map(normalizeRow);
-      for (const batch of jsonBatches(normalized, insertJson)) {
+      for (const statement of insertStatements(normalized)) {
         try {
-          for (const row of await run<{ id: string }>(insertStatement(batch))) stored.add(row.id);
+          for (const row of await run<{ id: string }>(statement)) stored.add(row.id);
         } catch (error) {
           // A fire key conflict is absorbed by ON CONFLICT (a repeated row conflicts there too, as
           // it has the same key); only an id reused under another fire key gets here.
@@ -348,15 +73,15 @@ export function createPostgresExecutionLog(
       // row, or the same row stored by an earlier call.
       const skipped = normalized.filter((row) => !stored.has(row.id));
       if (skipped.length > 0)
-        for (const batch of jsonBatches(skipped, fireJson))
-          for (const row of await run<{ id: string }>(storedUnderIdStatement(batch))) stored.add(row.id);
+        for (const statement of storedUnderIdStatements(skipped))
+          for (const row of await run<{ id: string }>(statement)) stored.add(row.id);
       return stored;
     },
 
     async finish(updates) {
       const normalized = normalizeFinishes(updates);
       if (normalized.length === 0) return;
-      for (const batch of jsonBatches(normalized, finishJson)) await run(finishStatement(batch));
+      for (const statement of finishStatements(normalized)) await run(statement);
     },
 
     async claimPending(now, limit, instance, owner = null) {
