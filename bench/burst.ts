@@ -5,7 +5,7 @@
  * scheduling at all), and BullMQ draining as many no-op jobs with one worker (nothing recorded
  * outside Redis; completed jobs removed).
  *
- *   node bench/burst.ts [fires=50000]
+ *   node bench/burst.ts [fires=50000] [kairos]      (`kairos`: that side only, for a --cpu-prof)
  */
 import os from 'node:os';
 import { Queue, Worker } from 'bullmq';
@@ -28,6 +28,7 @@ import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
 const loadAverage = () => os.loadavg()[0]?.toFixed(2) ?? '?';
 
 const FIRES = Number(process.argv[2] ?? 50_000);
+const ONLY_KAIROS = process.argv[3] === 'kairos';
 /** The worker's concurrency: Kairos claims and starts up to 1,000 fires a round. */
 const BULL_CONCURRENCY = 1_000;
 
@@ -181,6 +182,13 @@ async function kairos(): Promise<{ runRate: number; recordedRate: number; ok: nu
 }
 
 console.log(`burst of ${FIRES} due fires (load ${loadAverage()})`);
+if (ONLY_KAIROS) {
+  const ours = await kairos();
+  console.log(
+    `kairos: all recorded ${ours.recordedRate.toFixed(0)} fires/s (${ours.ok}/${FIRES} success rows)`,
+  );
+  process.exit(0);
+}
 const bare = await floor();
 console.log(`postgres floor (the same batched writes, no scheduling): ${bare.toFixed(0)} rows/s`);
 const bull = await bullmq();

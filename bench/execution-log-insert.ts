@@ -1,8 +1,10 @@
 /**
  * Rough throughput of the PostgreSQL ExecutionLog: batched insert + batched finish of 50,000 rows
- * against one insert and one finish per row for 2,000 rows. Not a test; prints figures.
+ * against one insert and one finish per row for 2,000 rows, and what a run costs written as a
+ * running row then its result (insert + finish) against written once in its final state. The
+ * batched figures are taken on postgres.js and on PGlite (in memory). Not a test; prints figures.
  *
- *   npx tsx bench/execution-log-insert.ts        (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test)
+ *   node bench/execution-log-insert.ts        (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test)
  *
  * Creates a scratch database, migrates it with the real migrations, and drops it at the end.
  */
@@ -12,6 +14,7 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { createPostgresExecutionLog } from '../src/adapters/postgres/execution-log.ts';
 import { migrate } from '../src/adapters/postgres/migrate.ts';
+import { openPglite } from '../src/adapters/postgres/pglite.ts';
 import type { Execution } from '../src/core/execution.ts';
 import type { ExecutionFinish, ExecutionLog } from '../src/core/ports.ts';
 
@@ -42,6 +45,22 @@ function rows(count: number, jobId: string): Execution[] {
     error: null,
     result: null,
   }));
+}
+
+/** The rows as a run written once would store them: already in their final state. */
+function finalRows(batch: Execution[]): Execution[] {
+  const done = finishes(batch);
+  return batch.map((r, i) => {
+    const f = done[i] as ExecutionFinish;
+    return {
+      ...r,
+      status: f.status,
+      finishedAt: f.finishedAt,
+      durationMs: f.durationMs,
+      error: f.error,
+      result: f.result,
+    };
+  });
 }
 
 function finishes(batch: Execution[]): ExecutionFinish[] {
@@ -85,9 +104,59 @@ async function timed(label: string, count: number, statements: () => number, wor
   const ms = performance.now() - start;
   const rate = Math.round(count / (ms / 1_000));
   console.log(
-    `${label.padEnd(44)} ${String(count).padStart(6)} rows  ${ms.toFixed(0).padStart(6)} ms  ${String(rate).padStart(8)} rows/s  ${statements() - before} statements`,
+    `${label.padEnd(44)} ${String(count).padStart(6)} rows  ${ms.toFixed(0).padStart(6)} ms  ${String(rate).padStart(8)} rows/s  ${Number.isNaN(before) ? '' : `${statements() - before} statements`}`,
   );
   return rate;
+}
+
+/** The batched figures, on either driver. */
+async function batched(log: ExecutionLog, count: () => number): Promise<void> {
+  // Warm up connections and plans.
+  const warm = rows(100, `warm-${randomUUID()}`);
+  await log.insert(warm);
+  await log.finish(finishes(warm));
+
+  const big = rows(BATCHED_ROWS, `batched-${randomUUID()}`);
+  await timed('batched insert, one call', BATCHED_ROWS, count, async () => {
+    const inserted = await log.insert(big);
+    if (inserted.size !== BATCHED_ROWS) throw new Error(`inserted ${inserted.size}`);
+  });
+  await timed('batched finish, one call', BATCHED_ROWS, count, () => log.finish(finishes(big)));
+
+  const fires = rows(BATCHED_ROWS, `fires-${randomUUID()}`);
+  const twice = await timed(
+    `${FIRE_BATCH} runs per batch: insert + finish`,
+    BATCHED_ROWS,
+    count,
+    async () => {
+      for (let i = 0; i < fires.length; i += FIRE_BATCH) {
+        const batch = fires.slice(i, i + FIRE_BATCH);
+        await log.insert(batch);
+        await log.finish(finishes(batch));
+      }
+    },
+  );
+  const done = finalRows(rows(BATCHED_ROWS, `once-${randomUUID()}`));
+  const once = await timed(
+    `${FIRE_BATCH} runs per batch: written once, final`,
+    BATCHED_ROWS,
+    count,
+    async () => {
+      for (let i = 0; i < done.length; i += FIRE_BATCH) await log.insert(done.slice(i, i + FIRE_BATCH));
+    },
+  );
+  console.log(`written once vs insert + finish: x${(once / twice).toFixed(2)}`);
+}
+
+async function pglite(): Promise<void> {
+  const connection = await openPglite(undefined);
+  try {
+    await migrate(connection);
+    console.log('PGlite (in memory)');
+    await batched(createPostgresExecutionLog(connection.db), () => Number.NaN);
+  } finally {
+    await connection.close();
+  }
 }
 
 async function main() {
@@ -106,28 +175,7 @@ async function main() {
     const version = await client`select version()`;
     console.log(`${String(version[0]?.version).split(',')[0]}; Node ${process.version}`);
 
-    // Warm up connections and plans.
-    const warm = rows(100, `warm-${randomUUID()}`);
-    await log.insert(warm);
-    await log.finish(finishes(warm));
-
-    const big = rows(BATCHED_ROWS, `batched-${randomUUID()}`);
-    const insertRate = await timed('batched insert, one call', BATCHED_ROWS, count, async () => {
-      const inserted = await log.insert(big);
-      if (inserted.size !== BATCHED_ROWS) throw new Error(`inserted ${inserted.size}`);
-    });
-    const finishRate = await timed('batched finish, one call', BATCHED_ROWS, count, () =>
-      log.finish(finishes(big)),
-    );
-
-    const fires = rows(BATCHED_ROWS, `fires-${randomUUID()}`);
-    await timed(`${FIRE_BATCH} fires per batch: insert + finish`, BATCHED_ROWS, count, async () => {
-      for (let i = 0; i < fires.length; i += FIRE_BATCH) {
-        const batch = fires.slice(i, i + FIRE_BATCH);
-        await log.insert(batch);
-        await log.finish(finishes(batch));
-      }
-    });
+    await batched(log, count);
 
     const viaValues = rows(BATCHED_ROWS, `values-${randomUUID()}`);
     await timed('(reference) VALUES-list insert, not used', BATCHED_ROWS, count, async () => {
@@ -136,16 +184,16 @@ async function main() {
     });
 
     const single = rows(SINGLE_ROWS, `single-${randomUUID()}`);
+    const insertRate = await timed('batched insert (again, for the ratio)', BATCHED_ROWS, count, async () => {
+      await log.insert(rows(BATCHED_ROWS, `again-${randomUUID()}`));
+    });
     const singleInsertRate = await timed('one insert per row', SINGLE_ROWS, count, async () => {
       for (const r of single) await log.insert([r]);
     });
-    const singleFinishRate = await timed('one finish per row', SINGLE_ROWS, count, async () => {
+    await timed('one finish per row', SINGLE_ROWS, count, async () => {
       for (const f of finishes(single)) await log.finish([f]);
     });
-
-    console.log(
-      `batched vs per row: insert x${(insertRate / singleInsertRate).toFixed(1)}, finish x${(finishRate / singleFinishRate).toFixed(1)}`,
-    );
+    console.log(`batched vs per row: insert x${(insertRate / singleInsertRate).toFixed(1)}`);
   } finally {
     await client.end();
     await admin.unsafe(`drop database if exists "${name}" with (force)`);
@@ -154,3 +202,4 @@ async function main() {
 }
 
 await main();
+await pglite();
