@@ -111,6 +111,9 @@ export class ExtraRuns {
     const ctx = { instance: this.o.instance, owner, now };
     const execution = runRow(job, { scheduledFor: now, dueAt: now }, 'manual', 1, ctx);
     const slot = { jobId: job.id, executionId: execution.id };
+    // A fire of the job claimed here may hold its slot ahead of its due time: a manual run comes
+    // first, as it would have before that fire asked (the fire asks again when due).
+    await this.o.runner.giveSlotsBack(job.id);
     const held = await this.o.store.acquireSlot(slot, job.maxInstances, this.o.slotLeaseMs, owner);
     const row = held
       ? execution

@@ -1,23 +1,24 @@
 /**
  * Active runs: each run is registered before any timer can start it, takes its maxInstances slot
- * at its due time (a fire claimed ahead holds none before), starts its handler, and hands its
- * result to the outbox. The slot is released when the handler ends, not when the result is
- * stored: a slow history write must not make the next fire of the job SKIPPED. The outbox (and
- * the sweep's staleness margin) keep the row accounted meanwhile.
+ * (ahead of its due time when it is free then, slot-ahead.ts; else at its due time), starts its
+ * handler, and hands its result to the outbox. The slot is released when the handler ends, not
+ * when the result is stored: a slow history write must not make the next fire of the job SKIPPED.
+ * The outbox (and the sweep's staleness margin) keep the row accounted meanwhile.
  */
 import { ReplicaExpiredError } from '../errors.ts';
 import type { SchedulerEvents } from '../events.ts';
-import type { Execution, ExecutionError } from '../execution.ts';
+import type { Execution } from '../execution.ts';
 import type { RunOutcome } from '../executor.ts';
 import { runHandler } from '../executor.ts';
 import type { Job } from '../job.ts';
-import { retryDelay } from '../job-factory.ts';
 import type { ExecutionEventType, JobStore, QueuedSlotAnswer, Slot } from '../ports.ts';
 import type { Logger, TaskResolver } from '../task.ts';
-import { finishedRow, retryRow } from './execution-rows.ts';
 import type { Outbox } from './outbox.ts';
 import { askSlots, CANCELLED_MESSAGE, queuePolicy, skippedMessage } from './overlap.ts';
-import type { Cancel, StoreClock } from './store-clock.ts';
+import { holdsSlot, newRun, notRegistered, type Run, waitsForSlot } from './run.ts';
+import { abandonedResult, notRunResult, resultOf } from './run-results.ts';
+import { SlotAhead } from './slot-ahead.ts';
+import type { StoreClock } from './store-clock.ts';
 
 export interface RunnerOptions {
   store: JobStore;
@@ -38,31 +39,9 @@ export interface RunnerOptions {
   onFailedRun?: (job: Job, row: Execution) => void;
 }
 
-interface Run {
-  job: Job;
-  execution: Execution;
-  slot: Slot;
-  controller: AbortController;
-  phase: 'waiting' | 'running' | 'ended';
-  cancelStart: Cancel | null;
-  /** Failed slot acquisitions in a row (the store was unavailable). */
-  slotErrors: number;
-  /** It holds a place in the job's wait queue (overlap policies): given back if it ends unstarted. */
-  queued: boolean;
-  /** A newer fire had it aborted (cancel_other): recorded CANCELLED whatever the handler returns. */
-  cancelled: boolean;
-  done: Promise<void>;
-  settle: () => void;
-}
-
 /** A retry whose slot is busy waits this long before trying again (it never turns into SKIPPED). */
 const RETRY_SLOT_POLL_MS = 500;
 const SLOT_ERROR_LIMIT = 5;
-
-/** Retries and backfill fires wait for a busy slot (they are never SKIPPED for it). */
-function waitsForSlot(execution: Execution): boolean {
-  return execution.triggerKind === 'retry' || execution.triggerKind === 'backfill';
-}
 
 export class Runner {
   private readonly o: RunnerOptions;
@@ -71,9 +50,19 @@ export class Runner {
   private releasing: Slot[] = [];
   /** Job id -> the slot request (and start) in flight for its latest group. */
   private readonly acquiring = new Map<string, Promise<void>>();
+  /** Job id -> its runs waiting for their start here. */
+  private readonly waiting = new Map<string, Set<Run>>();
+  private readonly ahead: SlotAhead;
 
   constructor(options: RunnerOptions) {
     this.o = options;
+    this.ahead = new SlotAhead({
+      store: options.store,
+      slotLeaseMs: options.slotLeaseMs,
+      owner: options.owner,
+      events: options.events,
+      release: (slot) => this.release(slot),
+    });
   }
 
   get size(): number {
@@ -84,19 +73,38 @@ export class Runner {
     return this.runs.has(executionId);
   }
 
-  /** Slots held by started runs (renewed by the slot keeper). */
+  /** Slots held by started runs and by runs that took theirs ahead (renewed by the slot keeper). */
   heldSlots(): Slot[] {
     const slots: Slot[] = [];
-    for (const run of this.runs.values()) if (run.phase === 'running') slots.push(run.slot);
+    for (const run of this.runs.values()) if (run.phase === 'running' || run.held) slots.push(run.slot);
     return slots;
   }
 
-  /** Runs start at their row's dueAt (store time). Rows must be stored already. */
+  /**
+   * Runs start at their row's dueAt (store time). Rows must be stored already. The plain scheduled
+   * fires among them take their slots now, in one request, when no earlier fire of their job waits
+   * here (that one must ask first, or it would be SKIPPED behind a later fire).
+   */
   schedule(items: { job: Job; execution: Execution }[]): void {
+    const now = this.o.clock.now();
+    const runs: Run[] = [];
     for (const { job, execution } of items) {
       const run = this.register(job, execution);
-      this.enqueue(run, execution.dueAt ?? this.o.clock.now());
+      this.enqueue(run, execution.dueAt ?? now);
+      runs.push(run);
     }
+    this.ahead.take(
+      runs.filter((run) => this.waiting.get(run.job.id)?.size === 1 && SlotAhead.eligible(run, now)),
+    );
+  }
+
+  /**
+   * The job was paused, removed or rescheduled here: its fires claimed already go on as before (a
+   * change within the lookahead may still run one), but the slots they took ahead go back, and they
+   * ask for them again when due.
+   */
+  async giveSlotsBack(jobId: string): Promise<void> {
+    await Promise.all([...(this.waiting.get(jobId) ?? [])].map((run) => this.ahead.giveBack(run)));
   }
 
   /** A manual run whose slot is already held and whose row is stored: start it now. */
@@ -152,25 +160,19 @@ export class Runner {
   }
 
   private register(job: Job, execution: Execution): Run {
-    let settle: () => void = () => {};
-    const done = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
-    const run: Run = {
-      job,
-      execution,
-      slot: { jobId: job.id, executionId: execution.id },
-      controller: new AbortController(),
-      phase: 'waiting',
-      cancelStart: null,
-      slotErrors: 0,
-      queued: false,
-      cancelled: false,
-      done,
-      settle,
-    };
+    const run = newRun(job, execution);
     this.runs.set(execution.id, run);
+    const waiting = this.waiting.get(job.id) ?? new Set<Run>();
+    this.waiting.set(job.id, waiting);
+    waiting.add(run);
     return run;
+  }
+
+  /** The run no longer waits for its start (it starts, or it ends unstarted). */
+  private started(run: Run): void {
+    const waiting = this.waiting.get(run.job.id);
+    if (!waiting?.delete(run) || waiting.size > 0) return;
+    this.waiting.delete(run.job.id);
   }
 
   /** One timer per due instant: that instant's runs take their slots in one call and start together. */
@@ -195,8 +197,13 @@ export class Runner {
   }
 
   private async startGroup(group: Run[]): Promise<void> {
+    // Slot requests made ahead are long answered by the due time, unless the store is slow.
+    const asked = new Set<Promise<void>>();
+    for (const run of group) if (run.ahead) asked.add(run.ahead);
+    if (asked.size > 0) await Promise.all(asked);
     const now = this.o.clock.now();
     const runs: Run[] = [];
+    const held: (() => void)[] = [];
     for (const run of group) {
       if (run.phase !== 'waiting') continue;
       // Started this late (a write that took several rounds, a stalled process): the grace rule
@@ -209,8 +216,13 @@ export class Runner {
           'missed',
           `missed: started ${late} ms after its due time, past the misfire grace time of ${grace} ms`,
         );
+      } else if (run.held) {
+        run.cancelStart = null;
+        held.push(this.begin(run));
       } else runs.push(run);
     }
+    // Handlers holding their slots start first, back to back; events and the rest come after.
+    for (const followUp of held) followUp();
     if (runs.length === 0) return;
     for (const run of runs) run.cancelStart = null;
     // A job whose previous run is still taking its slot here (a lagging loop makes due instants
@@ -320,7 +332,9 @@ export class Runner {
 
   /** Calls the handler now; returns the follow-up (event, result wiring) to run after the instant's starts. */
   private begin(run: Run): () => void {
+    this.started(run);
     run.phase = 'running';
+    run.held = false;
     const { job, execution } = run;
     execution.startedAt = this.o.clock.now();
     const task = this.o.tasks.get(job.task);
@@ -349,54 +363,31 @@ export class Runner {
   private finish(run: Run, outcome: RunOutcome): void {
     if (run.phase === 'ended') return;
     this.end(run);
-    const now = this.o.clock.now();
-    const row = run.cancelled
-      ? finishedRow(run.execution, 'cancelled', now, {
-          error: { message: CANCELLED_MESSAGE, stack: null },
-          result: null,
-        })
-      : finishedRow(run.execution, outcome.status, now, outcome);
-    const policy = run.job.retry;
-    const retry =
-      !run.cancelled &&
-      outcome.status !== 'success' &&
-      outcome.retryable &&
-      run.execution.attempt < policy.attempts
-        ? retryRow(row, now + retryDelay(policy, run.execution.attempt, this.o.random), {
-            instance: this.o.instance,
-            now,
-          })
-        : null;
+    const item = resultOf(run, outcome, this.o.clock.now(), this.o);
     this.releaseSoon(run.slot);
-    this.o.outbox.push({ row, retry });
+    this.o.outbox.push(item);
+    const { row, retry } = item;
     if (retry === null && (row.status === 'failed' || row.status === 'timed_out'))
       this.o.onFailedRun?.(run.job, row);
   }
 
   private notRun(run: Run, status: 'skipped' | 'missed', message: string): void {
-    if (run.queued) this.releaseSoon(run.slot);
+    if (holdsSlot(run)) this.releaseSoon(run.slot);
     this.end(run);
-    const row = finishedRow(run.execution, status, this.o.clock.now(), {
-      error: { message, stack: null } satisfies ExecutionError,
-      result: null,
-    });
-    this.o.outbox.push({ row: { ...row, startedAt: null, durationMs: null }, retry: null });
+    this.o.outbox.push(notRunResult(run.execution, status, message, this.o.clock.now()));
   }
 
   private abandon(run: Run, reason: string): void {
-    const held = run.phase === 'running';
+    const held = holdsSlot(run);
     run.cancelStart?.();
     this.end(run);
     run.controller.abort(new Error(reason));
-    const row = finishedRow(run.execution, 'abandoned', this.o.clock.now(), {
-      error: { message: reason, stack: null },
-      result: null,
-    });
-    if (held || run.queued) this.releaseSoon(run.slot);
-    this.o.outbox.push({ row, retry: null });
+    if (held) this.releaseSoon(run.slot);
+    this.o.outbox.push(abandonedResult(run.execution, reason, this.o.clock.now()));
   }
 
   private end(run: Run): void {
+    this.started(run);
     run.phase = 'ended';
     run.cancelStart = null;
     this.runs.delete(run.execution.id);
@@ -419,13 +410,4 @@ export class Runner {
       this.o.events.emit('error', { error, during: 'release slot' });
     }
   }
-}
-
-function notRegistered(job: Job, instance: string): RunOutcome {
-  return {
-    status: 'failed',
-    error: { message: `task "${job.task}" is not registered on instance ${instance}`, stack: null },
-    result: null,
-    retryable: true,
-  };
 }

@@ -17,7 +17,15 @@ import type { Execution, ExecutionStatus } from '../execution.ts';
 import { uuidv7 } from '../ids.ts';
 import type { Job } from '../job.ts';
 import type { JsonValue } from '../json.ts';
-import type { AuditLog, BusEvent, EventBus, ExecutionEventType, ExecutionLog, JobStore } from '../ports.ts';
+import type {
+  AuditLog,
+  BusEvent,
+  EventBus,
+  ExecutionEventType,
+  ExecutionLog,
+  JobEventType,
+  JobStore,
+} from '../ports.ts';
 import type { Logger, TaskResolver } from '../task.ts';
 import { ClaimLoop } from './claim-loop.ts';
 import { ExtraRuns } from './extra-runs.ts';
@@ -65,6 +73,8 @@ type State = 'idle' | 'running' | 'stopping' | 'stopped';
 const DEFAULT_SLOT_LEASE_MS = 5_000;
 /** Heartbeats come every second: a replica is declared dead after about three missed ones. */
 const DEFAULT_LIVENESS_TTL_MS = 3_000;
+
+const TAKES_SLOT_BACK = new Set<JobEventType>(['updated', 'paused', 'rescheduled', 'removed']);
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -330,7 +340,11 @@ export class Scheduler {
     if (event.stream === 'execution') {
       this.events.emit('execution', event);
       if (event.type === 'started') this.noteStart(event.execution);
-    } else this.events.emit('job', event);
+    } else {
+      // A fire claimed before the change keeps running as before, without the slot it took ahead.
+      if (TAKES_SLOT_BACK.has(event.type)) void this.runner.giveSlotsBack(event.jobId);
+      this.events.emit('job', event);
+    }
   }
 
   private noteStart(execution: Execution): void {
