@@ -1,12 +1,15 @@
 /**
  * Start lateness of 1,000 jobs firing every second, each tracked in PostgreSQL, with the job store
- * in Redis; side by side with a bare setTimeout loop over the same 1,000 slots in the same process.
- * Prints p50/p99/max lateness, missed and duplicate fires for both, and the ratio.
+ * in Redis; side by side with a bare setTimeout loop over the same 1,000 slots and BullMQ job
+ * schedulers (`every: 1000` and the cron pattern `* * * * * *`, a no-op worker, nothing recorded),
+ * one after the other in the same run. Prints p50/p99/max lateness, missed and duplicate fires
+ * for each, and the ratios.
  *
- *   npx tsx bench/fire-lateness.ts [jobs=1000] [seconds=20]
+ *   node bench/fire-lateness.ts [jobs=1000] [seconds=20] [bullmq=yes|no]
  *
  * Needs REDIS_URL / DATABASE_URL (or the local defaults). Not a test: figures vary with the machine.
  */
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { createMemoryEventBus } from '../src/adapters/memory/event-bus.ts';
@@ -21,6 +24,7 @@ import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
 
 const JOBS = Number(process.argv[2] ?? 1000);
 const SECONDS = Number(process.argv[3] ?? 20);
+const WITH_BULLMQ = process.argv[4] !== 'no';
 
 function summary(name: string, lateness: number[], expected: number, duplicates: number) {
   const sorted = [...lateness].sort((a, b) => a - b);
@@ -71,6 +75,42 @@ async function bareTimers(start: number): Promise<ReturnType<typeof summary>> {
     }),
   );
   return summary('bare setTimeout loop', lateness, JOBS * SECONDS, duplicates);
+}
+
+/** BullMQ job schedulers with a no-op worker; lateness from the fire's due time (its timestamp plus delay). */
+async function bullmq(start: number, repeat: { every: number } | { pattern: string }, name: string) {
+  const connection = { url: REDIS_URL };
+  const prefix = `bull-bench-${crypto.randomUUID().slice(0, 8)}`;
+  const queue = new Queue('lateness', { connection, prefix });
+  const lateness: number[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  const end = start + SECONDS * 1000;
+  for (let i = 0; i < JOBS; i += 100)
+    await Promise.all(
+      Array.from({ length: Math.min(100, JOBS - i) }, (_, j) =>
+        queue.upsertJobScheduler(`bull-${i + j}`, repeat, { name: 'noop', data: { id: i + j } }),
+      ),
+    );
+  const worker = new Worker(
+    'lateness',
+    async (job) => {
+      const now = Date.now();
+      const due = job.timestamp + (job.opts.delay ?? 0);
+      if (due < start - 500 || due >= end - 500) return;
+      // `every` fires on multiples of the interval; a cron pattern on whole seconds: one fire per job and second.
+      const key = `${job.data.id}@${Math.round(due / 1000)}`;
+      if (seen.has(key)) duplicates++;
+      seen.add(key);
+      lateness.push(now - due);
+    },
+    { connection, prefix, concurrency: JOBS },
+  );
+  await new Promise((resolve) => setTimeout(resolve, end + 1_500 - Date.now()));
+  await worker.close();
+  await queue.obliterate({ force: true }).catch(() => {});
+  await queue.close();
+  return summary(name, lateness, JOBS * SECONDS, duplicates);
 }
 
 function kairos(start: number): Promise<ReturnType<typeof summary>> {
@@ -134,3 +174,18 @@ const ours = await kairos(Math.ceil(Date.now() / 1000) * 1000 + 3000);
 console.log(
   `ratio p99 kairos / bare: ${(ours.p99 / Math.max(bare.p99, 1)).toFixed(2)} (bare p99 floored at 1 ms)`,
 );
+if (WITH_BULLMQ) {
+  const every = await bullmq(
+    Math.ceil(Date.now() / 1000) * 1000 + 3000,
+    { every: 1000 },
+    'bullmq every 1000',
+  );
+  const cron = await bullmq(
+    Math.ceil(Date.now() / 1000) * 1000 + 3000,
+    { pattern: '* * * * * *' },
+    'bullmq cron * * * * * *',
+  );
+  console.log(
+    `ratio p99 bullmq / kairos: every ${(every.p99 / Math.max(ours.p99, 1)).toFixed(1)}, cron ${(cron.p99 / Math.max(ours.p99, 1)).toFixed(1)} (goal: cron >= 10)`,
+  );
+}
