@@ -29,15 +29,11 @@ import type {
 import { RedisClaims } from './claims.ts';
 import { DecodedJobs } from './decoded-jobs.ts';
 import { guard } from './errors.ts';
-import { decodeJob, encodeDefinition, encodeDueAt, encodeNext, encodePauseInfo } from './job-codec.ts';
+import { RedisJobWrites } from './job-writes.ts';
 import { type JobStoreKeys, jobStoreKeys } from './keys.ts';
 import { type LuaScript, runScript } from './run-script.ts';
 import { RedisRunning } from './running.ts';
-import { addJobScript } from './scripts/add-job.ts';
-import { getJobsScript } from './scripts/get-jobs.ts';
 import { listJobsScript } from './scripts/list-jobs.ts';
-import { removeJobScript } from './scripts/remove-job.ts';
-import { updateJobScript } from './scripts/update-job.ts';
 
 export interface RedisJobStoreOptions {
   /**
@@ -70,37 +66,23 @@ class RedisJobStore implements JobStore {
 
   private readonly running: RedisRunning;
   private readonly claims: RedisClaims;
+  private readonly writes: RedisJobWrites;
 
   constructor(redis: Redis, prefix: string) {
     this.redis = redis;
     this.keys = jobStoreKeys(prefix);
     this.running = new RedisRunning(redis, this.keys);
     this.claims = new RedisClaims(redis, this.keys);
+    this.writes = new RedisJobWrites(redis, this.keys, this.instance);
   }
 
   async add(job: Job): Promise<void> {
-    const k = this.keys;
-    const added = await this.run(
-      addJobScript,
-      [k.jobs, k.next, k.ver, k.paused, k.due, k.ids, k.claimed, k.pauseinfo],
-      [
-        job.id,
-        encodeDefinition(job),
-        encodeNext(job),
-        encodeDueAt(job),
-        String(job.version),
-        job.paused ? '1' : '0',
-        k.changed,
-        this.instance,
-        encodePauseInfo(job),
-      ],
-    );
+    const added = await this.writes.add(job);
     if (added !== 1) throw new ConflictError(`job "${job.id}" already exists`);
   }
 
   async get(id: string): Promise<Job | null> {
-    const [job] = await this.fetch([id]);
-    return job ?? null;
+    return this.writes.get(id);
   }
 
   async list(query: JobQuery): Promise<Page<Job>> {
@@ -146,38 +128,13 @@ class RedisJobStore implements JobStore {
   }
 
   async update(job: Job, expectedVersion: number, schedule: 'keep' | 'replace'): Promise<void> {
-    const k = this.keys;
-    const result = await this.run(
-      updateJobScript,
-      [k.jobs, k.next, k.ver, k.paused, k.due, k.claimed, k.pauseinfo],
-      [
-        job.id,
-        encodeDefinition(job),
-        String(expectedVersion),
-        String(job.version),
-        job.paused ? '1' : '0',
-        schedule,
-        encodeNext(job),
-        encodeDueAt(job),
-        k.changed,
-        this.instance,
-        encodePauseInfo(job),
-      ],
-    );
+    const result = await this.writes.update(job, expectedVersion, schedule);
     if (result === -1) throw new NotFoundError('job', job.id);
     if (result !== 1) throw new ConflictError(`job "${job.id}" is no longer at version ${expectedVersion}`);
   }
 
-  async remove(id: string): Promise<Job | null> {
-    const k = this.keys;
-    const result = (await this.run(
-      removeJobScript,
-      [k.jobs, k.next, k.ver, k.paused, k.due, k.ids, k.claimed, k.running(id), k.pauseinfo],
-      [id, k.changed, this.instance],
-    )) as [string, string | null, string | null, number, string | null] | null;
-    if (!result) return null;
-    const [json, next, version, paused, info] = result;
-    return decodeJob(json, next ?? null, version ?? null, paused === 1, info ?? null);
+  remove(id: string): Promise<Job | null> {
+    return this.writes.remove(id);
   }
 
   // The claim cycle (claim, commit, quarantine) and its epoch: src/adapters/redis/claims.ts.
@@ -296,27 +253,6 @@ class RedisJobStore implements JobStore {
       }
     });
     subscriber.subscribe(this.keys.changed).catch(() => {});
-  }
-
-  private async fetch(ids: string[]): Promise<(Job | null)[]> {
-    if (ids.length === 0) return [];
-    const k = this.keys;
-    const reply = (await this.run(getJobsScript, [k.jobs, k.next, k.ver, k.paused, k.pauseinfo], ids)) as (
-      | string
-      | number
-      | null
-    )[];
-    return ids.map((_, i) => {
-      const [json, next, version, paused, info] = reply.slice(5 * i, 5 * i + 5);
-      if (typeof json !== 'string') return null;
-      return decodeJob(
-        json,
-        (next as string | null) ?? null,
-        (version as string | null) ?? null,
-        paused === 1,
-        (info as string | null) ?? null,
-      );
-    });
   }
 
   private run(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {

@@ -1,37 +1,47 @@
 import type { LuaScript } from '../run-script.ts';
 
 /**
- * removeJob: delete every key of a job and return what it was. A claim in flight stays in claims
- * so its commit reports `removed` (or its lease expiry drops it); slot entries stay in slots so
- * the executions of a dead holder are still reaped.
+ * removeJobs: delete every key of jobs and return what they were, each independent of the others
+ * in the call (the store batches concurrent removals: batcher.ts). A claim in flight stays in
+ * claims so its commit reports `removed` (or its lease expiry drops it); slot entries stay in
+ * slots so the executions of a dead holder are still reaped.
  *
  * KEYS[1] jobs, KEYS[2] next, KEYS[3] ver, KEYS[4] paused, KEYS[5] due, KEYS[6] ids, KEYS[7] claimed,
- * KEYS[8] running:<id>, KEYS[9] pauseinfo
- * ARGV[1] id, ARGV[2] change channel, ARGV[3] change message
- * Returns {json, next, version, paused 0|1, pause info}, or nil when there was no such job.
+ * KEYS[8] pauseinfo, then KEYS[8 + n] running:<id> of the n-th job
+ * ARGV[1] change channel, ARGV[2] change message, then the ids
+ * Returns 5 per id: json (nil when there was no such job), next, version, paused 0|1, pause info.
  */
 export const removeJobScript: LuaScript = {
-  name: 'removeJob',
-  lua: `local id = ARGV[1]
-local json = redis.call('HGET', KEYS[1], id)
-if not json then return false end
-local out = {
-  json,
-  redis.call('HGET', KEYS[2], id),
-  redis.call('HGET', KEYS[3], id),
-  redis.call('SISMEMBER', KEYS[4], id),
-  redis.call('HGET', KEYS[9], id),
-}
-redis.call('HDEL', KEYS[1], id)
-redis.call('HDEL', KEYS[2], id)
-redis.call('HDEL', KEYS[3], id)
-redis.call('SREM', KEYS[4], id)
-redis.call('ZREM', KEYS[5], id)
-redis.call('ZREM', KEYS[6], id)
-redis.call('HDEL', KEYS[7], id)
-redis.call('DEL', KEYS[8])
-redis.call('HDEL', KEYS[9], id)
-redis.call('PUBLISH', ARGV[2], ARGV[3])
+  name: 'removeJobs',
+  lua: `local out = {}
+local removed = false
+for n = 3, #ARGV do
+  local id = ARGV[n]
+  local json = redis.call('HGET', KEYS[1], id)
+  local base = #out
+  out[base + 1] = json
+  out[base + 2] = false
+  out[base + 3] = false
+  out[base + 4] = 0
+  out[base + 5] = false
+  if json then
+    out[base + 2] = redis.call('HGET', KEYS[2], id)
+    out[base + 3] = redis.call('HGET', KEYS[3], id)
+    out[base + 4] = redis.call('SISMEMBER', KEYS[4], id)
+    out[base + 5] = redis.call('HGET', KEYS[8], id)
+    redis.call('HDEL', KEYS[1], id)
+    redis.call('HDEL', KEYS[2], id)
+    redis.call('HDEL', KEYS[3], id)
+    redis.call('SREM', KEYS[4], id)
+    redis.call('ZREM', KEYS[5], id)
+    redis.call('ZREM', KEYS[6], id)
+    redis.call('HDEL', KEYS[7], id)
+    redis.call('DEL', KEYS[6 + n])
+    redis.call('HDEL', KEYS[8], id)
+    removed = true
+  end
+end
+if removed then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
 return out
 `,
 };
