@@ -119,7 +119,7 @@ returning ${COLUMNS}`);
       checkTime('olderThan', olderThan);
       checkLimit(limit);
       if (limit === 0) return [];
-      // The expression is written as job_executions_running_idx indexes it.
+      // Through job_executions_status_idx (status first): the running rows are the runs in flight.
       const rows = await run<RawRow>(sql`select ${COLUMNS} from job_executions e
 where e.status = 'running' and coalesce(e.due_at, e.scheduled_for) < ${iso(olderThan)}::timestamptz
 order by coalesce(e.due_at, e.scheduled_for), e.id
