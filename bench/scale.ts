@@ -4,7 +4,7 @@
  * spread over the next day. For each:
  * - the claim round the scheduler makes (claimDue with the default batch of 1,000, a 30 s lease):
  *   with 1,000 jobs made due at random places in the store, and with nothing due; then the commit
- *   that puts those jobs back (median of the rounds);
+ *   that puts those jobs back (median of the rounds, which alternate between the two stores);
  * - Redis memory per job: MEMORY USAGE of each of the store's keys, and the used_memory delta of
  *   the load (the Redis is shared, so that one is noisier);
  * - RSS of a replica: a Scheduler process (Redis store, memory history) running over the store.
@@ -110,67 +110,87 @@ interface Figures {
   replicaRssBytes: number;
 }
 
-async function measure(jobs: number): Promise<Figures> {
+interface Loaded {
+  jobs: number;
+  prefix: string;
+  redis: Redis;
+  store: JobStore;
+  usedMemoryDeltaPerJob: number;
+  keyBytes: Record<string, number>;
+  claims: number[];
+  empties: number[];
+  commits: number[];
+}
+
+async function setUp(jobs: number): Promise<Loaded> {
   const redis = new Redis(REDIS_URL);
   const prefix = `kairos-scale:${crypto.randomUUID()}`;
   const store = createRedisJobStore({ redis, prefix });
-  try {
-    const usedBefore = await usedMemory(redis);
-    const now = await store.now();
-    console.log(`${jobs} jobs under {${prefix}}`);
-    await load(store, jobs, now);
-    const usedAfter = await usedMemory(redis);
-    const keyBytes = await memoryByKey(redis, prefix);
-    const total = Object.values(keyBytes).reduce((a, b) => a + b, 0);
-    const claims: number[] = [];
-    const empties: number[] = [];
-    const commits: number[] = [];
-    const dueKey = `{${prefix}}:due`;
-    // Round 0 warms up (the scripts' first load, the JIT) and is not counted.
-    for (let round = 0; round <= ROUNDS; round++) {
-      const counted = round > 0;
-      const t0 = performance.now();
-      const empty = await store.claimDue(BATCH, LEASE_MS);
-      if (counted) empties.push(performance.now() - t0);
-      if (empty.claims.length > 0) throw new Error('nothing should be due');
-      const picked = new Set<string>();
-      while (picked.size < Math.min(BATCH, jobs)) picked.add(id(Math.floor(Math.random() * jobs)));
-      const past = (await store.now()) - 1_000;
-      await redis.zadd(dueKey, ...[...picked].flatMap((member) => [past, member]));
-      const t1 = performance.now();
-      const batch = await store.claimDue(BATCH, LEASE_MS);
-      if (counted) claims.push(performance.now() - t1);
-      if (batch.claims.length !== picked.size)
-        throw new Error(`claimed ${batch.claims.length} of ${picked.size}`);
-      const later = past + DAY;
-      const t2 = performance.now();
-      await store.commit(
-        batch.claims.map(({ job, token }) => ({
-          jobId: job.id,
-          token,
-          claimedNextRunTime: job.nextRunTime,
-          nextRunTime: later,
-          dueAt: later,
-        })),
-      );
-      if (counted) commits.push(performance.now() - t2);
-    }
-    const replicaRssBytes = await replicaRss(prefix);
-    return {
-      jobs,
-      claimMs: median(claims),
-      emptyClaimMs: median(empties),
-      commitMs: median(commits),
-      bytesPerJob: total / jobs,
-      usedMemoryDeltaPerJob: (usedAfter - usedBefore) / jobs,
-      keyBytes,
-      replicaRssBytes,
-    };
-  } finally {
-    await clearPrefix(redis, prefix);
-    await store.close();
-    redis.disconnect();
-  }
+  const usedBefore = await usedMemory(redis);
+  console.log(`${jobs} jobs under {${prefix}}`);
+  await load(store, jobs, await store.now());
+  const usedDelta = (await usedMemory(redis)) - usedBefore;
+  const keyBytes = await memoryByKey(redis, prefix);
+  return {
+    jobs,
+    prefix,
+    redis,
+    store,
+    usedMemoryDeltaPerJob: usedDelta / jobs,
+    keyBytes,
+    claims: [],
+    empties: [],
+    commits: [],
+  };
+}
+
+/** One claim cycle: an empty claim, then 1,000 jobs made due at random places, claimed, committed. */
+async function round(s: Loaded, counted: boolean): Promise<void> {
+  const t0 = performance.now();
+  const empty = await s.store.claimDue(BATCH, LEASE_MS);
+  if (counted) s.empties.push(performance.now() - t0);
+  if (empty.claims.length > 0) throw new Error('nothing should be due');
+  const picked = new Set<string>();
+  while (picked.size < Math.min(BATCH, s.jobs)) picked.add(id(Math.floor(Math.random() * s.jobs)));
+  const past = (await s.store.now()) - 1_000;
+  await s.redis.zadd(`{${s.prefix}}:due`, ...[...picked].flatMap((member) => [past, member]));
+  const t1 = performance.now();
+  const batch = await s.store.claimDue(BATCH, LEASE_MS);
+  if (counted) s.claims.push(performance.now() - t1);
+  if (batch.claims.length !== picked.size)
+    throw new Error(`claimed ${batch.claims.length} of ${picked.size}`);
+  const later = past + DAY;
+  const t2 = performance.now();
+  await s.store.commit(
+    batch.claims.map(({ job, token }) => ({
+      jobId: job.id,
+      token,
+      claimedNextRunTime: job.nextRunTime,
+      nextRunTime: later,
+      dueAt: later,
+    })),
+  );
+  if (counted) s.commits.push(performance.now() - t2);
+}
+
+async function figures(s: Loaded): Promise<Figures> {
+  const total = Object.values(s.keyBytes).reduce((a, b) => a + b, 0);
+  return {
+    jobs: s.jobs,
+    claimMs: median(s.claims),
+    emptyClaimMs: median(s.empties),
+    commitMs: median(s.commits),
+    bytesPerJob: total / s.jobs,
+    usedMemoryDeltaPerJob: s.usedMemoryDeltaPerJob,
+    keyBytes: s.keyBytes,
+    replicaRssBytes: await replicaRss(s.prefix),
+  };
+}
+
+async function tearDown(s: Loaded): Promise<void> {
+  await clearPrefix(s.redis, s.prefix);
+  await s.store.close();
+  s.redis.disconnect();
 }
 
 async function usedMemory(redis: Redis): Promise<number> {
@@ -194,8 +214,19 @@ async function memoryByKey(redis: Redis, prefix: string): Promise<Record<string,
 }
 
 console.log(`scale: claim round, memory per job and replica RSS at 1,000 and ${JOBS} jobs`);
-const small = await measure(Math.min(1_000, JOBS));
-const large = await measure(JOBS);
+const stores: Loaded[] = [];
+let small: Figures;
+let large: Figures;
+try {
+  stores.push(await setUp(Math.min(1_000, JOBS)), await setUp(JOBS));
+  // Rounds alternate between the stores, so the JIT and the machine's load treat both alike;
+  // round 0 warms up (the scripts' first load, the JIT) and is not counted.
+  for (let r = 0; r <= ROUNDS; r++) for (const s of stores) await round(s, r > 0);
+  small = await figures(stores[0] as Loaded);
+  large = await figures(stores[1] as Loaded);
+} finally {
+  for (const s of stores) await tearDown(s);
+}
 const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(0)} MB`;
 printTable(
   ['figure', `${small.jobs} jobs`, `${large.jobs} jobs`, 'ratio', 'goal'],
