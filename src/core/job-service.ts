@@ -142,6 +142,11 @@ export class JobService {
     return this.store.count();
   }
 
+  /** The store's change count (JobStore.changeCount); null when it keeps none. */
+  jobsChangeCount(): Promise<number> | null {
+    return this.store.changeCount?.() ?? null;
+  }
+
   findExecution(id: string): Promise<Execution | null> {
     return this.log.get(id);
   }

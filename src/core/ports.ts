@@ -157,6 +157,12 @@ export interface JobStore {
   list(query: JobQuery): Promise<Page<Job>>;
   count(): Promise<number>;
   /**
+   * A number that moves whenever what get/list/count return may have changed (every add, update,
+   * remove, quarantine and committed schedule), never back, for caches of reads. Absent: the
+   * store cannot say, and reads are not cached.
+   */
+  changeCount?(): Promise<number>;
+  /**
    * Replace a job's definition if its stored version is `expectedVersion` (ConflictError otherwise,
    * NotFoundError when it does not exist). `job.version` is the new version.
    * schedule 'replace': store job.nextRunTime/dueAt; 'keep': keep the stored ones (a claim in flight

@@ -16,6 +16,7 @@ import { bundledGraphiQL, GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
 import { armorPlugin, DEFAULT_LIMITS, documentNestingLimit, type GraphQLLimits } from './limits.ts';
 import { authorizeOperation } from './operation-auth.ts';
 import { type CorsOrigins, corsOption, jsonBodiesOnly } from './perimeter.ts';
+import { readCachePlugin } from './read-cache.ts';
 import { schema } from './schema.ts';
 import { SharedSubscriptions } from './shared-subscriptions.ts';
 import { sseRefusalStatus } from './sse-status.ts';
@@ -119,12 +120,28 @@ export function createKairosYoga(options: KairosYogaOptions) {
   const graphiql = bundledGraphiQL();
   const corsOrigins = options.corsOrigins ?? [];
 
+  // Once per request: the read cache keys on it before the context is built, the context reuses it.
+  const authByRequest = new WeakMap<Request, Promise<Auth>>();
+  const authOf = (initial: { request?: Request } & WsInitialContext): Promise<Auth> => {
+    const request = initial.request;
+    const cached = request && authByRequest.get(request);
+    if (cached) return cached;
+    const minted = subscriptionTokenAuth.authOf(request);
+    const auth = minted ? Promise.resolve(minted) : tokens.authenticate(credentialOf(initial));
+    if (request && initial.wsCredential === undefined) authByRequest.set(request, auth);
+    return auth;
+  };
+  const readCache = readCachePlugin({
+    schema,
+    changeCount: () => options.service.jobsChangeCount(),
+    authOf: (request) => authOf({ request }),
+  });
+
   const yoga = createYoga<WsInitialContext, GraphQLContext>({
     schema,
     graphqlEndpoint: options.graphqlEndpoint ?? '/graphql',
     context: async (initial): Promise<GraphQLContext> => {
-      const auth: Auth =
-        subscriptionTokenAuth.authOf(initial.request) ?? (await tokens.authenticate(credentialOf(initial)));
+      const auth = await authOf(initial);
       // The service acts for the caller, so the audit trail says who changed what.
       return { service: options.service.as(actorOf(auth)), auth, hub, info, subscriptionTokens };
     },
@@ -146,6 +163,7 @@ export function createKairosYoga(options: KairosYogaOptions) {
       documentNestingLimit, // after armor: it wraps armor's parser
       authorizeOperation, // before sharing: every client is checked before it joins a shared stream
       requestErrorCodes,
+      readCache, // after the checks above: it keeps only results they let through
       subscriptions.plugin,
       sseRefusalStatus, // a refused SSE subscription is a 4xx, not a 200 stream EventSource retries
       graphiql.plugin, // the GraphiQL page gzipped, with an ETag

@@ -32,6 +32,7 @@ import type {
 import { deepFreeze } from '../deep-freeze.ts';
 import { ScoreIndex } from './score-index.ts';
 import { SlotQueues } from './slot-queues.ts';
+import { SortedIds } from './sorted-ids.ts';
 
 export interface MemoryJobStoreOptions {
   clock: Clock;
@@ -50,7 +51,9 @@ class MemoryJobStore implements JobStore {
   /** Frozen: replaced on change, shared by list() pages. */
   private readonly jobs = new Map<string, Readonly<Job>>();
   /** Ids in ascending order, for cursor pagination. */
-  private readonly ids: string[] = [];
+  private readonly ids = new SortedIds();
+  /** Bumped by every write a read can see (JobStore.changeCount). */
+  private changes = 0;
   /** Unpaused jobs with a dueAt and no current claim, by dueAt. */
   private readonly due = new ScoreIndex();
   /** Claim token -> lease expiry. */
@@ -79,9 +82,10 @@ class MemoryJobStore implements JobStore {
     if (this.jobs.has(job.id)) throw new ConflictError(`job "${job.id}" already exists`);
     const stored = deepFreeze(structuredClone(job));
     this.jobs.set(job.id, stored);
-    this.ids.splice(lowerBound(this.ids, job.id), 0, job.id);
+    this.ids.insert(job.id);
     this.current.delete(job.id);
     this.syncDue(stored);
+    this.changes++;
   }
 
   async get(id: string): Promise<Job | null> {
@@ -95,9 +99,8 @@ class MemoryJobStore implements JobStore {
     }
     const items: Job[] = [];
     let hasNextPage = false;
-    const start = query.after == null ? 0 : upperBound(this.ids, query.after);
-    for (let i = start; i < this.ids.length; i++) {
-      const job = this.jobs.get(this.ids[i] as string) as Job;
+    for (let i = this.ids.startAfter(query.after ?? null); i < this.ids.length; i++) {
+      const job = this.jobs.get(this.ids.at(i)) as Job;
       if (query.paused != null && job.paused !== query.paused) continue;
       if (query.task != null && job.task !== query.task) continue;
       if (items.length === query.first) {
@@ -111,6 +114,10 @@ class MemoryJobStore implements JobStore {
 
   async count(): Promise<number> {
     return this.jobs.size;
+  }
+
+  async changeCount(): Promise<number> {
+    return this.changes;
   }
 
   async update(job: Job, expectedVersion: number, schedule: 'keep' | 'replace'): Promise<void> {
@@ -129,14 +136,15 @@ class MemoryJobStore implements JobStore {
     }
     this.jobs.set(job.id, deepFreeze(next));
     this.syncDue(next);
+    this.changes++;
   }
 
   async remove(id: string): Promise<Job | null> {
     const job = this.jobs.get(id);
     if (!job) return null;
     this.jobs.delete(id);
-    const at = lowerBound(this.ids, id);
-    if (this.ids[at] === id) this.ids.splice(at, 1);
+    this.ids.delete(id);
+    this.changes++;
     this.due.delete(id);
     this.current.delete(id);
     // Claims stay until committed (`removed`) or expired; slots stay in the reap index so a dead
@@ -198,6 +206,7 @@ class MemoryJobStore implements JobStore {
       });
       this.jobs.set(request.jobId, next);
       this.syncDue(next);
+      this.changes++;
     }
   }
 
@@ -394,6 +403,7 @@ class MemoryJobStore implements JobStore {
     });
     this.jobs.set(request.jobId, next);
     this.syncDue(next);
+    this.changes++;
     return 'committed';
   }
 
@@ -415,22 +425,4 @@ class MemoryJobStore implements JobStore {
 
 function slotKey(slot: Slot): string {
   return `${slot.jobId}\u0000${slot.executionId}`;
-}
-
-/** First index whose id is >= `id`. */
-function lowerBound(ids: string[], id: string): number {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((ids[mid] as string) < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index whose id is > `id`. */
-function upperBound(ids: string[], id: string): number {
-  const at = lowerBound(ids, id);
-  return ids[at] === id ? at + 1 : at;
 }
