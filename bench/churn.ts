@@ -28,6 +28,8 @@ interface Rates {
   add: number;
   update: number;
   remove: number;
+  /** This process's CPU per operation over the three phases, µs (less noisy than the rates on a shared machine). */
+  cpuUs: number;
 }
 
 /** Runs op(0..count-1) with `IN_FLIGHT` at a time; operations per second. */
@@ -40,6 +42,11 @@ async function throughput(count: number, op: (i: number) => Promise<unknown>): P
     }),
   );
   return count / ((performance.now() - started) / 1000);
+}
+
+function cpuPerOp(since: NodeJS.CpuUsage, ops: number): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / ops;
 }
 
 async function kairos(jobs = JOBS): Promise<Rates> {
@@ -58,6 +65,7 @@ async function kairos(jobs = JOBS): Promise<Rates> {
   });
   const service = JobService.of(scheduler);
   const id = (i: number) => `job-${i}`;
+  const cpu = process.cpuUsage();
   const add = await throughput(jobs, (i) =>
     service.addJob({
       id: id(i),
@@ -70,17 +78,19 @@ async function kairos(jobs = JOBS): Promise<Rates> {
     service.updateJob(id(i), { trigger: { cron: { expression: '*/10 * * * *' } } }),
   );
   const remove = await throughput(jobs, (i) => service.removeJob(id(i)));
+  const cpuUs = cpuPerOp(cpu, 3 * jobs);
   if ((await store.count()) !== 0) throw new Error('kairos: jobs left after removing all');
   await clearPrefix(redis, prefix);
   await store.close();
   redis.disconnect();
-  return { add, update, remove };
+  return { add, update, remove, cpuUs };
 }
 
 async function bullmq(jobs = JOBS): Promise<Rates> {
   const prefix = `bull-churn-${crypto.randomUUID().slice(0, 8)}`;
   const queue = new Queue('churn', { connection: { url: REDIS_URL }, prefix });
   const id = (i: number) => `job-${i}`;
+  const cpu = process.cpuUsage();
   const add = await throughput(jobs, (i) =>
     queue.upsertJobScheduler(id(i), { pattern: '*/5 * * * *' }, { name: 'noop', data: { i } }),
   );
@@ -88,11 +98,12 @@ async function bullmq(jobs = JOBS): Promise<Rates> {
     queue.upsertJobScheduler(id(i), { pattern: '*/10 * * * *' }, { name: 'noop', data: { i } }),
   );
   const remove = await throughput(jobs, (i) => queue.removeJobScheduler(id(i)));
+  const cpuUs = cpuPerOp(cpu, 3 * jobs);
   if ((await queue.getJobSchedulersCount()) !== 0)
     throw new Error('bullmq: schedulers left after removing all');
   await queue.obliterate({ force: true }).catch(() => {});
   await queue.close();
-  return { add, update, remove };
+  return { add, update, remove, cpuUs };
 }
 
 console.log(`churn: ${JOBS} jobs added, updated, removed, ${IN_FLIGHT} in flight, ${ROUNDS} rounds`);
@@ -109,20 +120,31 @@ for (let round = 0; round < ROUNDS; round++) {
 const med = (rates: Rates[], op: keyof Rates) =>
   rates.length ? median(rates.map((r) => r[op])) : Number.NaN;
 const ops: (keyof Rates)[] = ['add', 'update', 'remove'];
+const cpuRow = [
+  'client CPU per op (µs)',
+  med(ours, 'cpuUs').toFixed(0),
+  med(theirs, 'cpuUs').toFixed(0),
+  (med(theirs, 'cpuUs') / med(ours, 'cpuUs')).toFixed(2),
+];
 printTable(
   ['operation', 'kairos ops/s', 'bullmq ops/s', 'ratio'],
-  ops.map((op) => [
-    op,
-    med(ours, op).toFixed(0),
-    med(theirs, op).toFixed(0),
-    (med(ours, op) / med(theirs, op)).toFixed(2),
-  ]),
+  [
+    ...ops.map((op) => [
+      op,
+      med(ours, op).toFixed(0),
+      med(theirs, op).toFixed(0),
+      (med(ours, op) / med(theirs, op)).toFixed(2),
+    ]),
+    cpuRow,
+  ],
 );
 console.log(`load average ${loadAverage()}; goal: kairos >= 2x bullmq`);
 report('churn', {
   jobs: JOBS,
   inFlight: IN_FLIGHT,
   rounds: ROUNDS,
+  kairos_cpu_us_per_op: Math.round(med(ours, 'cpuUs')),
+  bullmq_cpu_us_per_op: Math.round(med(theirs, 'cpuUs')),
   ...Object.fromEntries(
     ops.flatMap((op) => [
       [`kairos_${op}_per_s`, Math.round(med(ours, op))],
