@@ -8,7 +8,7 @@ import { StatusBadge } from './jobs-table.js';
 const PAGE = 20;
 const STATUSES = ['SUCCESS', 'FAILED', 'TIMED_OUT', 'RUNNING', 'PENDING', 'MISSED', 'SKIPPED', 'ABANDONED'];
 
-const HISTORY = `query MonitorHistory($jobId: ID!, $status: [ExecutionStatus!], $since: DateTime, $until: DateTime, $after: String) {
+export const HISTORY = `query MonitorHistory($jobId: ID!, $status: [ExecutionStatus!], $since: DateTime, $until: DateTime, $after: String) {
   executions(jobId: $jobId, status: $status, since: $since, until: $until, first: ${PAGE}, after: $after) {
     pageInfo { hasNextPage endCursor }
     edges { node {

@@ -15,7 +15,7 @@ import {
 import { History } from './history.js';
 import { PausedBadge, StatusBadge } from './jobs-table.js';
 
-const JOB = `query MonitorJob($id: ID!) {
+export const JOB = `query MonitorJob($id: ID!) {
   job(id: $id) {
     id name task args paused pauseReason pausedAt nextRunTime createdAt updatedAt version
     coalesce maxInstances misfireGraceTimeMs timeoutMs

@@ -14,8 +14,8 @@ const HOUR_MS = 3600e3;
 /** A busy hour is sampled: the chart reads at most this many executions (newest first). */
 const HOUR_LIMIT = 2000;
 
-const JOBS = `query MonitorJobs($after: String) {
-  jobs(first: 100, after: $after) {
+export const JOBS = `query MonitorJobs($after: String) {
+  jobs(first: 50, after: $after) {
     pageInfo { hasNextPage endCursor }
     edges { node {
       id name task paused pauseReason nextRunTime
@@ -26,7 +26,7 @@ const JOBS = `query MonitorJobs($after: String) {
   }
 }`;
 
-const SUMMARY = `query MonitorSummary($since: DateTime!) {
+export const SUMMARY = `query MonitorSummary($since: DateTime!) {
   scheduler { instance running version timezone stores { jobStore executionLog eventBus } }
   replicas { id instance startedAt expiresAt stores { jobStore executionLog eventBus } }
   running: executions(status: [RUNNING], first: 20) {
@@ -37,7 +37,7 @@ const SUMMARY = `query MonitorSummary($since: DateTime!) {
   }
 }`;
 
-const HOUR = `query MonitorHour($since: DateTime!, $after: String) {
+export const HOUR = `query MonitorHour($since: DateTime!, $after: String) {
   executions(since: $since, first: 500, after: $after) {
     pageInfo { hasNextPage endCursor }
     edges { node { status scheduledFor dueAt startedAt } }
