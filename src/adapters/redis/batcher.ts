@@ -5,11 +5,14 @@
  * of the whole call (Redis away) is every item's.
  */
 
-/** setImmediate where the runtime has it (Node, Bun): after the I/O callbacks of this turn. */
+/**
+ * setImmediate where the runtime has it (Node, Bun): after the I/O callbacks of this turn. Taken
+ * at load, so a test's fake timers do not hold the store's commands back.
+ */
+const immediate = globalThis.setImmediate;
+const timeout = globalThis.setTimeout;
 const nextTurn: (run: () => void) => void =
-  typeof globalThis.setImmediate === 'function'
-    ? (run) => void globalThis.setImmediate(run)
-    : (run) => void setTimeout(run, 0);
+  typeof immediate === 'function' ? (run) => void immediate(run) : (run) => void timeout(run, 0);
 
 export class Batcher<I, O> {
   private pending: { item: I; resolve: (out: O) => void; reject: (error: unknown) => void }[] = [];
