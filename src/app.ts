@@ -5,7 +5,6 @@
  * every runtime; what needs the file system comes in through `platform`.
  */
 import packageJson from '../package.json' with { type: 'json' };
-import { migrate } from './adapters/postgres/migrate.ts';
 import { declareJobsFile } from './app/declared-jobs.ts';
 import { logSchedulerEvents } from './app/event-log.ts';
 import type { Platform } from './app/platform.ts';
@@ -49,7 +48,10 @@ export interface App {
   readonly perimeter: Perimeter;
   /** The routes of src/app/routes.ts: GraphQL at /graphql, the monitor, /healthz, /readyz. */
   fetch(request: Request): Promise<Response>;
-  /** Migrations, declared jobs, then the scheduler. Throws (and changes nothing more) when a step fails. */
+  /**
+   * Waits for the history (opened and migrated in the background), declares the jobs file, starts
+   * the scheduler. Throws (and changes nothing more) when a step fails.
+   */
   start(): Promise<void>;
   /** Graceful: no new claims, running executions get config.shutdownTimeoutMs, then stores close. */
   stop(): Promise<void>;
@@ -143,8 +145,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   async function start(): Promise<void> {
     if (state !== 'created') throw new Error(`the app cannot start from state ${state}`);
     state = 'starting';
-    await migrate(stores.database);
+    // The history opened in the background since createApp; the scheduler needs it (a fire's row
+    // is written before it runs), so it starts once the history is there.
+    await stores.history;
+    if (stopping) return; // stopped meanwhile (a signal during the start)
     await declare?.();
+    if (stopping) return;
     scheduler.start();
     state = 'started';
     retention.start();

@@ -1,6 +1,7 @@
 /**
  * Store selection: the job store and event bus (Redis when REDIS_URL is set, else memory) and the
- * execution log (PostgreSQL, or PGlite on disk or in memory), opened together and closed together.
+ * execution log (PostgreSQL, or PGlite on disk or in memory), closed together. The execution log
+ * (and the audit trail in its database) opens in the background: see openHistory.
  * Only the drivers configured are imported (ioredis, postgres.js, PGlite): each one loaded for
  * nothing cost start-up time and resident memory (README "Start-up, memory and API reads").
  */
@@ -12,11 +13,13 @@ import { createPostgresAuditLog } from '../adapters/postgres/audit-log.ts';
 import type { DatabaseConnection } from '../adapters/postgres/connect.ts';
 import { toStoreError } from '../adapters/postgres/errors.ts';
 import { createPostgresExecutionLog } from '../adapters/postgres/execution-log.ts';
+import { migrate } from '../adapters/postgres/migrate.ts';
 import type { Config } from '../config.ts';
 import type { Clock } from '../core/clock.ts';
 import type { AuditLog, EventBus, ExecutionLog, JobStore } from '../core/ports.ts';
 import type { JsonLogger } from '../logger.ts';
 import type { Platform } from './platform.ts';
+import { type MethodNames, whenOpen } from './when-open.ts';
 
 export interface Stores {
   store: JobStore;
@@ -27,8 +30,9 @@ export interface Stores {
   /** What backs each: redis or memory; postgres or pglite. */
   storeKind: string;
   logKind: string;
-  database: DatabaseConnection;
-  /** Reaches the database without needing the schema (migrations may not have run yet). */
+  /** Resolves once the database is open and migrated; rejects with why it could not be. */
+  history: Promise<void>;
+  /** Reaches the database without needing the schema; fails at once while it is still opening. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -63,46 +67,117 @@ export async function openStores(
     });
   }
 
-  let database: DatabaseConnection;
-  try {
-    if (config.database.kind === 'postgres') {
-      const { openPostgres } = await import('../adapters/postgres/postgres-js.ts');
-      database = openPostgres(config.database.url);
-    } else {
-      const { dataDir } = config.database;
-      if (dataDir !== null) {
-        if (!platform) throw new Error('an embedded database directory needs file access from the runtime');
-        await platform.makeDirectory(dataDir);
-      }
-      const { openPglite } = await import('../adapters/postgres/pglite.ts');
-      database = await openPglite(dataDir ?? undefined);
-    }
-  } catch (error) {
-    await closeAll(store, bus, redis);
-    throw error;
-  }
-  const log = createPostgresExecutionLog(database.db, { close: () => database.close() });
+  const history = openHistory(config, platform);
+  // A failed open fails start() (which awaits it) and every call; it is never an unhandled rejection.
+  let opened: DatabaseConnection | null = null;
+  let failure: unknown = null;
+  history.connection.then(
+    (connection) => {
+      opened = connection;
+    },
+    (error: unknown) => {
+      failure = error;
+    },
+  );
+  // A PostgreSQL server's pool is made at once (it connects on first use): only PGlite's start is
+  // worth answering before, so /readyz checks the server from the first request.
+  if (config.database.kind === 'postgres') await history.connection.catch(() => {});
+  const migrated = history.ready.then(() => {});
+  migrated.catch(() => {});
+  const ready = history.ready.then((connection) => ({
+    log: createPostgresExecutionLog(connection.db),
+    audit: createPostgresAuditLog(connection.db),
+  }));
+  ready.catch(() => {});
+  const log = whenOpen(
+    ready.then((h) => h.log),
+    EXECUTION_LOG_METHODS,
+  );
+  const audit = whenOpen(
+    ready.then((h) => h.audit),
+    AUDIT_LOG_METHODS,
+  );
   return {
     store,
     bus,
     log,
-    audit: createPostgresAuditLog(database.db),
-    database,
+    audit,
+    history: migrated,
     storeKind: redis ? 'redis' : 'memory',
-    logKind: database.kind,
+    logKind: config.database.kind,
     ping: async () => {
+      const connection = opened as DatabaseConnection | null;
+      if (connection === null) throw failure === null ? new Error('is opening') : toStoreError(failure);
       try {
-        await database.db.execute(sql`select 1`);
+        await connection.db.execute(sql`select 1`);
       } catch (error) {
         throw toStoreError(error);
       }
     },
     close: async () => {
       await closeAll(store, bus, redis);
-      await log.close().catch((error: unknown) => logger.warn('closing the execution log failed', { error }));
+      // A database still opening (or migrating) is closed once done; one that failed holds nothing.
+      await migrated.catch(() => {});
+      const connection = await history.connection.catch(() => null);
+      await connection
+        ?.close()
+        .catch((error: unknown) => logger.warn('closing the execution log failed', { error }));
     },
   };
 }
+
+/**
+ * The database opens in the background: PGlite's start takes most of a second, and nothing but
+ * the history needs it, so the service answers meanwhile. `ready` is once migrations have run.
+ */
+function openHistory(
+  config: Config,
+  platform: Platform | undefined,
+): { connection: Promise<DatabaseConnection>; ready: Promise<DatabaseConnection> } {
+  const connection = (async (): Promise<DatabaseConnection> => {
+    if (config.database.kind === 'postgres') {
+      const { openPostgres } = await import('../adapters/postgres/postgres-js.ts');
+      return openPostgres(config.database.url);
+    }
+    const { dataDir } = config.database;
+    if (dataDir !== null) {
+      if (!platform) throw new Error('an embedded database directory needs file access from the runtime');
+      await platform.makeDirectory(dataDir);
+    }
+    const { openPglite } = await import('../adapters/postgres/pglite.ts');
+    return openPglite(dataDir ?? undefined);
+  })();
+  const ready = connection.then(async (opened) => {
+    await migrate(opened);
+    return opened;
+  });
+  return { connection, ready };
+}
+
+const EXECUTION_LOG_METHODS: MethodNames<ExecutionLog> = {
+  insert: true,
+  finish: true,
+  claimPending: true,
+  nextPendingAt: true,
+  listRunning: true,
+  listRunningOf: true,
+  requeue: true,
+  get: true,
+  list: true,
+  count: true,
+  stats: true,
+  latestByJob: true,
+  abandon: true,
+  deleteFinishedBefore: true,
+  close: true,
+};
+
+const AUDIT_LOG_METHODS: MethodNames<AuditLog> = {
+  record: true,
+  list: true,
+  deleteBefore: true,
+  close: true,
+};
 
 function redisOptions(instance: string): RedisOptions {
   return {

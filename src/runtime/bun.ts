@@ -2,14 +2,12 @@
  * `npm run start:bun`: Kairos on Bun.serve, with Bun's native WebSocket handler for graphql-ws.
  * Bun's types are not installed (tsc checks this file with the small shapes below).
  */
-import { hostname } from 'node:os';
 import { handleProtocols, makeHandler } from 'graphql-ws/use/bun';
 import type { App } from '../app.ts';
 import type { Config } from '../config.ts';
 import { graphqlWsServerOptions } from '../graphql/ws.ts';
-import { runtimeVersion } from './detect.ts';
-import { fsPlatform } from './fs-platform.ts';
-import { graphqlUrl, type Listener, serve } from './serve.ts';
+import { serveWithNodeProcess } from './node-host.ts';
+import { graphqlUrl, type Listener } from './serve.ts';
 import { refuseUpgrade } from './upgrade.ts';
 
 interface BunServer {
@@ -60,15 +58,4 @@ async function listen(app: App, config: Config): Promise<Listener> {
   };
 }
 
-await serve({
-  runtime: runtimeVersion(),
-  env: process.env,
-  defaultInstance: `${hostname()}-${process.pid}`,
-  platform: fsPlatform,
-  listen,
-  onSignal: (signal, handler) => {
-    process.on(signal, handler);
-  },
-  exit: (code) => process.exit(code),
-  printError: (message) => process.stderr.write(`${message}\n`),
-});
+await serveWithNodeProcess(listen);

@@ -5,16 +5,14 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
 import { createServerAdapter } from '@whatwg-node/server';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app.ts';
 import type { Config } from '../config.ts';
 import { graphqlWsServerOptions } from '../graphql/ws.ts';
-import { runtimeVersion } from './detect.ts';
-import { fsPlatform } from './fs-platform.ts';
-import { graphqlUrl, type Listener, serve } from './serve.ts';
+import { serveWithNodeProcess } from './node-host.ts';
+import { graphqlUrl, type Listener } from './serve.ts';
 
 async function listen(app: App, config: Config): Promise<Listener> {
   const server = createServer(createServerAdapter((request: Request) => app.fetch(request)));
@@ -55,15 +53,4 @@ async function listen(app: App, config: Config): Promise<Listener> {
   };
 }
 
-await serve({
-  runtime: runtimeVersion(),
-  env: process.env,
-  defaultInstance: `${hostname()}-${process.pid}`,
-  platform: fsPlatform,
-  listen,
-  onSignal: (signal, handler) => {
-    process.on(signal, handler);
-  },
-  exit: (code) => process.exit(code),
-  printError: (message) => process.stderr.write(`${message}\n`),
-});
+await serveWithNodeProcess(listen);

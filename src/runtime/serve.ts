@@ -6,7 +6,7 @@
 import { type App, createApp, type Platform } from '../app.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { JobsFileError } from '../jobs-file.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger, type JsonLogger } from '../logger.ts';
 
 export interface Listener {
   /** Where GraphQL is served, e.g. http://127.0.0.1:4000/graphql (with the real port when PORT=0). */
@@ -49,12 +49,20 @@ export async function serve(host: RuntimeHost): Promise<void> {
 
   let app: App | undefined;
   let listener: Listener | undefined;
+  let stopping = false;
   try {
     app = await createApp(config, { logger, platform: host.platform });
-    // Listen before starting, so orchestrators see /healthz up and /readyz 503 while migrations run.
+    // Listen before starting: the API answers while the history opens (seconds for a first
+    // PGlite start), orchestrators see /healthz up and /readyz 503 until the scheduler runs.
     listener = await host.listen(app, config);
+    // From here a signal stops gracefully, also during the start: a PGlite killed while it
+    // creates its data directory leaves one it cannot open.
+    onSignals(host, config, logger, app, listener, () => {
+      stopping = true;
+    });
     await app.start();
   } catch (error) {
+    if (stopping) return; // stopped while starting: the stop exits
     if (error instanceof JobsFileError) host.printError(error.message);
     else logger.error('Kairos could not start', { error });
     await listener?.close().catch(() => {});
@@ -62,6 +70,7 @@ export async function serve(host: RuntimeHost): Promise<void> {
     host.exit(1);
     return;
   }
+  if (stopping) return;
 
   logger.info(`Kairos ready at ${listener.url}`, {
     url: listener.url,
@@ -70,7 +79,16 @@ export async function serve(host: RuntimeHost): Promise<void> {
     executionLog: config.database.kind,
     auth: config.anonymousScope ? `anonymous ${config.anonymousScope}` : `${config.tokens.size} token(s)`,
   });
+}
 
+function onSignals(
+  host: RuntimeHost,
+  config: Config,
+  logger: JsonLogger,
+  app: App,
+  listener: Listener,
+  onStop: () => void,
+): void {
   let stopping = false;
   let firstSignalAt = 0;
   const shutdown = (signal: string): void => {
@@ -86,19 +104,18 @@ export async function serve(host: RuntimeHost): Promise<void> {
       return;
     }
     stopping = true;
+    onStop();
     firstSignalAt = Date.now();
     logger.info('stopping', { signal, deadlineMs: config.shutdownTimeoutMs });
     const force = setTimeout(() => {
       logger.error('graceful stop took too long; exiting');
       host.exit(1);
     }, config.shutdownTimeoutMs + STOP_MARGIN_MS);
-    const running = app as App;
-    const open = listener as Listener;
     void (async () => {
-      open.stopAccepting();
+      listener.stopAccepting();
       // Executions drain while subscribers are still connected, so they see the final events.
-      await running.stop();
-      await open.close();
+      await app.stop();
+      await listener.close();
     })().then(
       () => {
         clearTimeout(force);

@@ -56,7 +56,7 @@ describe('embedded defaults (memory job store, in-memory PGlite)', () => {
   }, 60_000);
   afterAll(() => app?.stop());
 
-  it('answers /healthz before start, and /readyz 503 naming the scheduler', async () => {
+  it('answers /healthz before start, and /readyz 503 naming the scheduler and the history opening', async () => {
     const health = await get(app, '/healthz');
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok', instance: 'kairos' });
@@ -68,7 +68,8 @@ describe('embedded defaults (memory job store, in-memory PGlite)', () => {
     expect(body.checks).toEqual([
       { name: 'scheduler', kind: 'created', ok: false, error: 'is created' },
       { name: 'jobStore', kind: 'memory', ok: true },
-      { name: 'executionLog', kind: 'pglite', ok: true },
+      // PGlite opens in the background: the API answers meanwhile (src/app/stores.ts).
+      { name: 'executionLog', kind: 'pglite', ok: false, error: 'is opening' },
     ]);
   });
 
@@ -106,11 +107,23 @@ describe('embedded defaults (memory job store, in-memory PGlite)', () => {
   });
 });
 
+/** Until the in-memory PGlite, opening in the background since createApp, answers. */
+async function historyOpen(app: App): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { checks } = await app.readiness();
+    if (checks.find((c) => c.name === 'executionLog')?.ok) return;
+    if (Date.now() > deadline) throw new Error('the history did not open');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('readiness when a store is unreachable', () => {
   it('Redis on a closed port: /readyz 503 names the job store, quickly', async () => {
     const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', DATABASE_URL: 'memory://' });
     const app = await createApp(config, { logger: quiet, readyTimeoutMs: 1_500 });
     try {
+      await historyOpen(app);
       const started = Date.now();
       const response = await get(app, '/readyz');
       expect(Date.now() - started).toBeLessThan(3_000);
@@ -245,4 +258,39 @@ describe('Redis + PostgreSQL', async () => {
       expect(await app.ready()).toBe(false);
     },
   );
+});
+
+describe('the history opening in the background (PGlite starts after createApp returns)', () => {
+  it('holds a mutation and a history read until it is open, then answers them', async () => {
+    const app = await createApp(loadConfig({ DATABASE_URL: 'memory://' }), { logger: quiet });
+    try {
+      expect((await app.readiness()).checks.find((c) => c.name === 'executionLog')).toMatchObject({
+        ok: false,
+        error: 'is opening',
+      });
+      // The audit row of addJob and the executions count wait for the open (and its migrations).
+      const [added, read] = await Promise.all([
+        graphql(
+          app,
+          'mutation { addJob(input: { id: "early", task: "log", trigger: { interval: { hours: 1 } } }) { id } }',
+        ),
+        graphql(app, '{ executions(first: 5) { totalCount } }'),
+      ]);
+      expect(added).toEqual({ data: { addJob: { id: 'early' } } });
+      expect(read.errors).toBeUndefined();
+      await app.start();
+      expect(await app.ready()).toBe(true);
+    } finally {
+      await app.stop();
+    }
+  }, 60_000);
+
+  it('a stop while the start waits for the history: the scheduler never starts, the stop completes', async () => {
+    const app = await createApp(loadConfig({ DATABASE_URL: 'memory://' }), { logger: quiet });
+    const starting = app.start();
+    await app.stop();
+    await starting;
+    expect(app.scheduler.running).toBe(false);
+    expect(await app.ready()).toBe(false);
+  }, 60_000);
 });

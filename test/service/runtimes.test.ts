@@ -4,7 +4,9 @@
  * job firing and recorded, an SSE and a graphql-ws subscription receiving their events, and a
  * graceful stop on SIGTERM with exit code 0. Node on embedded defaults is the e2e suite.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
@@ -20,6 +22,7 @@ import {
 } from '../support/services.ts';
 import {
   graphql,
+  RUNTIME_COMMANDS,
   type RuntimeName,
   runtimeInstalled,
   type ServiceProcess,
@@ -114,6 +117,57 @@ async function exercise(service: ServiceProcess, jobId: string): Promise<void> {
   expect(service.lines.map((l) => l.msg)).toContain('stopped');
 }
 
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * SIGTERM while PGlite creates its data directory (the API answers before that is done): the stop
+ * waits for it, exits 0, and the next start opens the directory.
+ */
+async function stopWhileTheHistoryOpens(runtime: RuntimeName, dataDir: string): Promise<void> {
+  const port = await freePort();
+  const [command, ...args] = RUNTIME_COMMANDS[runtime] as [string, ...string[]];
+  const child = spawn(command, args, {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      PORT: String(port),
+      KAIROS_DATA_DIR: dataDir,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await until(
+      'the health endpoint',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited early:\n${output}`);
+        return (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.status === 200;
+      },
+      60_000,
+    );
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(503); // a first start: initdb takes seconds
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(output).not.toContain('Kairos ready');
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 const redis = await redisAvailability();
 const pg = await postgresAvailability();
 const servers = redis.available && pg.available;
@@ -147,6 +201,28 @@ describe.each(['node', 'bun', 'deno'] as RuntimeName[])('%s runtime', (runtime) 
       120_000,
     );
   }
+
+  it.skipIf(!installed)(
+    'stops gracefully while the history opens, and the next start opens it',
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), `kairos-${runtime}-`));
+      cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+      await stopWhileTheHistoryOpens(runtime, join(dataDir, 'data'));
+      const service = await startService(runtime, {
+        KAIROS_DATA_DIR: join(dataDir, 'data'),
+        KAIROS_TOKENS: `admin:${TOKEN}`,
+      });
+      cleanup.push(() => service.kill());
+      const query = await graphql<{ executions: { totalCount: number } }>(
+        service.url,
+        '{ executions(first: 1) { totalCount } }',
+        TOKEN,
+      );
+      expect(query.data?.executions.totalCount).toBe(0);
+      expect(await service.stop('SIGTERM')).toBe(0);
+    },
+    120_000,
+  );
 
   it.skipIf(!installed || !servers)(
     'on Redis + PostgreSQL',
