@@ -159,6 +159,18 @@ function servedResult(body: string): ExecutionResult {
   return { stringify: () => body } as ExecutionResult;
 }
 
+/**
+ * The variables as key text; null when they cannot be serialised (nested past the stack, which
+ * the JSON scalar then refuses as BAD_USER_INPUT): such a request is simply not cached.
+ */
+function variablesKey(variables: unknown): string | null {
+  try {
+    return JSON.stringify(variables ?? null);
+  } catch {
+    return null;
+  }
+}
+
 export function readCachePlugin(options: ReadCacheOptions): Plugin {
   const allowed = storeOnlyFields(options.schema);
   const cacheable = new WeakMap<DocumentNode, Map<string, boolean>>();
@@ -206,7 +218,9 @@ export function readCachePlugin(options: ReadCacheOptions): Plugin {
         chars = 0;
         generation = count;
       }
-      const key = `${auth.scope}\n${params.operationName ?? ''}\n${JSON.stringify(params.variables ?? null)}\n${params.query}`;
+      const variables = variablesKey(params.variables);
+      if (variables === null) return;
+      const key = `${auth.scope}\n${params.operationName ?? ''}\n${variables}\n${params.query}`;
       const body = bodies.get(key);
       if (body !== undefined) {
         bodies.delete(key);
