@@ -106,10 +106,12 @@ export class ExtraRuns {
    * maxInstances are all busy; null when a row for this instant exists already.
    */
   async runNow(job: Job): Promise<Execution | null> {
-    const now = manualInstant(job, this.o.clock.now());
+    const dueAt = this.o.clock.now();
+    // Due now; recorded under an instant that is not a nominal fire (it may be a millisecond later).
+    const now = manualInstant(job, dueAt);
     const owner = this.o.owner();
     const ctx = { instance: this.o.instance, owner, now };
-    const execution = runRow(job, { scheduledFor: now, dueAt: now }, 'manual', 1, ctx);
+    const execution = runRow(job, { scheduledFor: now, dueAt }, 'manual', 1, ctx);
     const slot = { jobId: job.id, executionId: execution.id };
     // A fire of the job claimed here may hold its slot ahead of its due time: a manual run comes
     // first, as it would have before that fire asked (the fire asks again when due).
