@@ -12,17 +12,23 @@ export interface TransportRequest {
   headers: Record<string, string>;
   body: string | null;
   signal: AbortSignal;
+  /** Follow 3xx answers (at most 20); otherwise the 3xx answer is the response. */
+  followRedirects: boolean;
 }
 
 export interface TransportResponse {
   status: number;
   statusText: string;
+  /** The Location header of the answer, if any (what a redirect points at). */
+  location: string | null;
   /** At most about `limit` bytes of the body as text; the rest is discarded. */
   text(limit: number): Promise<string>;
 }
 
 export interface HttpTransport {
   send(request: TransportRequest): Promise<TransportResponse>;
+  /** Closes the pooled connections (after the requests in flight); fetch's pools are the runtime's. */
+  close?(): Promise<void>;
 }
 
 export interface TransportOptions {
@@ -44,11 +50,12 @@ export const fetchTransport: HttpTransport = {
       headers: request.headers,
       body: request.body,
       signal: request.signal,
-      redirect: 'follow',
+      redirect: request.followRedirects ? 'follow' : 'manual',
     });
     return {
       status: response.status,
       statusText: response.statusText,
+      location: response.headers.get('location'),
       text: (limit) => readStream(response.body, limit),
     };
   },
@@ -68,6 +75,9 @@ export function defaultTransport(options: TransportOptions): HttpTransport {
       loading ??= undiciTransport(options).catch(() => fetchTransport);
       return loading.then((transport) => transport.send(request));
     },
+    async close() {
+      await (await loading)?.close?.();
+    },
   };
 }
 
@@ -76,10 +86,12 @@ async function undiciTransport(options: TransportOptions): Promise<HttpTransport
     import('undici'),
     import('node:http'),
   ]);
-  const dispatcher = new Agent({
+  const agent = new Agent({
     connections: options.connectionsPerOrigin,
     keepAliveTimeout: 30_000,
-  }).compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }));
+  });
+  // The same pools either way: the redirect interceptor only wraps the agent.
+  const following = agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }));
   return {
     async send(request) {
       const response = await send(request.url, {
@@ -87,11 +99,13 @@ async function undiciTransport(options: TransportOptions): Promise<HttpTransport
         headers: request.headers,
         body: request.body,
         signal: request.signal,
-        dispatcher,
+        dispatcher: request.followRedirects ? following : agent,
       });
+      const location = response.headers.location;
       return {
         status: response.statusCode,
         statusText: STATUS_CODES[response.statusCode] ?? '',
+        location: (Array.isArray(location) ? location[0] : location) ?? null,
         async text(limit) {
           const chunks: Uint8Array[] = [];
           let size = 0;
@@ -106,6 +120,7 @@ async function undiciTransport(options: TransportOptions): Promise<HttpTransport
         },
       };
     },
+    close: () => agent.close(),
   };
 }
 

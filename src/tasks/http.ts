@@ -19,7 +19,7 @@ export const MAX_RESPONSE_BODY_BYTES = 1024;
 /** setTimeout's ceiling: a longer delay would fire at once. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
-const FIELDS = ['url', 'method', 'headers', 'body', 'timeoutMs'];
+const FIELDS = ['url', 'method', 'headers', 'body', 'timeoutMs', 'followRedirects'];
 // Set by the task on every request; a job may not forge them.
 const KAIROS_HEADERS = [
   'x-kairos-job-id',
@@ -37,6 +37,8 @@ export interface HttpArgs {
   /** The body was given as JSON (sent with content-type application/json unless a header says otherwise). */
   json: boolean;
   timeoutMs: number | null;
+  /** Follow 3xx answers; by default a redirect fails the run (a webhook that moved should say so). */
+  followRedirects: boolean;
 }
 
 export interface HttpResult extends JsonObject {
@@ -68,7 +70,14 @@ export function parseHttpArgs(args: JsonValue): HttpArgs {
     body,
     json,
     timeoutMs: parseTimeout(args.timeoutMs),
+    followRedirects: parseFollowRedirects(args.followRedirects),
   };
+}
+
+function parseFollowRedirects(value: JsonValue | undefined): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw new ValidationError('args.followRedirects', 'must be true or false');
+  return value;
 }
 
 function parseUrl(value: JsonValue | undefined): string {
@@ -175,11 +184,19 @@ async function runHttp(
       headers: requestHeaders(args, context, traced),
       body: args.body,
       signal,
+      followRedirects: args.followRedirects,
     });
     const body = truncateUtf8(await response.text(MAX_RESPONSE_BODY_BYTES), MAX_RESPONSE_BODY_BYTES);
     if (response.status < 200 || response.status > 299) {
       const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-      throw new HttpStatusError(`${status} from ${target}${body ? `: ${body}` : ''}`, response.status);
+      const redirect =
+        response.status >= 300 && response.status < 400 && response.location !== null
+          ? ` (a redirect to ${response.location}; args.followRedirects: true follows it)`
+          : '';
+      throw new HttpStatusError(
+        `${status} from ${target}${redirect}${body ? `: ${body}` : ''}`,
+        response.status,
+      );
     }
     return { status: response.status, durationMs: Math.round(performance.now() - started), body };
   } catch (error) {
@@ -261,8 +278,8 @@ export function createHttpTask(
   return {
     name: 'http',
     description:
-      'Calls a URL (webhook). Args: url, method (default POST), headers, body (string or JSON), timeoutMs. ' +
-      'Fails on a non-2xx answer.',
+      'Calls a URL (webhook). Args: url, method (default POST), headers, body (string or JSON), timeoutMs, ' +
+      'followRedirects (default false). Fails on a non-2xx answer, a redirect included unless followed.',
     handler: (args, context) => runHttp(transport, args, context, traced),
     validateArgs: (args) => {
       parseHttpArgs(args);
