@@ -12,6 +12,7 @@ import {
   type ExecutionStatus,
   type FinalStatus,
 } from '../core/execution.ts';
+import { OVERLAP_POLICIES } from '../core/job.ts';
 import type { JsonValue } from '../core/json.ts';
 import type { ExecutionFinish, ExecutionQuery } from '../core/ports.ts';
 
@@ -99,6 +100,12 @@ export function normalizeRow(row: Execution): Execution {
   if (row.status === 'pending' && row.dueAt === null)
     throw new ValidationError('dueAt', 'a pending row needs the time it is due');
   checkCoverage(row);
+  if (row.overlap !== undefined) {
+    if (row.triggerKind !== 'backfill')
+      throw new ValidationError('overlap', 'only a backfill row has its own overlap policy');
+    if (!OVERLAP_POLICIES.includes(row.overlap))
+      throw new ValidationError('overlap', `unknown "${row.overlap}"`);
+  }
   return {
     ...row,
     id: row.id.toLowerCase(),

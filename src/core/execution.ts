@@ -1,3 +1,4 @@
+import type { OverlapPolicy } from './job.ts';
 import type { JsonValue } from './json.ts';
 
 export type ExecutionStatus =
@@ -74,6 +75,13 @@ export interface Execution {
   coveredFires: number;
   error: ExecutionError | null;
   result: JsonValue | null;
+  /**
+   * A backfill row's overlap policy (backfillJob's `overlap`), stored with it so the replica that
+   * claims it honours it; absent on other rows (a scheduled fire follows its job's, a retry waits, a
+   * manual run is SKIPPED when all slots are busy) and on backfill rows stored before it existed
+   * (they wait: buffer_all).
+   */
+  overlap?: OverlapPolicy;
 }
 
 export const MAX_ERROR_MESSAGE_BYTES = 8 * 1024;

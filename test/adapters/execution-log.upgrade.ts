@@ -88,6 +88,14 @@ export async function expectUpgraded(db: Database, oldId: string): Promise<void>
     sql`update job_executions set status = 'waiting' where id = ${oldId}::uuid`,
   );
   expect(String((badStatus as { cause?: unknown })?.cause ?? badStatus)).toMatch(/status_check/);
+  // 0007: a backfill row's overlap policy; the old row has none, and only the four policies go in.
+  expect(old?.overlap).toBeUndefined();
+  const badOverlap = await violation(
+    sql`update job_executions set overlap = 'allow_all' where id = ${oldId}::uuid`,
+  );
+  expect(String((badOverlap as { cause?: unknown })?.cause ?? badOverlap)).toMatch(/overlap_check/);
+  await db.execute(sql`update job_executions set overlap = 'buffer_one' where id = ${pendingId}::uuid`);
+  expect((await log.get(pendingId))?.overlap).toBe('buffer_one');
 
   const indexes = await db.execute(
     sql`select indexname from pg_indexes where tablename = 'job_executions' order by indexname`,

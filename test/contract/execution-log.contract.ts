@@ -821,6 +821,30 @@ export function executionLogContract(name: string, create: () => Promise<Executi
         expect(new Set(all)).toEqual(new Set(rows.map((r) => r.id)));
       });
 
+      it('keeps a backfill row’s overlap policy through claim and finish; other rows have none', async () => {
+        const policies = ['skip', 'buffer_one', 'buffer_all', 'cancel_other'] as const;
+        const rows = policies.map((overlap, i) =>
+          pending(1, T0 + i, { scheduledFor: T0 + i * 60_000, triggerKind: 'backfill', overlap }),
+        );
+        const retry = pending(2, T0 + 10);
+        await log.insert([...rows, retry]);
+        const claimed = await log.claimPending(T0 + 10, 10, 'replica-x');
+        expect(claimed.map((r) => r.overlap)).toEqual([...policies, undefined]);
+        expect('overlap' in (claimed[4] as Execution)).toBe(false);
+        await log.finish([finish(rows[1]!.id, { status: 'skipped' })]);
+        expect(await log.get(rows[1]!.id)).toMatchObject({ status: 'skipped', overlap: 'buffer_one' });
+        for (const [overrides, message] of [
+          [{ overlap: 'allow_all' }, /unknown/],
+          [{ triggerKind: 'retry', overlap: 'skip' }, /only a backfill row/],
+        ] as const) {
+          const bad = pending(1, T0, { triggerKind: 'backfill', ...(overrides as Partial<Execution>) });
+          const error = await log.insert([bad]).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(ValidationError);
+          expect((error as ValidationError).field).toBe('overlap');
+          expect((error as Error).message).toMatch(message);
+        }
+      });
+
       it('rejects a negative or fractional limit, naming the field', async () => {
         for (const limit of [-1, 1.5]) {
           const error = await log.claimPending(T0, limit, 'x').catch((e: unknown) => e);

@@ -5,6 +5,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { Execution, ExecutionStatus, TriggerKind } from '../../core/execution.ts';
+import type { OverlapPolicy } from '../../core/job.ts';
 import type { JsonValue } from '../../core/json.ts';
 import type { ExecutionFilter, ExecutionQuery } from '../../core/ports.ts';
 import { normalizeQuery } from '../execution-log-shared.ts';
@@ -30,6 +31,7 @@ export const COLUMNS = sql.raw(
     'error_message',
     'error_stack',
     'result::text as result',
+    'overlap',
   ].join(', '),
 );
 
@@ -53,6 +55,7 @@ export interface RawRow {
   error_message: string | null;
   error_stack: string | null;
   result: string | null;
+  overlap: string | null;
 }
 
 export function toMs(value: number | string | null): number | null {
@@ -60,7 +63,7 @@ export function toMs(value: number | string | null): number | null {
 }
 
 export function fromRaw(row: RawRow): Execution {
-  return {
+  const execution: Execution = {
     id: row.id,
     jobId: row.job_id,
     jobName: row.job_name,
@@ -80,6 +83,9 @@ export function fromRaw(row: RawRow): Execution {
     error: row.error_message === null ? null : { message: row.error_message, stack: row.error_stack },
     result: row.result === null ? null : (JSON.parse(row.result) as JsonValue),
   };
+  // Only backfill rows have one: the other rows keep the shape they were written with.
+  if (row.overlap !== null) execution.overlap = row.overlap as OverlapPolicy;
+  return execution;
 }
 
 /** postgres.js answers with an array of rows, PGlite with `{ rows }`. */

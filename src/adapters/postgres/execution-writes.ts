@@ -75,6 +75,7 @@ const ROW_COLUMNS: Column<Execution>[] = [
   (r) => text(r.error?.message ?? null),
   (r) => text(r.error?.stack ?? null),
   (r) => text(r.result === null ? null : JSON.stringify(r.result)),
+  (r) => r.overlap ?? 'NULL',
 ];
 
 /** Insert statements for the rows; each returns the ids it inserted. */
@@ -82,18 +83,19 @@ export function insertStatements(rows: Execution[]): SQL[] {
   return columnBatches(rows, ROW_COLUMNS).map(
     (c) => sql`insert into job_executions (id, job_id, job_name, task, status, trigger_kind, scheduled_for,
   started_at, finished_at, duration_ms, attempt, instance, owner, due_at, covers_until, covered_fires,
-  error_message, error_stack, result)
+  error_message, error_stack, result, overlap)
 select id, job_id, job_name, task, status, trigger_kind, to_timestamp(scheduled_for / 1000),
   to_timestamp(started_at / 1000), to_timestamp(finished_at / 1000), duration_ms, attempt, instance, owner,
   to_timestamp(due_at / 1000), to_timestamp(covers_until / 1000), covered_fires,
-  error_message, error_stack, result::jsonb
+  error_message, error_stack, result::jsonb, overlap
 from unnest(${c[0]}::text::uuid[], ${c[1]}::text::text[], ${c[2]}::text::text[], ${c[3]}::text::text[],
   ${c[4]}::text::text[], ${c[5]}::text::text[], ${c[6]}::text::float8[], ${c[7]}::text::float8[],
   ${c[8]}::text::float8[], ${c[9]}::text::integer[], ${c[10]}::text::integer[], ${c[11]}::text::text[],
   ${c[12]}::text::text[], ${c[13]}::text::float8[], ${c[14]}::text::float8[], ${c[15]}::text::integer[],
-  ${c[16]}::text::text[], ${c[17]}::text::text[], ${c[18]}::text::text[])
+  ${c[16]}::text::text[], ${c[17]}::text::text[], ${c[18]}::text::text[], ${c[19]}::text::text[])
   as r (id, job_id, job_name, task, status, trigger_kind, scheduled_for, started_at, finished_at,
-    duration_ms, attempt, instance, owner, due_at, covers_until, covered_fires, error_message, error_stack, result)
+    duration_ms, attempt, instance, owner, due_at, covers_until, covered_fires, error_message, error_stack, result,
+    overlap)
 on conflict (job_id, scheduled_for, attempt) do nothing
 returning id`,
   );

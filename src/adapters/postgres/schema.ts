@@ -47,6 +47,8 @@ export const jobExecutions = pgTable(
     errorMessage: text('error_message'),
     errorStack: text('error_stack'),
     result: jsonb('result').$type<JsonValue>(),
+    // A backfill row's overlap policy (backfillJob's `overlap`), so whichever replica claims it honours it.
+    overlap: text('overlap'),
     createdAt: timestamp('created_at', ms).notNull().defaultNow(),
   },
   (t) => [
@@ -57,6 +59,10 @@ export const jobExecutions = pgTable(
     check(
       'job_executions_trigger_kind_check',
       sql`${t.triggerKind} in ('scheduled', 'manual', 'retry', 'backfill')`,
+    ),
+    check(
+      'job_executions_overlap_check',
+      sql`${t.overlap} in ('skip', 'buffer_one', 'buffer_all', 'cancel_other')`,
     ),
     check('job_executions_attempt_check', sql`${t.attempt} >= 1`),
     check('job_executions_covered_fires_check', sql`${t.coveredFires} >= 1`),
