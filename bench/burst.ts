@@ -2,12 +2,12 @@
  * Drain rate of a burst: 50,000 fires of a no-op task all due at once, job store in Redis, every
  * fire recorded in PostgreSQL. Side by side in the same run: the floor that bounds any tracked
  * scheduler here (the same rows written straight to PostgreSQL with the same batched statements, no
- * scheduling at all), and BullMQ draining as many no-op jobs with one worker (nothing recorded
- * outside Redis; completed jobs removed).
+ * scheduling at all), BullMQ draining as many no-op jobs with one worker (nothing recorded
+ * outside Redis; completed jobs removed), and pg-boss draining them on PostgreSQL (each completion
+ * a row update), bench/pgboss-drain.ts.
  *
  *   node bench/burst.ts [fires=50000] [kairos]      (`kairos`: that side only, for a --cpu-prof)
  */
-import os from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
@@ -23,9 +23,8 @@ import { uuidv7 } from '../src/core/ids.ts';
 import { JobService } from '../src/core/job-service.ts';
 import { Scheduler } from '../src/core/scheduler/scheduler.ts';
 import { TaskRegistry } from '../src/tasks/registry.ts';
-import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
-
-const loadAverage = () => os.loadavg()[0]?.toFixed(2) ?? '?';
+import { pgbossDrain } from './pgboss-drain.ts';
+import { clearPrefix, compare, loadAverage, REDIS_URL, times, withDatabase } from './support.ts';
 
 const FIRES = Number(process.argv[2] ?? 50_000);
 const ONLY_KAIROS = process.argv[3] === 'kairos';
@@ -193,12 +192,42 @@ const bare = await floor();
 console.log(`postgres floor (the same batched writes, no scheduling): ${bare.toFixed(0)} rows/s`);
 const bull = await bullmq();
 console.log(`bullmq 6 drain (concurrency ${BULL_CONCURRENCY}, nothing recorded): ${bull.toFixed(0)} jobs/s`);
+const boss = await pgbossDrain(FIRES);
+console.log(
+  `pg-boss 12 drain (10 workers x 100 a fetch): ${boss.completedPerSecond.toFixed(0)} jobs/s completed`,
+);
 const ours = await kairos();
 console.log(
   `kairos (redis + postgres): ran ${ours.runRate.toFixed(0)} fires/s, all recorded ${ours.recordedRate.toFixed(0)} fires/s ` +
     `(${ours.ok}/${FIRES} success rows)`,
 );
-console.log(
-  `ratios: kairos/bullmq ${(ours.recordedRate / bull).toFixed(2)}, kairos/floor ${(ours.recordedRate / bare).toFixed(2)} (load ${loadAverage()})`,
-);
+const rate = (perSecond: number) => `${(perSecond / 1000).toFixed(1)}k/s`;
+const workload = `burst of ${FIRES.toLocaleString('en')} due fires, all recorded`;
+compare('burst', [
+  {
+    workload,
+    kairos: rate(ours.recordedRate),
+    peer: `BullMQ ${rate(bull)}`,
+    ratio: times(ours.recordedRate / bull),
+    goal: '>= 2x',
+    met: ours.recordedRate / bull >= 2,
+  },
+  {
+    workload,
+    kairos: rate(ours.recordedRate),
+    peer: `pg-boss ${rate(boss.completedPerSecond)}`,
+    ratio: times(ours.recordedRate / boss.completedPerSecond),
+    goal: '-',
+    met: null,
+  },
+  {
+    workload,
+    kairos: rate(ours.recordedRate),
+    peer: `PostgreSQL floor ${rate(bare)}`,
+    ratio: times(ours.recordedRate / bare),
+    goal: '-',
+    met: null,
+  },
+]);
+console.log(`(load ${loadAverage()})`);
 process.exit(0);

@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { type Comparison, metText, printTable } from './support.ts';
 
 interface Bench {
   name: string;
@@ -46,7 +47,12 @@ const BENCHES: Bench[] = [
     short: ['1000', '8'],
     long: ['1000', '20'],
   },
-  { name: 'burst', what: 'burst of due fires vs batched writes alone', short: ['10000'], long: ['50000'] },
+  {
+    name: 'burst',
+    what: 'burst of due fires vs BullMQ and pg-boss draining as many jobs, and batched writes alone',
+    short: ['10000'],
+    long: ['50000'],
+  },
   { name: 'execution-log-insert', what: 'batched vs one-row inserts', short: [], long: [] },
   {
     name: 'http-fires',
@@ -159,6 +165,18 @@ try {
   // No bench reported figures (none of them calls report(), or all failed first).
 }
 rmSync(lines, { force: true });
+// Every bench's comparisons in one table: the README's benchmark table is this, pasted.
+const table = results.flatMap((line) => {
+  const { bench, table: rows } = line as { bench: string; table?: Comparison[] };
+  return (rows ?? []).map((row) => ({ bench, ...row }));
+});
+if (table.length > 0) {
+  console.log('\nKairos and its peers, each pair measured in the same run:');
+  printTable(
+    ['bench', 'workload', 'kairos', 'peer', 'ratio', 'goal', 'met'],
+    table.map((r) => [r.bench, r.workload, r.kairos, r.peer, r.ratio, r.goal, metText(r.met)]),
+  );
+}
 const latest = new URL('./latest.json', resultsDir);
 const machine = {
   cpus: os.cpus().length,

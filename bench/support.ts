@@ -67,3 +67,33 @@ export function report(bench: string, figures: Record<string, unknown>): void {
   const line = { bench, at: new Date().toISOString(), load: os.loadavg()[0], ...figures };
   appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
+
+/** One line of `npm run bench`'s closing table: a Kairos figure next to its peer's from the same run. */
+export interface Comparison {
+  workload: string;
+  kairos: string;
+  peer: string;
+  /** Kairos / peer, in the unit the goal is stated in (e.g. "0.90x" of BullMQ's rate). */
+  ratio: string;
+  goal: string;
+  /** Whether the goal is met; null when the row has no goal. */
+  met: boolean | null;
+}
+
+/** Prints the rows and hands them to `npm run bench`, which gathers every bench's into one table. */
+export function compare(bench: string, rows: Comparison[]): void {
+  printTable(
+    ['workload', 'kairos', 'peer', 'ratio', 'goal', 'met'],
+    rows.map((r) => [r.workload, r.kairos, r.peer, r.ratio, r.goal, metText(r.met)]),
+  );
+  report(bench, { table: rows });
+}
+
+export function metText(met: boolean | null): string {
+  return met === null ? '-' : met ? 'yes' : 'NO';
+}
+
+/** `value` with `digits` decimals and an "x": how a ratio is written in the tables. */
+export function times(value: number, digits = 2): string {
+  return `${value.toFixed(digits)}x`;
+}
