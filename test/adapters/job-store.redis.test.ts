@@ -153,6 +153,38 @@ describe.skipIf(!redis.available)('redis JobStore', () => {
     expect(await store.get('v')).toMatchObject({ paused: true, pauseReason: 'bad version', version: 1 });
   });
 
+  it('a change count that starts over after a flush never meets a value it had', async () => {
+    const prefix = uniquePrefix('job-store');
+    const { store, client } = open(prefix);
+    const counts = [await store.changeCount?.()];
+    await store.add(makeJob('a'));
+    counts.push(await store.changeCount?.());
+    await dropPrefix(client, prefix); // Redis came back empty: the jobs and the counter are gone
+    counts.push(await store.changeCount?.());
+    await store.add(makeJob('b'));
+    counts.push(await store.changeCount?.());
+    await dropPrefix(client, prefix);
+    await store.add(makeJob('c')); // the first write after a flush starts the count again
+    counts.push(await store.changeCount?.());
+    for (let i = 1; i < counts.length; i++) expect(counts[i]).toBeGreaterThan(counts[i - 1] as number);
+  });
+
+  it('callers of one turn share one read of the change count', async () => {
+    const { store, client } = open();
+    await store.add(makeJob('a'));
+    await store.changeCount?.(); // Redis knows the script now: one EVALSHA per read, no EVAL after it
+    const sent: string[] = [];
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = (command, ...rest) => {
+      sent.push(command.name);
+      return send(command, ...rest);
+    };
+    const counts = await Promise.all(Array.from({ length: 50 }, () => store.changeCount?.()));
+    client.sendCommand = send;
+    expect(new Set(counts).size).toBe(1);
+    expect(sent).toEqual(['evalsha']);
+  });
+
   it('runs again after Redis forgot its scripts (SCRIPT FLUSH)', async () => {
     const { store, client } = open();
     await store.add(makeJob('a'));

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/core/errors.ts';
 import type { Job } from '../../src/core/job.ts';
 import type { JobStore } from '../../src/core/ports.ts';
+import { changeCountContract } from './job-store-changes.contract.ts';
 
 export interface JobStoreHarness {
   store: JobStore;
@@ -80,6 +81,8 @@ export function jobStoreContract(
     afterEach(async () => {
       await h.close();
     });
+
+    changeCountContract(() => h);
 
     const claimedIds = async (s: JobStore, limit = 100, lease = LEASE) =>
       (await s.claimDue(limit, lease)).claims.map((c) => c.job.id);

@@ -94,7 +94,7 @@ export class RedisClaims {
     return (await this.runInEpoch(
       epoch,
       commitScript,
-      [k.claims, k.claimed, k.jobs, k.next, k.due, k.paused, k.epoch, k.claimowner, k.lives],
+      [k.claims, k.claimed, k.jobs, k.next, k.due, k.paused, k.epoch, k.claimowner, k.lives, k.changes],
       [epoch, owner, ...args],
     )) as CommitOutcome[];
   }
@@ -104,7 +104,7 @@ export class RedisClaims {
     const k = this.keys;
     await this.run(
       quarantineScript,
-      [k.claims, k.claimed, k.jobs, k.ver, k.paused, k.due, k.pauseinfo, k.claimowner],
+      [k.claims, k.claimed, k.jobs, k.ver, k.paused, k.due, k.pauseinfo, k.claimowner, k.changes],
       [
         k.changed,
         instance,

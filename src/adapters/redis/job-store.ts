@@ -26,6 +26,7 @@ import type {
   Slot,
   SlotRequest,
 } from '../../core/ports.ts';
+import { Batcher } from './batcher.ts';
 import { RedisClaims } from './claims.ts';
 import { DecodedJobs } from './decoded-jobs.ts';
 import { guard } from './errors.ts';
@@ -33,6 +34,7 @@ import { RedisJobWrites } from './job-writes.ts';
 import { type JobStoreKeys, jobStoreKeys } from './keys.ts';
 import { type LuaScript, runScript } from './run-script.ts';
 import { RedisRunning } from './running.ts';
+import { changeCountScript } from './scripts/changes.ts';
 import { listJobsScript } from './scripts/list-jobs.ts';
 
 export interface RedisJobStoreOptions {
@@ -67,6 +69,15 @@ class RedisJobStore implements JobStore {
   private readonly running: RedisRunning;
   private readonly claims: RedisClaims;
   private readonly writes: RedisJobWrites;
+  /**
+   * The change count is read from Redis for every caller, never kept here: a write through
+   * another replica must show in this one's next read, and a pub/sub message may come after
+   * it. Callers of one turn share one read, made after all of them asked.
+   */
+  private readonly changeReads = new Batcher<null, number>(async (callers) => {
+    const count = Number(await this.run(changeCountScript, [this.keys.changes], []));
+    return callers.map(() => count);
+  }, Number.POSITIVE_INFINITY);
 
   constructor(redis: Redis, prefix: string) {
     this.redis = redis;
@@ -125,6 +136,10 @@ class RedisJobStore implements JobStore {
 
   async count(): Promise<number> {
     return guard(() => this.redis.hlen(this.keys.jobs));
+  }
+
+  changeCount(): Promise<number> {
+    return this.changeReads.submit(null);
   }
 
   async update(job: Job, expectedVersion: number, schedule: 'keep' | 'replace'): Promise<void> {

@@ -60,7 +60,7 @@ export class RedisJobWrites {
     const k = this.keys;
     return (await this.run(
       addJobScript,
-      [k.jobs, k.next, k.ver, k.paused, k.due, k.ids, k.claimed, k.pauseinfo],
+      [k.jobs, k.next, k.ver, k.paused, k.due, k.ids, k.claimed, k.pauseinfo, k.changes],
       [
         k.changed,
         this.instance,
@@ -81,7 +81,7 @@ export class RedisJobWrites {
     const k = this.keys;
     return (await this.run(
       updateJobScript,
-      [k.jobs, k.next, k.ver, k.paused, k.due, k.claimed, k.pauseinfo],
+      [k.jobs, k.next, k.ver, k.paused, k.due, k.claimed, k.pauseinfo, k.changes],
       [
         k.changed,
         this.instance,
@@ -113,6 +113,7 @@ export class RedisJobWrites {
         k.ids,
         k.claimed,
         k.pauseinfo,
+        k.changes,
         ...ids.map((id) => k.running(id)),
       ],
       [k.changed, this.instance, ...ids],

@@ -37,6 +37,8 @@ export interface JobStoreKeys {
   runningPrefix: string;
   /** pub/sub channel: the schedule changed */
   changed: string;
+  /** counter moved by every write get/list/count can see (JobStore.changeCount; scripts/changes.ts) */
+  changes: string;
   /** zset executionId -> lease expiry: the job's held maxInstances slots */
   running(jobId: string): string;
   /** zset executionId -> order (nominal time): fires waiting for a slot (overlap policies) */
@@ -75,6 +77,7 @@ export function jobStoreKeys(prefix: string): JobStoreKeys {
     slotowner: `${tag}:slotowner`,
     runningPrefix: `${tag}:running:`,
     changed: `${tag}:changed`,
+    changes: `${tag}:changes`,
     running: (jobId) => `${tag}:running:${jobId}`,
     waiting: (jobId) => `${tag}:waiting:${jobId}`,
     waitlease: (jobId) => `${tag}:waitlease:${jobId}`,

@@ -1,11 +1,12 @@
 import type { LuaScript } from '../run-script.ts';
+import { LUA_CHANGED } from './changes.ts';
 
 /**
  * addJobs: insert jobs unless their id exists, and announce the schedule change once. Each job is
  * independent of the others in the call (the store batches concurrent adds: batcher.ts).
  *
  * KEYS[1] jobs, KEYS[2] next, KEYS[3] ver, KEYS[4] paused, KEYS[5] due, KEYS[6] ids, KEYS[7] claimed,
- * KEYS[8] pauseinfo
+ * KEYS[8] pauseinfo, KEYS[9] changes
  * ARGV[1] change channel, ARGV[2] change message
  * then 7 per job:
  *   id, definition (without the fields kept apart), next "nextRunTime:dueAt" ("" = finished),
@@ -14,7 +15,7 @@ import type { LuaScript } from '../run-script.ts';
  */
 export const addJobScript: LuaScript = {
   name: 'addJobs',
-  lua: `local out = {}
+  lua: `${LUA_CHANGED}local out = {}
 local added = false
 for i = 3, #ARGV, 7 do
   local id, paused, dueAt, info = ARGV[i], ARGV[i + 5], ARGV[i + 3], ARGV[i + 6]
@@ -36,7 +37,10 @@ for i = 3, #ARGV, 7 do
     out[#out + 1] = 1
   end
 end
-if added then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+if added then
+  changed(KEYS[9])
+  redis.call('PUBLISH', ARGV[1], ARGV[2])
+end
 return out
 `,
 };

@@ -1,4 +1,5 @@
 import type { LuaScript } from '../run-script.ts';
+import { LUA_CHANGED } from './changes.ts';
 import { LUA_NOW } from './now.ts';
 import { LUA_LIVE } from './replicas.ts';
 
@@ -18,6 +19,7 @@ import { LUA_LIVE } from './replicas.ts';
  * KEYS[7] epoch    the store's epoch marker
  * KEYS[8] claimowner  hash claim member -> replica life
  * KEYS[9] lives    zset replica life -> heartbeat expiry
+ * KEYS[10] changes the change count, moved when a request commits
  * ARGV[1] epoch    the epoch expected: an error reply EPOCH when the marker differs or is gone
  * ARGV[2] owner    the committing life ('' = none): when it is not live every outcome is stale
  * ARGV    then 4 per request: id, token, new next ("" = finished), new dueAt ("" = none)
@@ -28,7 +30,9 @@ export const commitScript: LuaScript = {
   lua: `if redis.call('GET', KEYS[7]) ~= ARGV[1] then return redis.error_reply('EPOCH store reset') end
 ${LUA_NOW}
 ${LUA_LIVE}
+${LUA_CHANGED}
 local out = {}
+local committed = false
 local fenced = ARGV[2] ~= '' and not live(KEYS[9], ARGV[2], now)
 for i = 3, #ARGV, 4 do
   local id, token, nxt, dueAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
@@ -50,9 +54,11 @@ for i = 3, #ARGV, 4 do
         redis.call('ZADD', KEYS[5], dueAt, id)
       end
       out[#out + 1] = 'committed'
+      committed = true
     end
   end
 end
+if committed then changed(KEYS[10]) end
 return out
 `,
 };

@@ -1,4 +1,5 @@
 import type { LuaScript } from '../run-script.ts';
+import { LUA_CHANGED } from './changes.ts';
 
 /**
  * quarantine: pause claimed jobs that cannot be fired (a poison job), ending their claims. Only a
@@ -8,13 +9,13 @@ import type { LuaScript } from '../run-script.ts';
  * a corrupt one cannot make the whole batch fail.
  *
  * KEYS[1] claims, KEYS[2] claimed, KEYS[3] jobs, KEYS[4] ver, KEYS[5] paused, KEYS[6] due,
- * KEYS[7] pauseinfo, KEYS[8] claimowner
+ * KEYS[7] pauseinfo, KEYS[8] claimowner, KEYS[9] changes
  * ARGV[1] change channel, ARGV[2] change message, then 3 per request: id, token, pause info JSON
  * Returns how many jobs were paused.
  */
 export const quarantineScript: LuaScript = {
   name: 'quarantine',
-  lua: `local paused = 0
+  lua: `${LUA_CHANGED}local paused = 0
 for i = 3, #ARGV, 3 do
   local id, token, info = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local member = id .. '|' .. token
@@ -32,7 +33,10 @@ for i = 3, #ARGV, 3 do
     paused = paused + 1
   end
 end
-if paused > 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+if paused > 0 then
+  changed(KEYS[9])
+  redis.call('PUBLISH', ARGV[1], ARGV[2])
+end
 return paused
 `,
 };

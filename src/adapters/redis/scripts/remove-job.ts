@@ -1,4 +1,5 @@
 import type { LuaScript } from '../run-script.ts';
+import { LUA_CHANGED } from './changes.ts';
 
 /**
  * removeJobs: delete every key of jobs and return what they were, each independent of the others
@@ -7,13 +8,13 @@ import type { LuaScript } from '../run-script.ts';
  * slots so the executions of a dead holder are still reaped.
  *
  * KEYS[1] jobs, KEYS[2] next, KEYS[3] ver, KEYS[4] paused, KEYS[5] due, KEYS[6] ids, KEYS[7] claimed,
- * KEYS[8] pauseinfo, then KEYS[8 + n] running:<id> of the n-th job
+ * KEYS[8] pauseinfo, KEYS[9] changes, then KEYS[9 + n] running:<id> of the n-th job
  * ARGV[1] change channel, ARGV[2] change message, then the ids
  * Returns 5 per id: json (nil when there was no such job), next, version, paused 0|1, pause info.
  */
 export const removeJobScript: LuaScript = {
   name: 'removeJobs',
-  lua: `local out = {}
+  lua: `${LUA_CHANGED}local out = {}
 local removed = false
 for n = 3, #ARGV do
   local id = ARGV[n]
@@ -36,12 +37,15 @@ for n = 3, #ARGV do
     redis.call('ZREM', KEYS[5], id)
     redis.call('ZREM', KEYS[6], id)
     redis.call('HDEL', KEYS[7], id)
-    redis.call('DEL', KEYS[6 + n])
+    redis.call('DEL', KEYS[7 + n])
     redis.call('HDEL', KEYS[8], id)
     removed = true
   end
 end
-if removed then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+if removed then
+  changed(KEYS[9])
+  redis.call('PUBLISH', ARGV[1], ARGV[2])
+end
 return out
 `,
 };

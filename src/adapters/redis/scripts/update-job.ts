@@ -1,4 +1,5 @@
 import type { LuaScript } from '../run-script.ts';
+import { LUA_CHANGED } from './changes.ts';
 
 /**
  * updateJobs: compare-and-set jobs' definitions on their versions, each independent of the others
@@ -9,7 +10,7 @@ import type { LuaScript } from '../run-script.ts';
  * info is written as given (a resume passes "", which clears it).
  *
  * KEYS[1] jobs, KEYS[2] next, KEYS[3] ver, KEYS[4] paused, KEYS[5] due, KEYS[6] claimed,
- * KEYS[7] pauseinfo
+ * KEYS[7] pauseinfo, KEYS[8] changes
  * ARGV[1] change channel, ARGV[2] change message
  * then 9 per job:
  *   id, definition (without the fields kept apart), expected version, new version,
@@ -20,7 +21,7 @@ import type { LuaScript } from '../run-script.ts';
  */
 export const updateJobScript: LuaScript = {
   name: 'updateJobs',
-  lua: `local out = {}
+  lua: `${LUA_CHANGED}local out = {}
 local updated = false
 for i = 3, #ARGV, 9 do
   local id = ARGV[i]
@@ -55,7 +56,10 @@ for i = 3, #ARGV, 9 do
     out[#out + 1] = 1
   end
 end
-if updated then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+if updated then
+  changed(KEYS[8])
+  redis.call('PUBLISH', ARGV[1], ARGV[2])
+end
 return out
 `,
 };

@@ -1,0 +1,66 @@
+/**
+ * The read cache over the Redis job store with two replicas on one Redis: a write through one
+ * replica shows in the other's very next read (its cached page is not served at a count that
+ * moved), and a repeated page is served from the cache.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { createRedisJobStore } from '../../src/adapters/redis/job-store.ts';
+import { connect, dropPrefix } from '../adapters/redis-harness.ts';
+import { redisAvailability, uniquePrefix } from '../support/services.ts';
+import { createTestApp, TOKENS, YEARLY } from './harness.ts';
+
+const redis = await redisAvailability();
+
+const PAGE = `{ jobs(first: 10) { totalCount edges { node { id name paused version } } } }`;
+
+interface Page {
+  jobs: { totalCount: number; edges: { node: { id: string; name: string; paused: boolean } }[] };
+}
+
+describe.skipIf(!redis.available)('read cache on Redis, two replicas', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  function replicas() {
+    const prefix = uniquePrefix('read-cache');
+    return [0, 1].map(() => {
+      const client = connect();
+      const store = createRedisJobStore({ redis: client, prefix });
+      const app = createTestApp({ wrapStore: () => store, start: false });
+      cleanups.push(async () => {
+        await app[Symbol.asyncDispose]();
+        await store.close();
+        await dropPrefix(client, prefix);
+        client.disconnect();
+      });
+      return { app, store };
+    });
+  }
+
+  test("a write on one replica is in the other's next read", async () => {
+    const [a, b] = replicas() as [ReturnType<typeof replicas>[0], ReturnType<typeof replicas>[0]];
+    await b.app.service.addJob({ id: 'x', task: 'test', trigger: YEARLY });
+    const first = await a.app.data<Page>(PAGE, {}, TOKENS.read);
+    expect(first.jobs.edges.map((e) => e.node)).toMatchObject([{ id: 'x', paused: false }]);
+    // Served from A's cache: the same count, so list() is not asked again.
+    let listed = 0;
+    const list = a.store.list.bind(a.store);
+    a.store.list = (query) => {
+      listed++;
+      return list(query);
+    };
+    expect(await a.app.data<Page>(PAGE, {}, TOKENS.read)).toEqual(first);
+    expect(listed).toBe(0);
+
+    await b.app.service.pauseJob('x');
+    expect((await a.app.data<Page>(PAGE, {}, TOKENS.read)).jobs.edges[0]?.node.paused).toBe(true);
+    await b.app.service.addJob({ id: 'y', task: 'test', trigger: YEARLY });
+    expect((await a.app.data<Page>(PAGE, {}, TOKENS.read)).jobs.totalCount).toBe(2);
+    await b.app.service.removeJob('x');
+    const last = await a.app.data<Page>(PAGE, {}, TOKENS.read);
+    expect(last.jobs.edges.map((e) => e.node.id)).toEqual(['y']);
+    expect(listed).toBe(3);
+  });
+});
