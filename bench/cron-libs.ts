@@ -17,7 +17,7 @@ import { Cron } from 'croner';
 import nodeCron from 'node-cron';
 import { compileTrigger } from '../src/core/triggers/compile.ts';
 import { upcomingFireTimes } from '../src/core/triggers/next-fire.ts';
-import { loadAverage, printTable, report } from './support.ts';
+import { compare, loadAverage, printTable, report, times } from './support.ts';
 
 type Library = 'node-cron' | 'croner';
 const LIBRARIES: Library[] = ['node-cron', 'croner'];
@@ -269,6 +269,30 @@ printTable(
   }),
 );
 console.log(`load average ${loadAverage()}`);
+const corpusScore = (name: string) => `${scores[name]?.right ?? 0}/${cases.length}`;
+const timed = (library: Library) => timings[library] as Timing;
+const libraries = Object.keys(scores);
+const kairosName =
+  libraries.find((name) => name.toLowerCase().includes('kairos')) ?? libraries[libraries.length - 1]!;
+const nodeCronName = libraries.find((name) => name.includes('node-cron')) ?? libraries[0]!;
+compare('cron-libs', [
+  {
+    workload: `cron/DST corpus (${cases.length} cases)`,
+    kairos: `${kairosName} ${corpusScore(kairosName)}`,
+    peer: `${nodeCronName} ${corpusScore(nodeCronName)}`,
+    ratio: '-',
+    goal: 'all right',
+    met: scores[kairosName]?.right === cases.length,
+  },
+  ...LIBRARIES.filter((library) => library !== LIBRARIES[0]).map((library) => ({
+    workload: `${JOBS} jobs every second, p99 lateness / CPU`,
+    kairos: `${library} ${timed(library).p99.toFixed(0)} ms / ${timed(library).corePercent.toFixed(1)} %`,
+    peer: `${LIBRARIES[0]} ${timed(LIBRARIES[0]!).p99.toFixed(0)} ms / ${timed(LIBRARIES[0]!).corePercent.toFixed(1)} %`,
+    ratio: times(timed(library).p99 / Math.max(1, timed(LIBRARIES[0]!).p99)),
+    goal: '-',
+    met: null,
+  })),
+]);
 report('cron-libs', {
   jobs: JOBS,
   seconds: SECONDS,

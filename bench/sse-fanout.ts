@@ -38,6 +38,7 @@ import { JobService } from '../src/core/job-service.ts';
 import { Scheduler } from '../src/core/scheduler/scheduler.ts';
 import { createKairosYoga } from '../src/graphql/yoga.ts';
 import { createBuiltinRegistry } from '../src/tasks/registry.ts';
+import { compare, times } from './support.ts';
 
 type Peer = 'bare' | 'kairos';
 type SlowMode = 'none' | 'same' | 'large';
@@ -682,6 +683,35 @@ async function main(): Promise<void> {
           `p50 ${f(p50('kairos'))} vs ${f(p50('bare'))} ms, p99 ${f(p99('kairos'))} vs ${f(p99('bare'))} ms ` +
           `(target: >= 95 %, p99 < 100 ms); server CPU per delivery ${f(cost, 2)}x bare`,
       );
+      if (placement === 'child') {
+        const workload = `${clients} SSE subscribers x ${rate} events/s`;
+        compare('sse-fanout', [
+          {
+            workload: `${workload}, delivered`,
+            kairos: `${f(perSecond(pairs[0]!.kairos) / clients, 0)} events/s each`,
+            peer: 'bare SSE server',
+            ratio: `${f(ratio * 100, 1)} %`,
+            goal: '>= 95 %',
+            met: ratio >= 0.95,
+          },
+          {
+            workload: `${workload}, p99 latency`,
+            kairos: `${f(p99('kairos'))} ms`,
+            peer: `bare ${f(p99('bare'))} ms`,
+            ratio: times(p99('kairos') / p99('bare')),
+            goal: '< 100 ms',
+            met: p99('kairos') < 100,
+          },
+          {
+            workload: `${workload}, server CPU per delivery`,
+            kairos: `${f(serverMicros(pairs[0]!.kairos), 1)} us`,
+            peer: `bare ${f(serverMicros(pairs[0]!.bare), 1)} us`,
+            ratio: times(cost),
+            goal: '-',
+            met: null,
+          },
+        ]);
+      }
     }
     if (only === 'pairs') continue;
     // Back to back, the same run twice: once with the extra client reading (the control), once

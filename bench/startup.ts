@@ -17,7 +17,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, printTable } from './support.ts';
+import { type Comparison, compare, median, printTable, times } from './support.ts';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const IDLE_SECONDS = Number(process.argv[3] ?? 3);
@@ -146,6 +146,7 @@ async function main(): Promise<void> {
   const bare = join(work, 'bare.ts');
   await writeFile(bare, BARE_SERVER);
   const rows: string[][] = [];
+  const comparisons: Comparison[] = [];
   try {
     for (const runtime of RUNTIMES) {
       const kairos = command(runtime, ENTRIES[runtime]);
@@ -171,6 +172,26 @@ async function main(): Promise<void> {
         `${median(samples.map((s) => s.rssMb)).toFixed(0)} MB`,
         `${median(peers.map((s) => s.rssMb)).toFixed(0)} MB`,
       ]);
+      const goalMs = runtime === 'node' ? 1_000 : 700;
+      const rss = median(samples.map((s) => s.rssMb));
+      comparisons.push(
+        {
+          workload: `start to first answer, ${runtime}, existing data dir`,
+          kairos: `${start.toFixed(0)} ms`,
+          peer: `bare server ${peerStart.toFixed(0)} ms`,
+          ratio: times(start / peerStart, 1),
+          goal: `<= ${goalMs} ms`,
+          met: start <= goalMs,
+        },
+        {
+          workload: `idle RSS, ${runtime}, embedded defaults`,
+          kairos: `${rss.toFixed(0)} MB`,
+          peer: `bare server ${median(peers.map((s) => s.rssMb)).toFixed(0)} MB`,
+          ratio: times(rss / median(peers.map((s) => s.rssMb)), 1),
+          goal: '<= 250 MB',
+          met: rss <= 250,
+        },
+      );
     }
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -180,6 +201,7 @@ async function main(): Promise<void> {
     ['runtime', 'Kairos', 'bare node:http', 'ratio', 'Kairos ready', 'Kairos RSS', 'bare RSS'],
     rows,
   );
+  compare('startup', comparisons);
 }
 
 await main();
