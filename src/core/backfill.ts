@@ -5,11 +5,17 @@
  * timers keep the pace. The fire key (jobId, scheduledFor, attempt) stays the gate: a fire that has
  * records already is left out, or re-run (`rerun`) under the next attempt number after its highest,
  * so the earlier records stay and nothing is stored twice.
+ *
+ * `overlap` is stored with each row (Execution.overlap), so the replica that claims it applies it
+ * when the job's maxInstances are all busy at the row's due time (scheduler/overlap.ts). ALLOW_ALL
+ * (Temporal's, which ignores the limit) is not offered: maxInstances bounds every run of the job,
+ * and a running row is kept alive by its slot (the sweep abandons a running row no slot holds).
  */
 import { ValidationError } from './errors.ts';
 import type { Execution } from './execution.ts';
 import { uuidv7 } from './ids.ts';
-import type { Job } from './job.ts';
+import type { Job, OverlapPolicy } from './job.ts';
+import { requireOverlap } from './job-policies.ts';
 import type { ExecutionLog } from './ports.ts';
 import { upcomingFireTimes } from './triggers/next-fire.ts';
 
@@ -25,6 +31,8 @@ export interface BackfillRequest {
   /** Run again the fires that have a terminal record already (under a later attempt). */
   rerun: boolean;
   maxPerSecond: number;
+  /** What a fire does when all maxInstances are busy at its due time; default buffer_all (it waits). */
+  overlap?: OverlapPolicy;
 }
 
 export interface BackfillFire {
@@ -41,17 +49,20 @@ export interface BackfillFire {
 
 export interface BackfillResult {
   dryRun: boolean;
+  overlap: OverlapPolicy;
   fires: BackfillFire[];
   /** The pending rows stored (none for a dry run). */
   rows: Execution[];
 }
 
-function checkRequest(request: BackfillRequest): void {
+/** Throws ValidationError on a bad request; returns its overlap policy. */
+function checkRequest(request: BackfillRequest): OverlapPolicy {
   const { from, to, maxPerSecond } = request;
   if (!Number.isFinite(from) || !Number.isFinite(to)) throw new ValidationError('from', 'must be a time');
   if (to < from) throw new ValidationError('to', 'must not be before from');
   if (!Number.isInteger(maxPerSecond) || maxPerSecond < 1 || maxPerSecond > MAX_BACKFILL_PER_SECOND)
     throw new ValidationError('maxPerSecond', `must be an integer between 1 and ${MAX_BACKFILL_PER_SECOND}`);
+  return request.overlap === undefined ? 'buffer_all' : requireOverlap(request.overlap);
 }
 
 /** The job's nominal fires in [from, to]; ValidationError past MAX_BACKFILL_FIRES. */
@@ -138,12 +149,12 @@ export async function backfill(
   request: BackfillRequest,
   ctx: BackfillContext,
 ): Promise<BackfillResult> {
-  checkRequest(request);
+  const overlap = checkRequest(request);
   const fires = windowFires(job, request.from, request.to);
   const existing = await rowsInWindow(ctx.log, job.id, request.from, request.to);
   const plan = planBackfill(fires, fireRecords(existing), request.rerun, ctx.now, request.maxPerSecond);
-  if (request.dryRun) return { dryRun: true, fires: plan, rows: [] };
-  const rows = plan.filter((fire) => fire.scheduled).map((fire) => pendingRow(job, fire, ctx));
+  if (request.dryRun) return { dryRun: true, overlap, fires: plan, rows: [] };
+  const rows = plan.filter((fire) => fire.scheduled).map((fire) => pendingRow(job, fire, overlap, ctx));
   const stored = rows.length === 0 ? new Set<string>() : await ctx.log.insert(rows);
   // A fire recorded between the read and the insert (its scheduled run, another backfill) lost the key.
   const kept = rows.filter((row) => stored.has(row.id));
@@ -151,10 +162,10 @@ export async function backfill(
   const final = plan.map((fire) =>
     fire.scheduled && !keys.has(fire.scheduledFor) ? { ...fire, dueAt: null, scheduled: false } : fire,
   );
-  return { dryRun: false, fires: final, rows: kept };
+  return { dryRun: false, overlap, fires: final, rows: kept };
 }
 
-function pendingRow(job: Job, fire: BackfillFire, ctx: BackfillContext): Execution {
+function pendingRow(job: Job, fire: BackfillFire, overlap: OverlapPolicy, ctx: BackfillContext): Execution {
   return {
     id: uuidv7(ctx.now),
     jobId: job.id,
@@ -174,5 +185,6 @@ function pendingRow(job: Job, fire: BackfillFire, ctx: BackfillContext): Executi
     coveredFires: 1,
     error: null,
     result: null,
+    overlap,
   };
 }

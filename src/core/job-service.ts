@@ -300,7 +300,15 @@ export class JobService {
     if (first?.dueAt != null) this.scheduler.notePending?.(first.dueAt);
     if (!request.dryRun) {
       const { from, to, rerun, maxPerSecond } = request;
-      await this.record('backfilled', id, null, { from, to, rerun, maxPerSecond, fires: result.rows.length });
+      const { overlap, rows } = result;
+      await this.record('backfilled', id, null, {
+        from,
+        to,
+        rerun,
+        maxPerSecond,
+        overlap,
+        fires: rows.length,
+      });
     }
     return result;
   }

@@ -48,9 +48,13 @@ export function newRun(job: Job, execution: Execution): Run {
   };
 }
 
-/** Retries and backfill fires wait for a busy slot (they are never SKIPPED for it). */
+/**
+ * Retries, and backfill fires under buffer_all (the default; rows stored before the policy existed
+ * too), wait for a busy slot: they are never SKIPPED for it.
+ */
 export function waitsForSlot(execution: Execution): boolean {
-  return execution.triggerKind === 'retry' || execution.triggerKind === 'backfill';
+  if (execution.triggerKind === 'retry') return true;
+  return execution.triggerKind === 'backfill' && (execution.overlap ?? 'buffer_all') === 'buffer_all';
 }
 
 /** Whether the run holds a slot (or a place in the job's queue) that it must give back. */
