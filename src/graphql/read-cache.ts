@@ -152,6 +152,15 @@ export interface ReadCacheOptions {
 interface Pending {
   key: string;
   count: number;
+  /** Set when this request computes the body others of the same key and count wait for. */
+  computing?: Computing;
+}
+
+/** A miss being executed; `settle` gives its body (null: none to share) to those waiting. */
+interface Computing {
+  count: number;
+  body: Promise<string | null>;
+  settle: (body: string | null) => void;
 }
 
 /** A result whose body is already serialised: Yoga calls `stringify` instead of JSON.stringify. */
@@ -179,6 +188,19 @@ export function readCachePlugin(options: ReadCacheOptions): Plugin {
   let generation = Number.NaN;
   let chars = 0;
   const bodies = new Map<string, string>();
+  /**
+   * Misses in flight by key. Requests asking the same at the same count wait for the first one's
+   * body instead of executing it again: clients walking the same pages (a monitor, a herd after
+   * a write) otherwise all miss together, and on a store with a round trip a pass took seconds.
+   */
+  const computing = new Map<string, Computing>();
+  const done = (entry: Pending, body: string | null) => {
+    const running = entry.computing;
+    if (!running) return;
+    entry.computing = undefined;
+    if (computing.get(entry.key) === running) computing.delete(entry.key);
+    running.settle(body);
+  };
 
   const isCacheable = (document: DocumentNode, operationName: string | null | undefined) => {
     let byName = cacheable.get(document);
@@ -228,21 +250,50 @@ export function readCachePlugin(options: ReadCacheOptions): Plugin {
         setResult(servedResult(body));
         return;
       }
-      pending.set(request, { key, count });
+      const running = computing.get(key);
+      if (running?.count === count) {
+        const shared = await running.body;
+        if (shared !== null) {
+          setResult(servedResult(shared));
+          return;
+        }
+        pending.set(request, { key, count });
+        return;
+      }
+      const entry: Pending = { key, count };
+      let settle: (body: string | null) => void = () => {};
+      const shared = new Promise<string | null>((resolve) => {
+        settle = resolve;
+      });
+      entry.computing = { count, body: shared, settle };
+      computing.set(key, entry.computing);
+      pending.set(request, entry);
     },
     onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
       const entry = request && pending.get(request);
-      if (!entry || !isCacheable(args.document, args.operationName)) return;
+      if (!entry) return;
+      if (!isCacheable(args.document, args.operationName)) {
+        done(entry, null);
+        return;
+      }
       return {
         onExecuteDone({ result, setResult }) {
-          if (Symbol.asyncIterator in result) return;
-          if (result.errors?.length || result.extensions !== undefined) return;
+          if (Symbol.asyncIterator in result || result.errors?.length || result.extensions !== undefined) {
+            done(entry, null);
+            return;
+          }
           const body = JSON.stringify(result);
           keep(entry, body);
+          done(entry, body);
           setResult({ data: result.data, ...servedResult(body) });
         },
       };
+    },
+    // Every request ends here, executed or not (refused, failed): nobody waits on it any longer.
+    onResponse({ request }) {
+      const entry = pending.get(request);
+      if (entry) done(entry, null);
     },
   };
 }

@@ -63,4 +63,34 @@ describe.skipIf(!redis.available)('read cache on Redis, two replicas', () => {
     expect(last.jobs.edges.map((e) => e.node.id)).toEqual(['y']);
     expect(listed).toBe(3);
   });
+
+  test('requests asking the same at once share one execution', async () => {
+    const [a] = replicas() as [ReturnType<typeof replicas>[0]];
+    for (const id of ['x', 'y']) await a.app.service.addJob({ id, task: 'test', trigger: YEARLY });
+    let listed = 0;
+    const list = a.store.list.bind(a.store);
+    a.store.list = (query) => {
+      listed++;
+      return list(query);
+    };
+    const pages = await Promise.all(Array.from({ length: 20 }, () => a.app.request(PAGE, {}, TOKENS.read)));
+    expect(new Set(pages.map((p) => JSON.stringify(p))).size).toBe(1);
+    expect(pages[0]?.data).toMatchObject({ jobs: { totalCount: 2 } });
+    expect(listed).toBe(1);
+    // One that may not see the page waits for nobody and is refused on its own.
+    const refused = Promise.all([a.app.request(PAGE, {}, 'wrong'), a.app.request(PAGE, {}, TOKENS.read)]);
+    expect((await refused)[0].errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  test('a miss that fails shares nothing: the others execute on their own', async () => {
+    const [a] = replicas() as [ReturnType<typeof replicas>[0]];
+    await a.app.service.addJob({ id: 'x', task: 'test', trigger: YEARLY });
+    const list = a.store.list.bind(a.store);
+    let calls = 0;
+    a.store.list = (query) => (++calls === 1 ? Promise.reject(new Error('boom')) : list(query));
+    const pages = await Promise.all(Array.from({ length: 5 }, () => a.app.request(PAGE, {}, TOKENS.read)));
+    expect(pages[0]?.errors).toHaveLength(1);
+    expect(pages.slice(1).every((p) => p.errors === undefined && p.data !== undefined)).toBe(true);
+    expect(calls).toBe(5);
+  });
 });
