@@ -18,7 +18,13 @@ import type { JobStoreKeys } from './keys.ts';
 import { type LuaScript, runScript } from './run-script.ts';
 import { acquireQueuedSlotsScript } from './scripts/queued-slots.ts';
 import { heartbeatScript, liveReplicasScript, reapReplicasScript } from './scripts/replicas.ts';
-import { acquireSlotsScript, heldSlotsScript, reapSlotsScript, renewSlotsScript } from './scripts/slots.ts';
+import {
+  acquireSlotsScript,
+  heldSlotsScript,
+  reapSlotsScript,
+  releaseSlotsScript,
+  renewSlotsScript,
+} from './scripts/slots.ts';
 
 /** A cancel mark outlives the holder's next slot renewal by far; it goes with the slot's release. */
 const CANCEL_MARK_TTL_MS = 60_000;
@@ -105,18 +111,22 @@ export class RedisRunning {
 
   async releaseSlots(slots: Slot[]): Promise<void> {
     if (slots.length === 0) return;
-    const multi = this.redis.multi();
-    for (const slot of slots) {
-      multi.zrem(this.keys.running(slot.jobId), slot.executionId);
-      // A place in the queue (overlap policies) is given back the same way; so is a cancel mark.
-      multi.zrem(this.keys.waiting(slot.jobId), slot.executionId);
-      multi.zrem(this.keys.waitlease(slot.jobId), slot.executionId);
-      multi.del(`${this.keys.cancelPrefix}${slot.executionId}`);
-    }
-    const members = slots.map(slotMember);
-    multi.zrem(this.keys.slots, ...members);
-    multi.hdel(this.keys.slotowner, ...members);
-    await guard(() => multi.exec());
+    const k = this.keys;
+    // A place in the queue (overlap policies) is given back the same way; so is a cancel mark.
+    await this.run(
+      releaseSlotsScript,
+      [
+        k.slots,
+        k.slotowner,
+        ...slots.flatMap((s) => [
+          k.running(s.jobId),
+          k.waiting(s.jobId),
+          k.waitlease(s.jobId),
+          `${k.cancelPrefix}${s.executionId}`,
+        ]),
+      ],
+      slots.flatMap((s) => [s.executionId, slotMember(s)]),
+    );
   }
 
   async heldSlots(slots: Slot[]): Promise<boolean[]> {

@@ -99,3 +99,26 @@ end
 return out
 `,
 };
+
+/**
+ * releaseSlots: give slots back in one call: the running entry, a place in the job's wait queue
+ * (overlap policies), a cancel mark, and the slot's entries in slots and slotowner.
+ *
+ * KEYS[1] slots, KEYS[2] slotowner, then 4 per slot: running:<jobId>, waiting:<jobId>,
+ *   waitlease:<jobId>, cancel:<executionId>
+ * ARGV    2 per slot: executionId, slot member
+ */
+export const releaseSlotsScript: LuaScript = {
+  name: 'releaseSlots',
+  lua: `for i = 0, #ARGV / 2 - 1 do
+  local execution, member, at = ARGV[2 * i + 1], ARGV[2 * i + 2], 3 + 4 * i
+  redis.call('ZREM', KEYS[at], execution)
+  redis.call('ZREM', KEYS[at + 1], execution)
+  redis.call('ZREM', KEYS[at + 2], execution)
+  redis.call('DEL', KEYS[at + 3])
+  redis.call('ZREM', KEYS[1], member)
+  redis.call('HDEL', KEYS[2], member)
+end
+return #ARGV / 2
+`,
+};
