@@ -9,12 +9,23 @@ import { mutationScope } from './auth.ts';
 import { builder } from './builder.ts';
 
 const BackfillOverlapEnum = builder.enumType('BackfillOverlap', {
-  description: 'What a backfill fire does when all the job’s maxInstances are busy at its due time.',
+  description:
+    'What a backfill fire does when all the job’s maxInstances are busy at its due time (the policy is stored with each fire, so any replica that runs it honours it). ALLOW_ALL is not offered: maxInstances bounds every run of a job.',
   values: {
+    SKIP: { value: 'skip', description: 'It is recorded SKIPPED with the reason.' },
+    BUFFER_ONE: {
+      value: 'buffer_one',
+      description:
+        'It waits for a slot when no other fire of the job waits (cluster-wide, in the job’s queue); otherwise it is SKIPPED.',
+    },
     BUFFER_ALL: {
       value: 'buffer_all',
+      description: 'It waits for a free slot, like a retry: never SKIPPED for a busy slot (the default).',
+    },
+    CANCEL_OTHER: {
+      value: 'cancel_other',
       description:
-        'It waits for a free slot, like a retry: a backfill fire is never SKIPPED for a busy slot.',
+        'The job’s oldest run is aborted through its AbortSignal and recorded CANCELLED; the fire starts when that slot frees. At most maxInstances fires wait so: a further one due meanwhile is SKIPPED.',
     },
   } as const,
 });
@@ -62,7 +73,11 @@ builder.mutationField('backfillJob', (t) =>
       id: t.arg.id({ required: true }),
       from: t.arg({ type: 'DateTime', required: true }),
       to: t.arg({ type: 'DateTime', required: true }),
-      overlap: t.arg({ type: BackfillOverlapEnum, defaultValue: 'buffer_all' }),
+      overlap: t.arg({
+        type: BackfillOverlapEnum,
+        defaultValue: 'buffer_all',
+        description: 'When all maxInstances are busy at a fire’s due time (see BackfillOverlap).',
+      }),
       dryRun: t.arg.boolean({ defaultValue: false, description: 'List the fires; store nothing.' }),
       rerun: t.arg.boolean({
         defaultValue: false,
@@ -80,6 +95,7 @@ builder.mutationField('backfillJob', (t) =>
         dryRun: args.dryRun ?? false,
         rerun: args.rerun ?? false,
         maxPerSecond: args.maxPerSecond ?? DEFAULT_BACKFILL_PER_SECOND,
+        overlap: args.overlap ?? 'buffer_all',
       }),
   }),
 );
