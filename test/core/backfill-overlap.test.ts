@@ -152,6 +152,22 @@ describe('backfill overlap: all maxInstances busy at a backfill fire’s due tim
     expectAccounted(await h.executions('bf'));
   });
 
+  it('CANCEL_OTHER: a fire due while another waits for the slot it cancelled is SKIPPED (one waiter per slot)', async () => {
+    const slow = slowHandler();
+    const h = createHarness({ handler: slow.handler });
+    await using _ = h;
+    await h.add({ id: 'bf', trigger: { cron: { expression: '* * * * *' } } });
+    const request = { from: FROM, to: TO, dryRun: false, rerun: false, maxPerSecond: 10 } as const;
+    await h.service.backfillJob('bf', { ...request, overlap: 'cancel_other' });
+    await h.clock.advance(SECOND);
+    expect(await statuses(h)).toEqual([
+      [10, 'cancelled'],
+      [9, 'running'],
+      [8, 'skipped'],
+    ]);
+    expect((await h.executions('bf'))[2]?.error?.message).toMatch(/backfill overlap CANCEL_OTHER/);
+  });
+
   it('a backfill fire follows its own policy, not the job’s: SKIP beside a job that buffers', async () => {
     const slow = slowHandler();
     const h = createHarness({ handler: slow.handler });
