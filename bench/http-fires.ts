@@ -1,12 +1,13 @@
 /**
  * The webhook task at scale (issue "The webhook task at scale"): N `http` jobs every second, all
  * due on the same whole second, POSTing to a local server in its own process. Kairos on Redis +
- * PostgreSQL (every fire recorded) next to a bare `setTimeout` + `fetch` loop and BullMQ job
+ * PostgreSQL (every fire recorded) next to a bare `setTimeout` + `fetch` loop, the same loop over
+ * undici's pooled `request` (the client Kairos uses on Node: what the client alone costs) and BullMQ job
  * schedulers whose worker makes the same POST (nothing recorded), in the same run.
  * Prints per run: fires seen by the server, missed, duplicates, start lateness at the server
  * (p50/p99/max) and CPU per fire of the process that fires; then the ratios.
  *
- *   npx tsx bench/http-fires.ts [jobs=1000] [seconds=20]
+ *   node bench/http-fires.ts [jobs=1000] [seconds=20] [kairos|bare|undici|bullmq: one side only]
  */
 import { spawn } from 'node:child_process';
 import { Queue, Worker } from 'bullmq';
@@ -24,7 +25,7 @@ import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
 
 const JOBS = Number(process.argv[2] ?? 1000);
 const SECONDS = Number(process.argv[3] ?? 20);
-/** `kairos`, `bare` or `bullmq` runs one side only (for a profile: node --cpu-prof --import tsx ...). */
+/** `kairos`, `bare`, `undici` or `bullmq` runs one side only (for a profile: node --cpu-prof bench/http-fires.ts 1000 10 kairos). */
 const ONLY = process.argv[4] ?? 'both';
 const SETTLE_MS = 3_000;
 
@@ -45,7 +46,7 @@ async function startTarget(): Promise<{
   stats(): Promise<[string, number, number][]>;
   stop(): void;
 }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/http-target.ts'], {
+  const child = spawn(process.execPath, ['bench/http-target.ts'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<string>((resolve) =>
@@ -131,6 +132,42 @@ async function bare(url: string, from: number): Promise<number> {
     };
     tick();
   });
+  return cpu;
+}
+
+/** The bare loop over undici's pooled request, with the Agent settings of src/tasks/http-transport.ts. */
+async function bareUndici(url: string, from: number): Promise<number> {
+  const { Agent, request } = await import('undici');
+  const dispatcher = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
+  const end = from + SECONDS * 1000;
+  const cpu = cpuUntil(from, end);
+  const jobs = Array.from({ length: JOBS }, (_, i) => `undici-${i}`);
+  let slot = from - SETTLE_MS;
+  const fireAll = () => {
+    const scheduledFor = new Date(slot).toISOString();
+    for (const job of jobs) {
+      void request(url, {
+        method: 'POST',
+        headers: { 'x-kairos-job-id': job, 'x-kairos-scheduled-for': scheduledFor },
+        body: job,
+        dispatcher,
+      })
+        .then((response) => response.body.text())
+        .catch(() => {});
+    }
+  };
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = Date.now();
+      if (now < slot) return void setTimeout(tick, slot - now);
+      fireAll();
+      slot += 1000;
+      if (slot >= end + 1000) resolve();
+      else setTimeout(tick, slot - Date.now());
+    };
+    tick();
+  });
+  await dispatcher.close();
   return cpu;
 }
 
@@ -227,7 +264,14 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     peer = judge('bare setTimeout + fetch', await target.stats(), from, cpu);
   }
-  if (ONLY !== 'bare' && ONLY !== 'bullmq') {
+  let pooled: Run | null = null;
+  if (ONLY === 'both' || ONLY === 'undici') {
+    const from = Math.ceil(Date.now() / 1000) * 1000 + SETTLE_MS;
+    const cpu = await bareUndici(target.url, from);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    pooled = judge('bare setTimeout + undici pool', await target.stats(), from, cpu);
+  }
+  if (ONLY === 'both' || ONLY === 'kairos') {
     const from = Math.ceil(Date.now() / 1000) * 1000 + SETTLE_MS + 2_000;
     const cpu = await kairos(target.url, from);
     ours = judge('kairos (redis + postgres)', await target.stats(), from, cpu);
@@ -241,6 +285,14 @@ try {
   if (peer && ours)
     console.log(
       `ratios kairos / bare: p99 ${(ours.p99 / Math.max(1, peer.p99)).toFixed(2)}, CPU per fire ${(ours.cpuMsPerFire / peer.cpuMsPerFire).toFixed(2)}`,
+    );
+  if (pooled && ours)
+    console.log(
+      `ratios kairos / bare undici pool: p99 ${(ours.p99 / Math.max(1, pooled.p99)).toFixed(2)}, CPU per fire ${(ours.cpuMsPerFire / pooled.cpuMsPerFire).toFixed(2)}`,
+    );
+  if (bull && pooled)
+    console.log(
+      `floor: bare undici pool / bullmq p99 ${(pooled.p99 / Math.max(1, bull.p99)).toFixed(2)} (the goal for kairos / bullmq is 0.33)`,
     );
   if (bull && ours)
     console.log(

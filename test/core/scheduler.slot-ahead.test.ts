@@ -121,4 +121,23 @@ describe('slots taken ahead', () => {
     expect(rows.map((r) => [r.status, r.startedAt])).toEqual([['success', T0 + SECOND]]);
     expect(await h.store.heldSlots([{ jobId: 'stop', executionId: rows[0]?.id ?? '' }])).toEqual([false]);
   });
+
+  it("a herd's handlers get past their first await (a webhook writes its request) before any started event is published", async () => {
+    const order: string[] = [];
+    await using h = createHarness({
+      handler: async () => {
+        await null;
+        order.push('request');
+      },
+    });
+    const publish = h.scheduler.bus.publish.bind(h.scheduler.bus);
+    h.scheduler.bus.publish = (event) => {
+      if (event.type === 'started') order.push('started');
+      publish(event);
+    };
+    for (let i = 0; i < 20; i++)
+      await h.add({ id: `herd-${i}`, trigger: { date: { runDate: T0 + SECOND } } });
+    await h.clock.advance(SECOND + 10);
+    expect(order).toEqual([...Array(20).fill('request'), ...Array(20).fill('started')]);
+  });
 });

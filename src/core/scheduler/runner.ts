@@ -43,6 +43,23 @@ export interface RunnerOptions {
 const RETRY_SLOT_POLL_MS = 500;
 const SLOT_ERROR_LIMIT = 5;
 
+/**
+ * Runs the follow-ups of an instant's starts (their `started` events, result wiring) after the
+ * I/O the handlers began: a herd of webhooks has its requests written before 1,000 events are
+ * published. setImmediate where the runtime has it (Node, Bun), else the next timer turn.
+ */
+const nextTurn: (fn: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (fn) => void globalThis.setImmediate(fn)
+    : (fn) => void setTimeout(fn, 0);
+
+function afterWrites(followUps: (() => void)[]): void {
+  if (followUps.length === 0) return;
+  nextTurn(() => {
+    for (const followUp of followUps) followUp();
+  });
+}
+
 export class Runner {
   private readonly o: RunnerOptions;
   private readonly runs = new Map<string, Run>();
@@ -222,7 +239,7 @@ export class Runner {
       } else runs.push(run);
     }
     // Handlers holding their slots start first, back to back; events and the rest come after.
-    for (const followUp of held) followUp();
+    afterWrites(held);
     if (runs.length === 0) return;
     for (const run of runs) run.cancelStart = null;
     // A job whose previous run is still taking its slot here (a lagging loop makes due instants
@@ -301,7 +318,7 @@ export class Runner {
       }
     });
     // Handlers of one instant start back to back; their events and bookkeeping come after.
-    for (const followUp of followUps) followUp();
+    afterWrites(followUps);
   }
 
   /** Slots a cancel_other fire marked (seen at renewal, or by the replica that marked them). */
