@@ -179,6 +179,31 @@ describe('backfill overlap: all maxInstances busy at a backfill fire’s due tim
     expect((await statuses(h)).map(([, s]) => s)).toEqual(['running', 'skipped', 'skipped']);
   });
 
+  it('a failed backfill fire is retried; the retry waits by its own rule and carries no policy', async () => {
+    let calls = 0;
+    const h = createHarness({
+      handler: () => {
+        calls++;
+        if (calls === 1) throw new Error('first attempt fails');
+      },
+    });
+    await using _ = h;
+    await h.add({
+      id: 'bf',
+      trigger: { cron: { expression: '* * * * *' } },
+      retry: { attempts: 2, backoffMs: 100, jitter: false },
+    });
+    const request = { from: FROM, to: FROM, dryRun: false, rerun: false, maxPerSecond: 1 } as const;
+    await h.service.backfillJob('bf', { ...request, overlap: 'skip' });
+    await h.clock.advance(SECOND);
+    const rows = await h.executions('bf');
+    expect(rows.map((r) => [r.triggerKind, r.attempt, r.status, r.overlap])).toEqual([
+      ['backfill', 1, 'failed', 'skip'],
+      ['retry', 2, 'success', undefined],
+    ]);
+    expect(h.errors).toEqual([]);
+  });
+
   it('refuses an unknown policy (ALLOW_ALL is not offered), naming the field, and stores nothing', async () => {
     const h = createHarness();
     await using _ = h;

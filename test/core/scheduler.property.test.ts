@@ -1,6 +1,6 @@
 /**
  * Model-based test of the fire path: random job mixes, handler durations and outcomes, manual runs,
- * long stalls, and random port failures (before the call, or a lost reply) at every JobStore and
+ * backfills of fires before the job's first one (each with a random overlap policy), long stalls, and random port failures (before the call, or a lost reply) at every JobStore and
  * ExecutionLog call, on the fake clock. After every step: no fire ran twice and maxInstances held;
  * at the end (failures off, leases expired, a graceful stop): the accounting invariant, whole retry
  * chains, nothing left running or pending. KAIROS_PROPERTY_RUNS raises the number of cases
@@ -37,6 +37,18 @@ const stepArb = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 4_000 }) }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('runNow' as const), job: fc.nat() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('backfill' as const),
+      job: fc.nat(),
+      overlap: fc.constantFrom<OverlapPolicy>('skip', 'buffer_one', 'buffer_all', 'cancel_other'),
+      // The window: `fires` fires ending `offset` fires before the job's first scheduled one.
+      fires: fc.integer({ min: 1, max: 4 }),
+      offset: fc.nat(20),
+      maxPerSecond: fc.constantFrom(1, 10, 1_000),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -101,7 +113,13 @@ async function runCase(input: Case): Promise<void> {
   for (const [id, spec] of specs) {
     const job = await h.add({
       id,
-      trigger: { interval: { milliseconds: spec.periodMs } },
+      // Anchored an hour back, so there are fires before the first scheduled one to backfill.
+      trigger: {
+        interval: {
+          milliseconds: spec.periodMs,
+          startDate: new Date(h.clock.now() - 3_600_000).toISOString(),
+        },
+      },
       exclusions: spec.excluded ? [{ cron: '*/10 * * * * *', durationMs: 3_000 }] : null,
       coalesce: spec.coalesce,
       overlap: spec.overlap,
@@ -115,6 +133,14 @@ async function runCase(input: Case): Promise<void> {
   for (const step of input.steps) {
     if (step.kind === 'runNow') {
       await h.service.runJobNow(`job-${step.job % specs.size}`).catch(() => undefined);
+    } else if (step.kind === 'backfill') {
+      const id = `job-${step.job % specs.size}`;
+      const period = specs.get(id)?.periodMs ?? 1_000;
+      const first = firsts.get(id) ?? h.clock.now();
+      const to = first - (step.offset + 1) * period;
+      const { overlap, maxPerSecond } = step;
+      const request = { from: to - (step.fires - 1) * period, to, dryRun: false, rerun: false };
+      await h.service.backfillJob(id, { ...request, maxPerSecond, overlap }).catch(() => undefined);
     } else {
       await h.clock.advance(step.ms);
     }

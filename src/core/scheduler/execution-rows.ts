@@ -89,8 +89,10 @@ export function coveringRow(job: Job, range: CoveredRange, runAt: number | null,
 
 /** The next attempt of a failed fire, stored as pending until `dueAt`. */
 export function retryRow(failed: Execution, dueAt: number, ctx: RowContext): Execution {
+  // A retry waits for its slot (its own rule): a backfill's overlap policy stays with the backfill row.
+  const { overlap: _backfillOverlap, ...fire } = failed;
   return {
-    ...failed,
+    ...fire,
     id: ctx.id ?? uuidv7(ctx.now),
     status: 'pending',
     triggerKind: 'retry',

@@ -1,7 +1,8 @@
 /**
- * Fires outside the schedule: manual runs (runJobNow) and retries. A retry is a stored `pending`
- * row (see the outbox), so it survives stop, crash and replica death: any replica claims it when
- * it is due, and a retry whose slot is busy waits for it (runner) instead of ending its chain.
+ * Fires outside the schedule: manual runs (runJobNow), retries and backfill fires. A retry or a
+ * backfill fire is a stored `pending` row (see the outbox, backfill.ts), so it survives stop, crash
+ * and replica death: any replica claims it when it is due. A retry whose slot is busy waits for it
+ * (runner) instead of ending its chain; a backfill fire follows the overlap policy of its row.
  */
 import type { SchedulerEvents } from '../events.ts';
 import type { Execution } from '../execution.ts';
@@ -29,6 +30,7 @@ export interface ExtraRunsOptions {
 }
 
 const CLAIM_LIMIT = 500;
+const LOOK_AGAIN_MS = 1_000;
 
 export class ExtraRuns {
   private readonly o: ExtraRunsOptions;
@@ -54,23 +56,21 @@ export class ExtraRuns {
   /** Claims the retries due by `horizon` and dispatches them. Returns how many. */
   async claimDue(now: number, horizon: number): Promise<number> {
     if (this.wakeAt() > horizon) return 0;
-    // Until this look succeeds, the next one waits a poll interval (no hammering of a log that is down).
     // Notes so far are of rows already stored, so this look sees them; later ones stay noted.
-    const noted = this.noted;
-    this.nextLook = now + this.o.pollMs;
     this.noted = Number.POSITIVE_INFINITY;
-    let rows: Execution[];
+    // Until a look succeeds, the next one is at most a second away: no hammering of a log that is
+    // down, and no stored row (a backfill's later fires have no note) left for a whole poll interval.
+    this.nextLook = now + Math.min(this.o.pollMs, LOOK_AGAIN_MS);
+    const rows = await this.o.log.claimPending(horizon, CLAIM_LIMIT, this.o.instance, this.o.owner());
     try {
-      rows = await this.o.log.claimPending(horizon, CLAIM_LIMIT, this.o.instance, this.o.owner());
       if (rows.length === CLAIM_LIMIT) this.nextLook = now;
       else {
         const next = await this.o.log.nextPendingAt();
         this.nextLook = Math.min(next ?? Number.POSITIVE_INFINITY, now + this.o.pollMs);
       }
     } catch (error) {
-      // Look again at the next round for what was noted (a poll interval may be long).
-      this.noted = Math.min(this.noted, noted);
-      throw error;
+      // The rows claimed are ours now (running): they run all the same.
+      this.o.events.emit('error', { error, during: 'claim retries' });
     }
     if (rows.length === 0) return 0;
     const ids = [...new Set(rows.map((row) => row.jobId))];
