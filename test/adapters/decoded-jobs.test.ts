@@ -24,7 +24,12 @@ describe('DecodedJobs', () => {
     const renamed = encodeDefinition(makeJob('a', { name: 'renamed' }));
     expect(cache.decode('a', renamed, '5:7', '2', false).name).toBe('renamed');
     expect(cache.decode('a', json, '9:9', '2', false)).toMatchObject({ nextRunTime: 9, dueAt: 9 });
-    expect(cache.decode('a', json, '9:9', '3', false).version).toBe(3);
+    const versioned = encodeDefinition(makeJob('a', { version: 4 }));
+    expect(cache.decode('a', versioned, '9:9', null, false).version).toBe(4);
+    // A definition stored before the version moved in front of it: the ver entry counts.
+    const unversioned = json.replace(/^\d+/, '');
+    expect(cache.decode('a', unversioned, '9:9', '3', false).version).toBe(3);
+    expect(cache.decode('a', unversioned, '9:9', '5', false).version).toBe(5);
     expect(cache.decode('a', json, '9:9', '3', true).paused).toBe(true);
     expect(cache.decode('a', json, '5:7', '2', false)).not.toBe(first);
   });

@@ -7,7 +7,14 @@ import type { Redis } from 'ioredis';
 import type { Job } from '../../core/job.ts';
 import { Batcher } from './batcher.ts';
 import { guard } from './errors.ts';
-import { decodeJob, encodeDefinition, encodeDueAt, encodeNext, encodePauseInfo } from './job-codec.ts';
+import {
+  checkVersion,
+  decodeJob,
+  encodeDefinition,
+  encodeDueAt,
+  encodeNext,
+  encodePauseInfo,
+} from './job-codec.ts';
 import type { JobStoreKeys } from './keys.ts';
 import { type LuaScript, runScript } from './run-script.ts';
 import { addJobScript } from './scripts/add-job.ts';
@@ -39,6 +46,7 @@ export class RedisJobWrites {
 
   /** 1 added, 0 the id exists. */
   add(job: Job): Promise<number> {
+    checkVersion(job.version);
     return this.adds.submit(job);
   }
 
@@ -48,6 +56,7 @@ export class RedisJobWrites {
 
   /** 1 updated, 0 not at expectedVersion, -1 no such job. */
   update(job: Job, expectedVersion: number, schedule: 'keep' | 'replace'): Promise<number> {
+    checkVersion(job.version);
     return this.updates.submit({ job, expectedVersion, schedule });
   }
 
@@ -60,7 +69,7 @@ export class RedisJobWrites {
     const k = this.keys;
     return (await this.run(
       addJobScript,
-      [k.jobs, k.next, k.ver, k.paused, k.due, k.ids, k.claimed, k.pauseinfo, k.changes],
+      [k.jobs, k.next, k.paused, k.due, k.ids, k.claimed, k.pauseinfo, k.changes],
       [
         k.changed,
         this.instance,
@@ -69,7 +78,6 @@ export class RedisJobWrites {
           encodeDefinition(job),
           encodeNext(job),
           encodeDueAt(job),
-          String(job.version),
           job.paused ? '1' : '0',
           encodePauseInfo(job),
         ]),
@@ -89,7 +97,6 @@ export class RedisJobWrites {
           job.id,
           encodeDefinition(job),
           String(expectedVersion),
-          String(job.version),
           job.paused ? '1' : '0',
           schedule,
           encodeNext(job),

@@ -1,6 +1,7 @@
 import type { LuaScript } from '../run-script.ts';
 import { LUA_NOW } from './now.ts';
 import { LUA_LIVE } from './replicas.ts';
+import { LUA_VERSION_OF } from './version.ts';
 
 /**
  * claimDue: take back expired claims, then take due jobs, each under a new fencing token.
@@ -12,7 +13,7 @@ import { LUA_LIVE } from './replicas.ts';
  * KEYS[4] fence    counter for tokens
  * KEYS[5] jobs     hash id -> definition JSON
  * KEYS[6] next     hash id -> "nextRunTime:dueAt"
- * KEYS[7] ver      hash id -> version
+ * KEYS[7] ver      hash id -> version of a definition stored before it carried its own
  * KEYS[8] paused   set of paused ids
  * KEYS[9] pauseinfo  hash id -> pause info JSON
  * KEYS[10] epoch   the store's epoch marker
@@ -23,7 +24,8 @@ import { LUA_LIVE } from './replicas.ts';
  * ARGV[3] lookaheadMs  also take jobs due up to now + lookaheadMs
  * ARGV[4] epoch    the epoch expected: an error reply EPOCH when the marker differs or is gone
  * ARGV[5] owner    the claiming replica life ('' = none): an error reply FENCED when it is not live
- * Returns {now, id, token, json, next, version, pause info, id, token, ...}: 6 per claim.
+ * Returns {now, id, token, json, next, version (nil when the json carries it), pause info, id,
+ * token, ...}: 6 per claim.
  * Tokens are "<epoch>:<n>", so a counter restarted by a reset never hands out a token again.
  */
 export const claimDueScript: LuaScript = {
@@ -31,6 +33,7 @@ export const claimDueScript: LuaScript = {
   lua: `if redis.call('GET', KEYS[10]) ~= ARGV[4] then return redis.error_reply('EPOCH store reset') end
 ${LUA_NOW}
 ${LUA_LIVE}
+${LUA_VERSION_OF}
 local owner = ARGV[5] or ''
 if owner ~= '' and not live(KEYS[12], owner, now) then return redis.error_reply('FENCED replica life ended') end
 local limit = tonumber(ARGV[1])
@@ -71,9 +74,10 @@ for i, id in ipairs(ids) do
   redis.call('HSET', KEYS[3], id, token)
   out[#out + 1] = id
   out[#out + 1] = token
-  out[#out + 1] = redis.call('HGET', KEYS[5], id)
+  local json = redis.call('HGET', KEYS[5], id)
+  out[#out + 1] = json
   out[#out + 1] = redis.call('HGET', KEYS[6], id)
-  out[#out + 1] = redis.call('HGET', KEYS[7], id)
+  out[#out + 1] = not versionOf(json) and redis.call('HGET', KEYS[7], id)
   out[#out + 1] = redis.call('HGET', KEYS[9], id)
 end
 return out

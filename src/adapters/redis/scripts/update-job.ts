@@ -1,5 +1,6 @@
 import type { LuaScript } from '../run-script.ts';
 import { LUA_CHANGED } from './changes.ts';
+import { LUA_VERSION_OF } from './version.ts';
 
 /**
  * updateJobs: compare-and-set jobs' definitions on their versions, each independent of the others
@@ -7,13 +8,14 @@ import { LUA_CHANGED } from './changes.ts';
  * 'replace' writes the schedule; when it moves it, the claim in flight stops being current, so its
  * commit is superseded. 'keep' leaves the schedule to the claim/commit cycle. Either way a paused
  * job leaves due, and an unpaused one with a dueAt is due unless a claim holds that fire. The pause
- * info is written as given (a resume passes "", which clears it).
+ * info is written as given (a resume passes "", which clears it). A job stored before versions
+ * moved into the definition is written in the new layout, and its ver entry goes.
  *
  * KEYS[1] jobs, KEYS[2] next, KEYS[3] ver, KEYS[4] paused, KEYS[5] due, KEYS[6] claimed,
  * KEYS[7] pauseinfo, KEYS[8] changes
  * ARGV[1] change channel, ARGV[2] change message
- * then 9 per job:
- *   id, definition (without the fields kept apart), expected version, new version,
+ * then 8 per job:
+ *   id, definition (the new version in front, without the fields kept apart), expected version,
  *   paused "1" | "0", schedule "keep" | "replace",
  *   next "nextRunTime:dueAt[:runCount]" (see encodeNext; used by replace),
  *   dueAt ("" = none; used by replace), pause info JSON ("" = none)
@@ -21,28 +23,30 @@ import { LUA_CHANGED } from './changes.ts';
  */
 export const updateJobScript: LuaScript = {
   name: 'updateJobs',
-  lua: `${LUA_CHANGED}local out = {}
+  lua: `${LUA_CHANGED}${LUA_VERSION_OF}local out = {}
 local updated = false
-for i = 3, #ARGV, 9 do
+for i = 3, #ARGV, 8 do
   local id = ARGV[i]
-  local version = redis.call('HGET', KEYS[3], id)
-  if not version then
+  local json = redis.call('HGET', KEYS[1], id)
+  local version = json and versionOf(json)
+  if json and not version then version = redis.call('HGET', KEYS[3], id) end
+  if not json then
     out[#out + 1] = -1
   elseif version ~= ARGV[i + 2] then
     out[#out + 1] = 0
   else
     redis.call('HSET', KEYS[1], id, ARGV[i + 1])
-    redis.call('HSET', KEYS[3], id, ARGV[i + 3])
-    local paused = ARGV[i + 4] == '1'
+    if not versionOf(json) then redis.call('HDEL', KEYS[3], id) end
+    local paused = ARGV[i + 3] == '1'
     if paused then redis.call('SADD', KEYS[4], id) else redis.call('SREM', KEYS[4], id) end
-    if ARGV[i + 8] ~= '' then redis.call('HSET', KEYS[7], id, ARGV[i + 8]) else redis.call('HDEL', KEYS[7], id) end
+    if ARGV[i + 7] ~= '' then redis.call('HSET', KEYS[7], id, ARGV[i + 7]) else redis.call('HDEL', KEYS[7], id) end
     local dueAt
-    if ARGV[i + 5] == 'replace' then
-      if redis.call('HGET', KEYS[2], id) ~= ARGV[i + 6] then
-        redis.call('HSET', KEYS[2], id, ARGV[i + 6])
+    if ARGV[i + 4] == 'replace' then
+      if redis.call('HGET', KEYS[2], id) ~= ARGV[i + 5] then
+        redis.call('HSET', KEYS[2], id, ARGV[i + 5])
         redis.call('HDEL', KEYS[6], id)
       end
-      dueAt = ARGV[i + 7]
+      dueAt = ARGV[i + 6]
     else
       -- The second field of "nextRunTime:dueAt[:runCount]".
       dueAt = string.match(redis.call('HGET', KEYS[2], id) or '', '^[^:]*:([^:]*)') or ''
