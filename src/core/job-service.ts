@@ -1,42 +1,27 @@
 /**
  * What the API can do with jobs: the commands (add, update, pause, resume, reschedule, remove,
- * runNow) and the reads. Commands validate first and change nothing on bad input; concurrent edits
- * are resolved by the store's version check (read, apply, compare-and-set, retry).
+ * runNow, backfill) on top of the reads (job-reads.ts); their audit entries are job-audit.ts's.
+ * Commands validate first and change nothing on bad input; concurrent edits are resolved by the
+ * store's version check (read, apply, compare-and-set, retry).
  */
 import { type BackfillRequest, type BackfillResult, backfill } from './backfill.ts';
-import { ConflictError, KairosError, NotFoundError, UnavailableError, ValidationError } from './errors.ts';
+import { ConflictError, KairosError, NotFoundError, UnavailableError } from './errors.ts';
 import type { Execution } from './execution.ts';
-import { uuidv7 } from './ids.ts';
 import type { AddJobInput, Job, UpdateJobInput } from './job.ts';
+import { auditEntry, backfillSummary } from './job-audit.ts';
+import { sameDefinition } from './job-definition.ts';
 import type { JobFactoryContext } from './job-factory.ts';
 import { applyUpdate, buildJob, withSchedule } from './job-factory.ts';
+import { previewRuns, previewTrigger, upcoming } from './job-preview.ts';
+import { JobReads, type ReadPorts } from './job-reads.ts';
 import type { JsonValue } from './json.ts';
-import type {
-  AuditAction,
-  AuditEntry,
-  AuditLog,
-  AuditQuery,
-  BusEvent,
-  ExecutionFilter,
-  ExecutionLog,
-  ExecutionQuery,
-  ExecutionStats,
-  JobEventType,
-  JobQuery,
-  JobStore,
-  Page,
-  ReplicaStatus,
-} from './ports.ts';
-import type { TaskDefinition, TaskResolver } from './task.ts';
+import type { AuditAction, BusEvent, JobEventType } from './ports.ts';
 import type { TriggerInput } from './trigger.ts';
-import { annotateRuns, type PreviewRun } from './triggers/annotate.ts';
-import { compileTrigger } from './triggers/compile.ts';
-import { upcomingFireTimes } from './triggers/next-fire.ts';
+import type { PreviewRun } from './triggers/annotate.ts';
 import { requireString } from './validate.ts';
 
 const CAS_ATTEMPTS = 8;
 const MAX_PAUSE_REASON_LENGTH = 500;
-export const MAX_PREVIEW_COUNT = 100;
 
 interface Change {
   job: Job;
@@ -58,36 +43,24 @@ export interface SchedulerControl {
   notePending?(dueAt: number): void;
 }
 
-export interface JobServiceOptions {
-  store: JobStore;
-  log: ExecutionLog;
-  tasks: TaskResolver;
+export interface JobServiceOptions extends ReadPorts {
   defaultTimezone: string;
   scheduler: SchedulerControl;
-  /** Where every change to a job is recorded, with who made it; none: changes are not audited. */
-  audit?: AuditLog;
   /** Who the commands act for (see `as`); default "system". */
   actor?: string;
 }
 
-export class JobService {
-  private readonly store: JobStore;
-  private readonly log: ExecutionLog;
-  private readonly tasks: TaskResolver;
+export class JobService extends JobReads {
   readonly defaultTimezone: string;
   private readonly scheduler: SchedulerControl;
   private readonly options: JobServiceOptions;
-  private readonly audit: AuditLog | null;
   readonly actor: string;
   private readonly views = new Map<string, JobService>();
 
   constructor(options: JobServiceOptions) {
+    super(options);
     this.options = options;
-    this.audit = options.audit ?? null;
     this.actor = options.actor ?? 'system';
-    this.store = options.store;
-    this.log = options.log;
-    this.tasks = options.tasks;
     this.defaultTimezone = options.defaultTimezone;
     this.scheduler = options.scheduler;
   }
@@ -111,12 +84,6 @@ export class JobService {
     return view;
   }
 
-  /** The audit trail, newest first: of one job, or of all. */
-  listChanges(query: AuditQuery): Promise<Page<AuditEntry>> {
-    if (!this.audit) return Promise.resolve({ items: [], hasNextPage: false, endCursor: null });
-    return this.audit.list(query);
-  }
-
   get instance(): string {
     return this.scheduler.instance;
   }
@@ -127,59 +94,6 @@ export class JobService {
 
   now(): number {
     return this.scheduler.now();
-  }
-
-  // Reads, for the API.
-  findJob(id: string): Promise<Job | null> {
-    return this.store.get(id);
-  }
-
-  listJobs(query: JobQuery): Promise<Page<Job>> {
-    return this.store.list(query);
-  }
-
-  countJobs(): Promise<number> {
-    return this.store.count();
-  }
-
-  /** The store's change count (JobStore.changeCount); null when it keeps none. */
-  jobsChangeCount(): Promise<number> | null {
-    return this.store.changeCount?.() ?? null;
-  }
-
-  findExecution(id: string): Promise<Execution | null> {
-    return this.log.get(id);
-  }
-
-  listExecutions(query: ExecutionQuery): Promise<Page<Execution>> {
-    return this.log.list(query);
-  }
-
-  latestExecutions(jobIds: string[]): Promise<Map<string, Execution>> {
-    return this.log.latestByJob(jobIds);
-  }
-
-  countExecutions(filter: ExecutionFilter): Promise<number> {
-    return this.log.count(filter);
-  }
-
-  executionStats(jobId: string, since: number): Promise<ExecutionStats> {
-    return this.log.stats(jobId, since);
-  }
-
-  /** finishedAt of the job's newest successful run (the dead-man's switch reads it). */
-  async lastSuccessAt(jobId: string): Promise<number | null> {
-    const page = await this.log.list({ jobId, status: ['success'], first: 1 });
-    return page.items[0]?.finishedAt ?? null;
-  }
-
-  /** The live replicas, oldest first (their heartbeats in the job store). */
-  replicas(): Promise<ReplicaStatus[]> {
-    return this.store.replicas();
-  }
-
-  listTasks(): TaskDefinition[] {
-    return this.tasks.list();
   }
 
   private context(): JobFactoryContext {
@@ -298,57 +212,27 @@ export class JobService {
       this.scheduler.publish({ stream: 'execution', type: 'scheduled', at: now, execution });
     const first = result.rows[0];
     if (first?.dueAt != null) this.scheduler.notePending?.(first.dueAt);
-    if (!request.dryRun) {
-      const { from, to, rerun, maxPerSecond } = request;
-      const { overlap, rows } = result;
-      await this.record('backfilled', id, null, {
-        from,
-        to,
-        rerun,
-        maxPerSecond,
-        overlap,
-        fires: rows.length,
-      });
-    }
+    if (!request.dryRun) await this.record('backfilled', id, null, backfillSummary(request, result));
     return result;
-  }
-
-  async getJob(id: string): Promise<Job> {
-    const job = await this.store.get(id);
-    if (!job) throw new NotFoundError('job', id);
-    return job;
   }
 
   /** Next fire times of a trigger strictly after `after`, without creating anything. */
   previewTrigger(trigger: TriggerInput, after: number | null, count: number): number[] {
-    if (!Number.isInteger(count) || count < 1 || count > MAX_PREVIEW_COUNT) {
-      throw new ValidationError(
-        'count',
-        `must be an integer between 1 and ${MAX_PREVIEW_COUNT}, got ${count}`,
-      );
-    }
-    const now = this.scheduler.now();
-    const compiled = compileTrigger(trigger, { now, defaultTimezone: this.defaultTimezone });
-    return upcomingFireTimes(compiled, after ?? now, count);
+    return previewTrigger(trigger, after, count, this.previewContext());
   }
 
   /** previewTrigger, each fire with how a DST change moved it. */
   previewRuns(trigger: TriggerInput, after: number | null, count: number): PreviewRun[] {
-    const times = this.previewTrigger(trigger, after, count);
-    const now = this.scheduler.now();
-    return annotateRuns(compileTrigger(trigger, { now, defaultTimezone: this.defaultTimezone }), times);
+    return previewRuns(trigger, after, count, this.previewContext());
   }
 
   /** The job's next `count` nominal fire times, starting with its nextRunTime. */
   upcoming(job: Job, count: number): number[] {
-    if (!Number.isInteger(count) || count < 0 || count > MAX_PREVIEW_COUNT) {
-      throw new ValidationError(
-        'count',
-        `must be an integer between 0 and ${MAX_PREVIEW_COUNT}, got ${count}`,
-      );
-    }
-    if (job.paused || job.nextRunTime === null || count === 0) return [];
-    return [job.nextRunTime, ...upcomingFireTimes(job.trigger, job.nextRunTime, count - 1)];
+    return upcoming(job, count);
+  }
+
+  private previewContext() {
+    return { now: this.scheduler.now(), defaultTimezone: this.defaultTimezone };
   }
 
   private touched(job: Job): Job {
@@ -391,52 +275,10 @@ export class JobService {
     after: Job | JsonValue | null,
   ) {
     if (!this.audit) return;
-    const at = this.scheduler.now();
-    const json = (value: Job | JsonValue | null) => value as JsonValue | null;
-    const entry = {
-      id: uuidv7(at),
-      jobId,
-      action,
-      actor: this.actor,
-      at,
-      before: json(before),
-      after: json(after),
-    };
-    await this.audit.record([entry]);
+    await this.audit.record([auditEntry(action, jobId, this.actor, this.scheduler.now(), before, after)]);
   }
 
   private emitJob(type: JobEventType, job: Job): void {
     this.scheduler.publish({ stream: 'job', type, at: this.scheduler.now(), jobId: job.id, job });
   }
-}
-
-/** Same definition as declared, ignoring run-time state (pause) and an interval's creation-time anchor. */
-function sameDefinition(current: Job, declared: Job): boolean {
-  const strip = (job: Job) => {
-    // An interval without startDate is anchored at its creation: that differs between declarations.
-    const unanchored = (t: Job['trigger']): Job['trigger'] =>
-      t.kind === 'interval' && t.startDate === null
-        ? { ...t, anchor: 0 }
-        : t.kind === 'any'
-          ? { ...t, triggers: t.triggers.map((m) => unanchored(m) as typeof m) }
-          : t;
-    const trigger = unanchored(job.trigger);
-    return JSON.stringify([
-      job.name,
-      job.task,
-      job.args,
-      trigger,
-      job.coalesce,
-      job.overlap ?? 'skip',
-      job.maxRuns ?? null,
-      job.pauseAfterFailures ?? null,
-      job.exclusions ?? [],
-      job.maxInstances,
-      job.misfireGraceTimeMs,
-      job.timeoutMs,
-      job.retry,
-      job.expectSuccessWithinMs ?? null,
-    ]);
-  };
-  return strip(current) === strip(declared);
 }
