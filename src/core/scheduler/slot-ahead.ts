@@ -5,8 +5,8 @@
  * round trip to the store: a herd of 1,000 fires due together no longer waits behind its own
  * 1,000-slot request. A fire whose slot is still busy asks again when due, as before (the previous
  * run may end by then). Only plain scheduled fires (overlap SKIP) take theirs ahead: queued ones
- * keep their place in the job's queue by asking when due, and retries and backfill fires wait for
- * a slot anyway.
+ * keep their place in the job's queue by asking when due, and retries and backfill fires (which
+ * follow their own rules, overlap.ts) ask when due.
  */
 import type { SchedulerEvents } from '../events.ts';
 import type { JobStore, Slot } from '../ports.ts';
