@@ -905,6 +905,25 @@ export function jobStoreContract(
         expect((await store.get('a'))?.name).toBe('again');
       });
 
+      it('removals made at once are each their own; one job asked twice is removed once', async () => {
+        const jobs = ['a', 'b', 'c'].map((id, i) => dueJob(id, base + HOUR, { version: i + 1 }));
+        for (const job of jobs) await store.add(job);
+        await store.add(makeJob('p', { paused: true, pausedAt: base, pauseReason: 'why' }));
+        const removed = await Promise.all(['a', 'gone', 'b', 'a', 'p', 'c'].map((id) => store.remove(id)));
+        expect(removed).toEqual([
+          jobs[0],
+          null,
+          jobs[1],
+          null,
+          makeJob('p', { paused: true, pausedAt: base, pauseReason: 'why' }),
+          jobs[2],
+        ]);
+        expect(await store.count()).toBe(0);
+        expect(await store.nextWakeAt()).toBeNull();
+        await store.add(makeJob('p'));
+        expect(await store.get('p')).toEqual(makeJob('p'));
+      });
+
       it('a job re-added under the same id is not touched by the old claim', async () => {
         await store.add(dueJob('a', base - 1000));
         const [claim] = (await store.claimDue(10, LEASE)).claims;

@@ -36,7 +36,12 @@ export class RedisJobWrites {
   private readonly adds = new Batcher<Job, number>((jobs) => this.addMany(jobs));
   private readonly gets = new Batcher<string, Job | null>((ids) => this.fetch(ids));
   private readonly updates = new Batcher<Update, number>((updates) => this.updateMany(updates));
-  private readonly removals = new Batcher<string, Job | null>((ids) => this.removeMany(ids));
+  /**
+   * Removals go in calls of up to 50: their script costs Redis per call more than per job (one
+   * command per key for the whole call), so fewer, larger calls win. Churn, 50 in flight, load
+   * 5-6: calls of 50 removed 104-117k/s, of 32 83-96k/s, of 16 56-85k/s.
+   */
+  private readonly removals = new Batcher<string, Job | null>((ids) => this.removeMany(ids), 50);
 
   constructor(redis: Redis, keys: JobStoreKeys, instance: string) {
     this.redis = redis;

@@ -6,51 +6,65 @@ import { LUA_VERSION_OF } from './version.ts';
  * removeJobs: delete every key of jobs and return what they were, each independent of the others
  * in the call (the store batches concurrent removals: batcher.ts). A claim in flight stays in
  * claims so its commit reports `removed` (or its lease expiry drops it); slot entries stay in
- * slots so the executions of a dead holder are still reaped. What the read says is absent (the
- * paused flag, the pause info, a ver entry) is not deleted again.
+ * slots so the executions of a dead holder are still reaped.
+ * Each key is read and cleared with one command for all the jobs of the call, not one per job: a
+ * command from Lua costs ~0.5 µs of Redis whatever it does, and 14 a job made removals cost Redis
+ * ~7 µs each. An id asked twice in one call is removed by the first.
  *
  * KEYS[1] jobs, KEYS[2] next, KEYS[3] ver, KEYS[4] paused, KEYS[5] due, KEYS[6] ids, KEYS[7] claimed,
- * KEYS[8] pauseinfo, KEYS[9] changes, then KEYS[9 + n] running:<id> of the n-th job
+ * KEYS[8] pauseinfo, KEYS[9] changes, then KEYS[9 + n] running:<id> of the n-th id
  * ARGV[1] change channel, ARGV[2] change message, then the ids
  * Returns 5 per id: json (nil when there was no such job), next, version from ver (nil when the
  * json carries it), paused 0|1, pause info.
  */
 export const removeJobScript: LuaScript = {
   name: 'removeJobs',
-  lua: `${LUA_CHANGED}${LUA_VERSION_OF}local out = {}
-local removed = false
-for n = 3, #ARGV do
-  local id = ARGV[n]
-  local json = redis.call('HGET', KEYS[1], id)
-  local base = #out
-  out[base + 1] = json
-  out[base + 2] = false
-  out[base + 3] = false
-  out[base + 4] = 0
-  out[base + 5] = false
-  if json then
-    out[base + 2] = redis.call('HGET', KEYS[2], id)
-    out[base + 4] = redis.call('SISMEMBER', KEYS[4], id)
-    out[base + 5] = redis.call('HGET', KEYS[8], id)
-    redis.call('HDEL', KEYS[1], id)
-    redis.call('HDEL', KEYS[2], id)
-    if not versionOf(json) then
-      out[base + 3] = redis.call('HGET', KEYS[3], id)
-      redis.call('HDEL', KEYS[3], id)
-    end
-    if out[base + 4] == 1 then redis.call('SREM', KEYS[4], id) end
-    if out[base + 5] then redis.call('HDEL', KEYS[8], id) end
-    redis.call('ZREM', KEYS[5], id)
-    redis.call('ZREM', KEYS[6], id)
-    redis.call('HDEL', KEYS[7], id)
-    redis.call('DEL', KEYS[7 + n])
-    removed = true
+  lua: `${LUA_CHANGED}${LUA_VERSION_OF}local asked = {}
+for n = 3, #ARGV do asked[#asked + 1] = ARGV[n] end
+local jsons = redis.call('HMGET', KEYS[1], unpack(asked))
+local ids, at, runnings, seen = {}, {}, {}, {}
+for i, id in ipairs(asked) do
+  if jsons[i] and not seen[id] then
+    seen[id] = true
+    ids[#ids + 1] = id
+    at[#ids] = i
+    runnings[#runnings + 1] = KEYS[9 + i]
   end
 end
-if removed then
-  changed(KEYS[9])
-  redis.call('PUBLISH', ARGV[1], ARGV[2])
+local out = {}
+for i = 1, #asked do
+  out[5 * i - 4], out[5 * i - 3], out[5 * i - 2], out[5 * i - 1], out[5 * i] = false, false, false, 0, false
 end
+if #ids == 0 then return out end
+local nexts = redis.call('HMGET', KEYS[2], unpack(ids))
+local paused = redis.call('SMISMEMBER', KEYS[4], unpack(ids))
+local infos = redis.call('HMGET', KEYS[8], unpack(ids))
+local old, wasPaused, hadInfo = {}, {}, {}
+for j, id in ipairs(ids) do
+  local json = jsons[at[j]]
+  local base = 5 * at[j] - 5
+  out[base + 1], out[base + 2], out[base + 4], out[base + 5] = json, nexts[j], paused[j], infos[j]
+  if not versionOf(json) then old[#old + 1] = j end
+  if paused[j] == 1 then wasPaused[#wasPaused + 1] = id end
+  if infos[j] then hadInfo[#hadInfo + 1] = id end
+end
+if #old > 0 then
+  local oldIds = {}
+  for k, j in ipairs(old) do oldIds[k] = ids[j] end
+  local versions = redis.call('HMGET', KEYS[3], unpack(oldIds))
+  for k, j in ipairs(old) do out[5 * at[j] - 2] = versions[k] end
+  redis.call('HDEL', KEYS[3], unpack(oldIds))
+end
+if #wasPaused > 0 then redis.call('SREM', KEYS[4], unpack(wasPaused)) end
+if #hadInfo > 0 then redis.call('HDEL', KEYS[8], unpack(hadInfo)) end
+redis.call('HDEL', KEYS[1], unpack(ids))
+redis.call('HDEL', KEYS[2], unpack(ids))
+redis.call('ZREM', KEYS[5], unpack(ids))
+redis.call('ZREM', KEYS[6], unpack(ids))
+redis.call('HDEL', KEYS[7], unpack(ids))
+redis.call('DEL', unpack(runnings))
+changed(KEYS[9])
+redis.call('PUBLISH', ARGV[1], ARGV[2])
 return out
 `,
 };
