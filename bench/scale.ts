@@ -206,7 +206,8 @@ async function memoryByKey(redis: Redis, prefix: string): Promise<Record<string,
     const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
     cursor = next;
     for (const key of keys) {
-      const bytes = Number(await redis.memory('USAGE', key));
+      // SAMPLES 0: every element counted (the default samples 5 of them; a few bytes a job apart between runs).
+      const bytes = Number(await redis.memory('USAGE', key, 'SAMPLES', 0));
       out[key.slice(prefix.length + 3)] = bytes;
     }
   } while (cursor !== '0');
