@@ -114,6 +114,21 @@ describe('job codec: compact definitions (format 2)', () => {
     }
   });
 
+  it('leaves a cron zone of UTC out; one written out (stored before) reads the same', () => {
+    const trigger = compileTrigger({ cron: { expression: '0 9 * * *' } }, { now: 0, defaultTimezone: 'UTC' });
+    const job = { ...full, trigger };
+    const stored = encodeDefinition(job);
+    expect(stored).not.toContain('timezone');
+    const written = stored.replace('"expression":"0 9 * * *"', '"expression":"0 9 * * *","timezone":"UTC"');
+    expect(written).toContain('"timezone":"UTC"');
+    for (const text of [stored, written]) {
+      const decoded = decodeJob(text, encodeNext(job), null, false);
+      expect(JSON.stringify(decoded.trigger)).toBe(JSON.stringify(trigger));
+    }
+    const paris = { ...full, trigger: { ...trigger, timezone: 'Europe/Paris' } };
+    expect(roundTrip(paris).trigger).toEqual(paris.trigger);
+  });
+
   it('keeps a job without the optional fields without them, and values that are not defaults', () => {
     const bare = makeJob('b');
     expect(roundTrip(bare)).toEqual(bare);
