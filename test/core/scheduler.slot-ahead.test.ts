@@ -140,4 +140,24 @@ describe('slots taken ahead', () => {
     await h.clock.advance(SECOND + 10);
     expect(order).toEqual([...Array(20).fill('request'), ...Array(20).fill('started')]);
   });
+
+  it('a herd whose runs end in separate callbacks of one turn of the loop gives its slots back in one call', async () => {
+    const ends: (() => void)[] = [];
+    await using h = createHarness({ handler: () => new Promise<void>((resolve) => ends.push(resolve)) });
+    const released: number[] = [];
+    const release = h.store.releaseSlots.bind(h.store);
+    h.scheduler.store.releaseSlots = (slots) => {
+      released.push(slots.length);
+      return release(slots);
+    };
+    for (let i = 0; i < 20; i++)
+      await h.add({ id: `herd-${i}`, trigger: { date: { runDate: T0 + SECOND } } });
+    await h.clock.advance(SECOND + 10);
+    expect(ends).toHaveLength(20);
+    // Each answer in its own callback, as a herd's HTTP answers arrive in one poll of the loop.
+    for (const end of ends) setImmediate(end);
+    await h.clock.advance(10);
+    expect(released).toEqual([20]);
+    expect((await h.executions()).map((row) => row.status)).toEqual(ends.map(() => 'success'));
+  });
 });

@@ -44,14 +44,18 @@ const RETRY_SLOT_POLL_MS = 500;
 const SLOT_ERROR_LIMIT = 5;
 
 /**
+ * After the I/O callbacks of this turn of the event loop: setImmediate where the runtime has it
+ * (Node, Bun), else the next timer turn. Taken at load, so a test's fake timers cannot hold it.
+ */
+const immediate = globalThis.setImmediate;
+const nextTurn: (fn: () => void) => void =
+  typeof immediate === 'function' ? (fn) => void immediate(fn) : (fn) => void setTimeout(fn, 0);
+
+/**
  * Runs the follow-ups of an instant's starts (their `started` events, result wiring) after the
  * I/O the handlers began: a herd of webhooks has its requests written before 1,000 events are
- * published. setImmediate where the runtime has it (Node, Bun), else the next timer turn.
+ * published.
  */
-const nextTurn: (fn: () => void) => void =
-  typeof globalThis.setImmediate === 'function'
-    ? (fn) => void globalThis.setImmediate(fn)
-    : (fn) => void setTimeout(fn, 0);
 
 function afterWrites(followUps: (() => void)[]): void {
   if (followUps.length === 0) return;
@@ -411,11 +415,14 @@ export class Runner {
     run.settle();
   }
 
-  /** Released after the current microtask turn, so the runs ending together free their slots in one call. */
+  /**
+   * Released after this turn's I/O callbacks: a herd's answers arrive in many callbacks of one turn,
+   * and their slots go back in one call instead of one store call (and socket write) per run.
+   */
   private releaseSoon(slot: Slot): void {
     this.releasing.push(slot);
     if (this.releasing.length > 1) return;
-    queueMicrotask(() => void this.release(...this.releasing.splice(0)));
+    nextTurn(() => void this.release(...this.releasing.splice(0)));
   }
 
   async release(...slots: Slot[]): Promise<void> {
