@@ -23,10 +23,12 @@ import {
   isObjectType,
   isUnionType,
   Kind,
+  parse,
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Auth } from './auth.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
 
 /** Root fields and Job fields whose answer is the job store's alone (the types under them are values). */
 const STORE_ONLY: Record<string, readonly string[]> = {
@@ -202,6 +204,29 @@ export function readCachePlugin(options: ReadCacheOptions): Plugin {
     running.settle(body);
   };
 
+  /**
+   * Whether a request's text is a query that reads only jobs, parsed once per text, so other
+   * requests (mutations, history reads) never wait for the change count: on Redis that is a round
+   * trip, and while Redis is away a wait of up to its command timeout before the call that
+   * answers UNAVAILABLE. A text past the default token limit is not cached.
+   */
+  const byText = new Map<string, boolean>();
+  const textReadsJobs = (query: string, operationName: string | null | undefined) => {
+    const text = `${operationName ?? ''}\n${query}`;
+    let answer = byText.get(text);
+    if (answer === undefined) {
+      try {
+        const document = parse(query, { maxTokens: DEFAULT_LIMITS.maxTokens });
+        answer = readsOnlyJobs(options.schema, allowed, document, operationName);
+      } catch {
+        answer = false; // Yoga reports the syntax error itself
+      }
+      if (byText.size >= MAX_ENTRIES) byText.clear();
+      byText.set(text, answer);
+    }
+    return answer;
+  };
+
   const isCacheable = (document: DocumentNode, operationName: string | null | undefined) => {
     let byName = cacheable.get(document);
     if (!byName) {
@@ -231,9 +256,12 @@ export function readCachePlugin(options: ReadCacheOptions): Plugin {
   return {
     async onParams({ params, request, setResult }) {
       if (typeof params.query !== 'string' || params.extensions != null) return;
+      if (!textReadsJobs(params.query, params.operationName)) return;
       const counted = options.changeCount();
       if (counted === null) return;
-      const [auth, count] = await Promise.all([options.authOf(request), counted]);
+      // A count the store cannot give now (Redis away): the request runs uncached and reports it.
+      const [auth, count] = await Promise.all([options.authOf(request), counted.catch(() => null)]);
+      if (count === null) return;
       if (auth.scope === null || (auth.via !== 'token' && auth.via !== 'anonymous')) return;
       if (count !== generation) {
         bodies.clear();

@@ -93,4 +93,26 @@ describe.skipIf(!redis.available)('read cache on Redis, two replicas', () => {
     expect(pages.slice(1).every((p) => p.errors === undefined && p.data !== undefined)).toBe(true);
     expect(calls).toBe(5);
   });
+
+  test('only queries that read jobs ask the count; one the store cannot give runs uncached', async () => {
+    const [a] = replicas() as [ReturnType<typeof replicas>[0]];
+    await a.app.service.addJob({ id: 'x', task: 'test', trigger: YEARLY });
+    const count = a.store.changeCount?.bind(a.store) as () => Promise<number>;
+    let asked = 0;
+    a.store.changeCount = () => {
+      asked++;
+      return count();
+    };
+    await a.app.data('mutation { pauseJob(id: "x") { id } }', {}, TOKENS.admin);
+    await a.app.data('{ executions(first: 1) { edges { node { id } } } }', {}, TOKENS.read);
+    await a.app.request('{ jobs(first: 1) { edges { node { id } }', {}, TOKENS.read); // a syntax error
+    expect(asked).toBe(0);
+    expect((await a.app.data<Page>(PAGE, {}, TOKENS.read)).jobs.totalCount).toBe(1);
+    expect(asked).toBe(1);
+    // Redis away for the count alone: the page is still answered, from the store.
+    a.store.changeCount = () => Promise.reject(new Error('Redis away'));
+    await a.app.service.resumeJob('x');
+    const page = await a.app.data<Page>(PAGE, {}, TOKENS.read);
+    expect(page.jobs.edges[0]?.node.paused).toBe(false);
+  });
 });
