@@ -92,11 +92,11 @@ describe('backfill overlap: all maxInstances busy at a backfill fire’s due tim
     expect((await h.executions('bf'))[2]?.error?.message).toMatch(
       /1 fire\(s\) already waited for a slot \(backfill overlap BUFFER_ONE\)/,
     );
-    release(); // at 2.2 s: the waiting fire takes the slot at its next ask, within 0.5 s
+    release(); // at 2.2 s: the waiting fire takes the slot as it is given back
     await h.clock.advance(0.5 * SECOND);
     expect(started(h)).toEqual([
       [10, 0],
-      [9, 2.5],
+      [9, 2.2],
     ]);
     release();
     await h.clock.advance(SECOND);
@@ -153,19 +153,31 @@ describe('backfill overlap: all maxInstances busy at a backfill fire’s due tim
   });
 
   it('CANCEL_OTHER: a fire due while another waits for the slot it cancelled is SKIPPED (one waiter per slot)', async () => {
-    const slow = slowHandler();
-    const h = createHarness({ handler: slow.handler });
+    // A handler that ends only when told, whatever its signal says: the cancelled run keeps its slot.
+    const ends: (() => void)[] = [];
+    const h = createHarness({ handler: () => new Promise<void>((resolve) => ends.push(resolve)) });
     await using _ = h;
     await h.add({ id: 'bf', trigger: { cron: { expression: '* * * * *' } } });
     const request = { from: FROM, to: TO, dryRun: false, rerun: false, maxPerSecond: 10 } as const;
     await h.service.backfillJob('bf', { ...request, overlap: 'cancel_other' });
     await h.clock.advance(SECOND);
     expect(await statuses(h)).toEqual([
-      [10, 'cancelled'],
-      [9, 'running'],
+      [10, 'running'], // aborted, not yet ended
+      [9, 'running'], // waits for the slot it cancelled
       [8, 'skipped'],
     ]);
+    expect(h.calls[0]?.context.signal.aborted).toBe(true);
     expect((await h.executions('bf'))[2]?.error?.message).toMatch(/backfill overlap CANCEL_OTHER/);
+    ends.shift()?.(); // the cancelled run ends: the waiting fire takes its slot at once
+    await h.clock.advance(10);
+    expect(started(h)).toEqual([
+      [10, 0],
+      [9, 1],
+    ]);
+    expect((await statuses(h)).slice(0, 2)).toEqual([
+      [10, 'cancelled'],
+      [9, 'running'],
+    ]);
   });
 
   it('a backfill fire follows its own policy, not the job’s: SKIP beside a job that buffers', async () => {

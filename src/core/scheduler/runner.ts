@@ -67,6 +67,8 @@ function afterWrites(followUps: (() => void)[]): void {
 export class Runner {
   private readonly o: RunnerOptions;
   private readonly runs = new Map<string, Run>();
+  /** Runs waiting here to ask again for a busy slot, by job (waitForSlot). */
+  private readonly slotWaiters = new Map<string, Set<Run>>();
   private readonly groups = new Map<number, Run[]>();
   private releasing: Slot[] = [];
   /** Job id -> the slot request (and start) in flight for its latest group. */
@@ -189,8 +191,39 @@ export class Runner {
     return run;
   }
 
+  /**
+   * Asks again when a run of the job here gives its slot back, or after the poll interval at the
+   * latest (the slot may be freed on another replica). Without the wake-up, a fire that found the
+   * slot busy for a moment waited the whole interval, and fires due meanwhile found it busy in turn.
+   */
+  private waitForSlot(run: Run): void {
+    this.enqueue(run, this.o.clock.now() + RETRY_SLOT_POLL_MS);
+    let waiters = this.slotWaiters.get(run.job.id);
+    if (!waiters) {
+      waiters = new Set();
+      this.slotWaiters.set(run.job.id, waiters);
+    }
+    waiters.add(run);
+  }
+
+  private wakeSlotWaiters(jobIds: Iterable<string>): void {
+    const now = this.o.clock.now();
+    for (const jobId of jobIds) {
+      const waiters = this.slotWaiters.get(jobId);
+      if (!waiters) continue;
+      this.slotWaiters.delete(jobId);
+      for (const run of waiters) {
+        // Only a run still in its poll's timer group moves; one asking right now has no cancelStart.
+        if (run.phase !== 'waiting' || run.cancelStart === null) continue;
+        run.cancelStart();
+        this.enqueue(run, now);
+      }
+    }
+  }
+
   /** The run no longer waits for its start (it starts, or it ends unstarted). */
   private started(run: Run): void {
+    this.slotWaiters.get(run.job.id)?.delete(run);
     const waiting = this.waiting.get(run.job.id);
     if (!waiting?.delete(run) || waiting.size > 0) return;
     this.waiting.delete(run.job.id);
@@ -313,10 +346,10 @@ export class Runner {
       } else if (answer === 'queued') {
         // Waits in the job's queue; asking again keeps its place and takes the slot when it is first.
         run.queued = true;
-        this.enqueue(run, this.o.clock.now() + RETRY_SLOT_POLL_MS);
+        this.waitForSlot(run);
       } else if (waitsForSlot(run.execution)) {
         // A retry waits for a slot instead of ending its chain; a backfill fire, asked for by name, too.
-        this.enqueue(run, this.o.clock.now() + RETRY_SLOT_POLL_MS);
+        this.waitForSlot(run);
       } else {
         this.notRun(run, 'skipped', skippedMessage(run.job, policies[i] ?? null));
       }
@@ -432,6 +465,8 @@ export class Runner {
     } catch (error) {
       // The lease runs out on its own; the slot comes back then.
       this.o.events.emit('error', { error, during: 'release slot' });
+      return;
     }
+    if (this.slotWaiters.size > 0) this.wakeSlotWaiters(new Set(slots.map((slot) => slot.jobId)));
   }
 }
