@@ -261,6 +261,7 @@ function runClients(client: ChildProcess, url: string, redis: Redis | null): Pro
         if (redis && start) redisCpuMs = Promise.all([start, redisCpu(redis)]).then(([a, b]) => b - a);
       } else {
         client.off('message', onMessage);
+        client.off('error', reject);
         const { latencies, errors, elapsed } = message;
         void redisCpuMs.then((redisMs) =>
           resolve({ latencies, errors, elapsed, cpuMs, redisCpuMs: redisMs }),
