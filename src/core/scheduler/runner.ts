@@ -122,12 +122,21 @@ export class Runner {
   }
 
   /**
-   * The job was paused, removed or rescheduled here: its fires claimed already go on as before (a
-   * change within the lookahead may still run one), but the slots they took ahead go back, and they
-   * ask for them again when due.
+   * The job was paused, removed or rescheduled here, or is run manually: its fires claimed already
+   * go on as before (a change within the lookahead may still run one), but the slots they took
+   * ahead go back, and they ask for them again when due.
    */
   async giveSlotsBack(jobId: string): Promise<void> {
-    await Promise.all([...(this.waiting.get(jobId) ?? [])].map((run) => this.ahead.giveBack(run)));
+    // Slots of the job's runs that just ended go back now rather than at the end of this turn.
+    const ended = this.releasing.filter((slot) => slot.jobId === jobId);
+    if (ended.length > 0) {
+      const others = this.releasing.filter((slot) => slot.jobId !== jobId);
+      this.releasing.splice(0, this.releasing.length, ...others);
+    }
+    await Promise.all([
+      this.release(...ended),
+      ...[...(this.waiting.get(jobId) ?? [])].map((run) => this.ahead.giveBack(run)),
+    ]);
   }
 
   /** A manual run whose slot is already held and whose row is stored: start it now. */
