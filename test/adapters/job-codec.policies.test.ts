@@ -1,5 +1,6 @@
 /** The Redis codec keeps the schedule policies of a job, and reads definitions stored before them. */
 import { describe, expect, it } from 'vitest';
+import { encodeCompact, parseDefinition } from '../../src/adapters/redis/compact-definition.ts';
 import { checkDecoded, decodeJob, encodeDefinition, encodeNext } from '../../src/adapters/redis/job-codec.ts';
 import type { Job } from '../../src/core/job.ts';
 import type { TriggerInput } from '../../src/core/trigger.ts';
@@ -111,6 +112,19 @@ describe('job codec: compact definitions (format 2)', () => {
       const trigger = compileTrigger(input, { now: 0, defaultTimezone: 'UTC' });
       const job = { ...full, trigger };
       expect(JSON.stringify(roundTrip(job).trigger)).toBe(JSON.stringify(trigger));
+    }
+  });
+
+  it('carries the version among the names, where a reader from before it sees the same definition', () => {
+    for (const job of [{ ...full, version: 12 }, makeJob('b', { version: 12 })]) {
+      const stored = encodeDefinition(job);
+      expect(stored).toMatch(/^~v12[{,]/);
+      expect(decodeJob(stored, encodeNext(job), '3', false).version).toBe(12);
+      // What the previous code stored for it, and what its reader (parseDefinition) made of each.
+      const { nextRunTime, dueAt, paused, pausedAt, pauseReason, pausedBy, version, runCount, ...rest } = job;
+      const before = encodeCompact(rest);
+      expect(before).not.toContain('~v');
+      expect(parseDefinition(stored)).toEqual(parseDefinition(before));
     }
   });
 

@@ -21,7 +21,7 @@ const redis = await redisAvailability();
 async function writeOldLayout(client: Redis, keys: JobStoreKeys, job: Job): Promise<void> {
   const multi = client
     .multi()
-    .hset(keys.jobs, job.id, encodeDefinition(job).replace(/^\d+/, ''))
+    .hset(keys.jobs, job.id, encodeDefinition(job).replace(/^~v\d+,?/, '~'))
     .hset(keys.next, job.id, encodeNext(job))
     .hset(keys.ver, job.id, String(job.version))
     .zadd(keys.ids, 0, job.id);
@@ -66,7 +66,7 @@ describe.skipIf(!redis.available)('redis JobStore: jobs stored by the previous l
 
     await store.update({ ...paused, name: 'renamed', version: 4 }, 3, 'keep');
     expect(await client.hget(keys.ver, 'paused')).toBeNull();
-    expect(await client.hget(keys.jobs, 'paused')).toMatch(/^4~/);
+    expect(await client.hget(keys.jobs, 'paused')).toMatch(/^~v4[,{]/);
     expect(await store.get('paused')).toEqual({ ...paused, name: 'renamed', version: 4 });
     // The compare-and-set reads the old layout's version too.
     await expect(store.update({ ...old, version: 8 }, 6, 'keep')).rejects.toThrow(/version 6/);

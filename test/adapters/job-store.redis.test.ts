@@ -94,12 +94,12 @@ describe.skipIf(!redis.available)('redis JobStore', () => {
     const at = (await store.now()) - 1000;
     for (const id of ['bad', 'good', 'shapeless', 'wrong-id'])
       await store.add(makeJob(id, { nextRunTime: at, dueAt: at }));
-    // Corrupt definitions written straight into Redis (version 1 in front): not JSON, JSON of the
-    // wrong shape, another id.
-    await client.hset(keys.jobs, 'bad', '1{"id":"bad","name":');
+    // Corrupt definitions written straight into Redis (at version 1): not JSON, JSON of the wrong
+    // shape, another id.
+    await client.hset(keys.jobs, 'bad', '~v1{"id":"bad","name":');
     const shapeless = { ...makeJob('shapeless'), trigger: { kind: 'cron', timezone: 'UTC' } };
-    await client.hset(keys.jobs, 'shapeless', `1${JSON.stringify(shapeless)}`);
-    await client.hset(keys.jobs, 'wrong-id', `1${JSON.stringify(makeJob('someone-else'))}`);
+    await client.hset(keys.jobs, 'shapeless', `~v1${JSON.stringify(shapeless)}`);
+    await client.hset(keys.jobs, 'wrong-id', `~v1${JSON.stringify(makeJob('someone-else'))}`);
 
     const batch = await store.claimDue(10, 60_000);
     expect(batch.claims.map((c) => c.job)).toEqual([makeJob('good', { nextRunTime: at, dueAt: at })]);
@@ -116,7 +116,7 @@ describe.skipIf(!redis.available)('redis JobStore', () => {
     );
     for (const id of ['bad', 'shapeless', 'wrong-id']) {
       expect(await client.sismember(keys.paused, id)).toBe(1);
-      expect((await client.hget(keys.jobs, id))?.[0]).toBe('2');
+      expect(await client.hget(keys.jobs, id)).toMatch(/^~v2[{]/);
       expect(JSON.parse((await client.hget(keys.pauseinfo, id)) as string)).toEqual({
         pausedAt: batch.now,
         pauseReason: reason,
@@ -125,7 +125,7 @@ describe.skipIf(!redis.available)('redis JobStore', () => {
       expect(await client.hget(keys.claimed, id)).toBeNull();
     }
     // The definition after its version is left as it was; a job that decodes shows the pause.
-    expect(await client.hget(keys.jobs, 'bad')).toBe('2{"id":"bad","name":');
+    expect(await client.hget(keys.jobs, 'bad')).toBe('~v2{"id":"bad","name":');
     expect(await store.get('shapeless')).toMatchObject({
       paused: true,
       pausedAt: batch.now,
@@ -145,7 +145,7 @@ describe.skipIf(!redis.available)('redis JobStore', () => {
     await store.add(makeJob('v', { nextRunTime: at, dueAt: at }));
     // Stored before the version moved into the definition, with a version that is not a number.
     const stored = (await client.hget(keys.jobs, 'v')) as string;
-    await client.hset(keys.jobs, 'v', stored.replace(/^\d+/, ''));
+    await client.hset(keys.jobs, 'v', stored.replace(/^~v\d+,?/, '~'));
     await client.hset(keys.ver, 'v', 'not-a-number');
     const batch = await store.claimDue(10, 60_000);
     expect(batch.poisoned).toEqual([

@@ -47,10 +47,14 @@ const INTERVAL_PARTS = ['weeks', 'days', 'hours', 'minutes', 'seconds', 'millise
 
 type Definition = Record<string, unknown>;
 
-/** The definition (a job without the fields kept apart) as stored, in format 2. */
-export function encodeCompact(definition: Definition): string {
+/**
+ * The definition (a job without the fields kept apart) as stored, in format 2. A `version` goes
+ * first among the names after the mark, as `v<version>` (job-codec.ts): a reader that predates it
+ * takes it for the name of an absent field it does not know, and reads the rest as ever.
+ */
+export function encodeCompact(definition: Definition, version?: number): string {
   const out: Definition = {};
-  const absent: string[] = [];
+  const absent: string[] = version === undefined ? [] : [`v${version}`];
   for (const key of Object.keys(OPTIONAL_DEFAULTS)) if (definition[key] === undefined) absent.push(key);
   for (const [key, value] of Object.entries(definition)) {
     if (value === undefined) continue;

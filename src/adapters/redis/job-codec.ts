@@ -1,12 +1,13 @@
 /**
  * How a job is split across keys: the definition as JSON without its defaults
  * (compact-definition.ts; decoded only here, never in Lua, where cjson would turn [] into {}),
- * with the version in front of it as digits ("3~{...}": scripts compare and bump it without
- * decoding; its own hash cost ~56 bytes a job), and the fields scripts must read or write kept
- * apart: the schedule and paused flag as plain strings, the pause info (pausedAt, pauseReason) as
- * its own JSON so a script can set it (quarantine) without editing the definition.
- * A definition stored before the version moved in front starts with `~` or `{`; its version is
- * in the `ver` hash until the job is next updated.
+ * its version written among the format's names, first (`~v3,overlap{...}`: scripts compare and
+ * bump it without decoding, and its own hash cost ~56 bytes a job), and the fields scripts must
+ * read or write kept apart: the schedule and paused flag as plain strings, the pause info
+ * (pausedAt, pauseReason) as its own JSON so a script can set it (quarantine) without editing the
+ * definition. A definition stored before the version moved in (no `~v`) has its version in the
+ * `ver` hash until the job is next updated; a replica of that version reads a new definition
+ * too, without its version (the `v3` is an unknown name to it).
  */
 import { ValidationError } from '../../core/errors.ts';
 import type { Job, OverlapPolicy } from '../../core/job.ts';
@@ -25,7 +26,7 @@ export function encodeDefinition(job: Job): string {
     runCount: _rc,
     ...definition
   } = job;
-  return `${job.version}${encodeCompact(definition)}`;
+  return encodeCompact(definition, job.version);
 }
 
 /** A version the stored digits can carry; checked before a job joins a batch, which it would fail. */
@@ -35,15 +36,16 @@ export function checkVersion(version: number): void {
   }
 }
 
-/** Where the definition starts after the version in front of it (0: none, an older layout). */
-function versionEnd(stored: string): number {
-  let end = 0;
+/** The version digits a definition carries (`~v<digits>`), or null for one stored before. */
+function storedVersion(stored: string): string | null {
+  if (stored.charCodeAt(0) !== 126 || stored.charCodeAt(1) !== 118) return null; // "~v"
+  let end = 2;
   while (end < stored.length) {
     const c = stored.charCodeAt(end);
     if (c < 48 || c > 57) break;
     end++;
   }
-  return end;
+  return end > 2 ? stored.slice(2, end) : null;
 }
 
 /**
@@ -85,8 +87,7 @@ export function decodeJob(
 ): Job {
   // Fields are set on the parsed object rather than spread into a new one: V8 copies a JSON.parse
   // result through its slow path, which made a spread 7 times the cost of the parse itself.
-  const end = versionEnd(json);
-  const job = parseDefinition(end === 0 ? json : json.slice(end)) as unknown as Job;
+  const job = parseDefinition(json) as unknown as Job;
   job.paused = paused;
   job.pausedAt = null;
   job.pauseReason = null;
@@ -104,7 +105,7 @@ export function decodeJob(
     job.dueAt = nominal === '' || due === '' ? null : Number(due);
     if (count !== '') job.runCount = Number(count);
   }
-  job.version = Number(end === 0 ? (version ?? 0) : json.slice(0, end));
+  job.version = Number(storedVersion(json) ?? version ?? 0);
   // Definitions stored before the coalesce policy kept APScheduler 3's boolean.
   const coalesce = job.coalesce as Job['coalesce'] | boolean;
   if (typeof coalesce === 'boolean') job.coalesce = coalesce ? 'latest' : 'all';

@@ -9,7 +9,7 @@ import { LUA_CHANGED } from './changes.ts';
  * KEYS[7] pauseinfo, KEYS[8] changes
  * ARGV[1] change channel, ARGV[2] change message
  * then 6 per job:
- *   id, definition (its version in front, without the fields kept apart),
+ *   id, definition (carrying its version, without the fields kept apart),
  *   next "nextRunTime:dueAt" ("" = finished), dueAt ("" = none), paused "1" | "0",
  *   pause info JSON ("" = none)
  * Returns per job 1 added, 0 the id exists.

@@ -5,7 +5,7 @@ import { LUA_VERSION_OF } from './version.ts';
 /**
  * quarantine: pause claimed jobs that cannot be fired (a poison job), ending their claims. Only a
  * request whose token is still the job's current claim changes anything: the job is paused, its
- * pause info set, its version bumped, its claim dropped and it leaves due. The definition after
+ * pause info set, its version bumped, its claim dropped and it leaves due. The definition besides
  * its version is not touched (it may be the very thing that cannot be read), and the version is
  * read leniently so a corrupt one cannot make the whole batch fail. A definition stored before
  * versions moved into it keeps its version in ver, bumped there.
@@ -36,7 +36,7 @@ for i = 3, #ARGV, 3 do
     redis.call('HSET', KEYS[7], id, info)
     local version = versionOf(json)
     if version then
-      redis.call('HSET', KEYS[3], id, bumped(version) .. string.sub(json, #version + 1))
+      redis.call('HSET', KEYS[3], id, '~v' .. bumped(version) .. string.sub(json, #version + 3))
     else
       redis.call('HSET', KEYS[4], id, bumped(redis.call('HGET', KEYS[4], id)))
     end

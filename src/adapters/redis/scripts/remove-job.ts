@@ -53,8 +53,9 @@ if #old > 0 then
   for k, j in ipairs(old) do oldIds[k] = ids[j] end
   local versions = redis.call('HMGET', KEYS[3], unpack(oldIds))
   for k, j in ipairs(old) do out[5 * at[j] - 2] = versions[k] end
-  redis.call('HDEL', KEYS[3], unpack(oldIds))
 end
+-- Every id: a replica from before the version moved in bumps ver on quarantine, whatever the layout.
+redis.call('HDEL', KEYS[3], unpack(ids))
 if #wasPaused > 0 then redis.call('SREM', KEYS[4], unpack(wasPaused)) end
 if #hadInfo > 0 then redis.call('HDEL', KEYS[8], unpack(hadInfo)) end
 redis.call('HDEL', KEYS[1], unpack(ids))

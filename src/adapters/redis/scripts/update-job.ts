@@ -15,7 +15,7 @@ import { LUA_VERSION_OF } from './version.ts';
  * KEYS[7] pauseinfo, KEYS[8] changes
  * ARGV[1] change channel, ARGV[2] change message
  * then 8 per job:
- *   id, definition (the new version in front, without the fields kept apart), expected version,
+ *   id, definition (carrying the new version, without the fields kept apart), expected version,
  *   paused "1" | "0", schedule "keep" | "replace",
  *   next "nextRunTime:dueAt[:runCount]" (see encodeNext; used by replace),
  *   dueAt ("" = none; used by replace), pause info JSON ("" = none)

@@ -1,9 +1,9 @@
 /**
- * Lua: `versionOf(json)`, the version written in front of a stored definition
- * ("<version><definition>", job-codec.ts), or nil for a definition stored before the version
- * moved there: that one's version is still in the `ver` hash until the job is next updated.
+ * Lua: `versionOf(json)`, the version digits a stored definition carries (`~v<version>...`,
+ * job-codec.ts), or nil for a definition stored before the version moved in: that one's version
+ * is still in the `ver` hash until the job is next updated.
  */
 export const LUA_VERSION_OF = `local function versionOf(json)
-  return string.match(json, '^%d+')
+  return string.match(json, '^~v(%d+)')
 end
 `;
