@@ -20,6 +20,7 @@ import { migrate } from '../src/adapters/postgres/migrate.ts';
 import { createRedisJobStore } from '../src/adapters/redis/job-store.ts';
 import { JobService } from '../src/core/job-service.ts';
 import { Scheduler } from '../src/core/scheduler/scheduler.ts';
+import { DEFAULT_CONNECTIONS_PER_ORIGIN } from '../src/tasks/http-transport.ts';
 import { createBuiltinRegistry } from '../src/tasks/registry.ts';
 import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
 
@@ -28,6 +29,8 @@ const SECONDS = Number(process.argv[3] ?? 20);
 /** `kairos`, `bare`, `undici` or `bullmq` runs one side only (for a profile: node --cpu-prof bench/http-fires.ts 1000 10 kairos). */
 const ONLY = process.argv[4] ?? 'both';
 const SETTLE_MS = 3_000;
+/** Kairos's http task and the bare undici loop alike, as the service reads it from its env. */
+const CONNECTIONS = Number(process.env.KAIROS_HTTP_CONNECTIONS_PER_ORIGIN ?? DEFAULT_CONNECTIONS_PER_ORIGIN);
 
 interface Run {
   name: string;
@@ -138,7 +141,7 @@ async function bare(url: string, from: number): Promise<number> {
 /** The bare loop over undici's pooled request, with the Agent settings of src/tasks/http-transport.ts. */
 async function bareUndici(url: string, from: number): Promise<number> {
   const { Agent, request } = await import('undici');
-  const dispatcher = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
+  const dispatcher = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 30_000 });
   const end = from + SECONDS * 1000;
   const cpu = cpuUntil(from, end);
   const jobs = Array.from({ length: JOBS }, (_, i) => `undici-${i}`);
@@ -217,7 +220,7 @@ async function kairos(url: string, from: number): Promise<number> {
       store,
       log: createPostgresExecutionLog(connection.db),
       bus: createMemoryEventBus(),
-      tasks: createBuiltinRegistry(),
+      tasks: createBuiltinRegistry({ httpConnectionsPerOrigin: CONNECTIONS }),
       instance: 'bench',
     });
     scheduler.events.on('error', ({ error, during }) =>
@@ -254,7 +257,7 @@ async function kairos(url: string, from: number): Promise<number> {
 const target = await startTarget();
 try {
   console.log(
-    `${JOBS} http jobs every second, all due on the same whole second, for ${SECONDS} s (${new Date().toISOString()})`,
+    `${JOBS} http jobs every second, all due on the same whole second, for ${SECONDS} s, ${CONNECTIONS} connections per origin (${new Date().toISOString()})`,
   );
   let peer: Run | null = null;
   let ours: Run | null = null;

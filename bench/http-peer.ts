@@ -43,7 +43,7 @@ if (mode === 'fetch') {
       for (const job of jobs) post(job, slot).catch(() => {});
       slot += 1000;
       if (slot >= until) resolve();
-      else setTimeout(tick, slot - Date.now());
+      else setTimeout(tick, Math.max(0, slot - Date.now()));
     };
     tick();
   });
