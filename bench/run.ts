@@ -69,8 +69,8 @@ const BENCHES: Bench[] = [
   {
     name: 'churn',
     what: 'add/update/remove, 50 in flight, vs BullMQ job schedulers',
-    short: ['2000', '1'],
-    long: ['5000', '3'],
+    short: ['5000', '1'],
+    long: ['20000', '3'],
   },
   {
     name: 'scale',
