@@ -20,7 +20,16 @@ import { createRedisJobStore } from '../src/adapters/redis/job-store.ts';
 import { JobService } from '../src/core/job-service.ts';
 import { Scheduler } from '../src/core/scheduler/scheduler.ts';
 import { TaskRegistry } from '../src/tasks/registry.ts';
-import { clearPrefix, loadAverage, median, printTable, REDIS_URL, report } from './support.ts';
+import {
+  clearPrefix,
+  compare,
+  loadAverage,
+  median,
+  printTable,
+  REDIS_URL,
+  report,
+  times,
+} from './support.ts';
 
 const JOBS = Number(process.argv[2] ?? 20_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -142,6 +151,18 @@ printTable(
   ],
 );
 console.log(`load average ${loadAverage()}; goal: kairos >= 2x bullmq`);
+const perSecond = (value: number) => `${(value / 1000).toFixed(1)}k/s`;
+compare(
+  'churn',
+  ops.map((op) => ({
+    workload: `${op} of ${JOBS.toLocaleString('en')} jobs, 50 in flight (median of ${ROUNDS})`,
+    kairos: perSecond(med(ours, op)),
+    peer: `BullMQ ${perSecond(med(theirs, op))}`,
+    ratio: times(med(ours, op) / med(theirs, op)),
+    goal: '>= 2x',
+    met: med(ours, op) >= 2 * med(theirs, op),
+  })),
+);
 report('churn', {
   jobs: JOBS,
   inFlight: IN_FLIGHT,

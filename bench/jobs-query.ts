@@ -35,6 +35,7 @@ import { decodeCursor, encodeCursor } from '../src/graphql/connection.ts';
 import { createKairosYoga } from '../src/graphql/yoga.ts';
 import { createLogger } from '../src/logger.ts';
 import { createBuiltinRegistry } from '../src/tasks/registry.ts';
+import { type Comparison, compare, times } from './support.ts';
 
 const SECONDS = Number(process.argv[2] ?? 8);
 const ROUNDS = Number(process.argv[3] ?? 2);
@@ -427,10 +428,30 @@ async function main() {
         `  errors ${row.errors}`,
     );
   }
+  const comparisons: Comparison[] = [];
   for (const store of ['memory', 'redis']) {
     const bare = rows.find((r) => r.name === `bare ${store}`);
     const graphql = rows.find((r) => r.name === `graphql ${store}`);
     if (!bare || !graphql) continue;
+    const workload = `jobs(first: ${PAGE}) over ${JOBS.toLocaleString('en')} jobs, ${CLIENTS} clients, ${store} store${WRITES > 0 ? `, ${WRITES} writes/s` : ''}`;
+    comparisons.push(
+      {
+        workload: `${workload}: throughput`,
+        kairos: `${graphql.rps.toFixed(0)} req/s`,
+        peer: `bare node:http ${bare.rps.toFixed(0)} req/s`,
+        ratio: `${((graphql.rps / bare.rps) * 100).toFixed(0)} %`,
+        goal: '>= 50 %',
+        met: graphql.rps >= bare.rps / 2,
+      },
+      {
+        workload: `${workload}: p99`,
+        kairos: `${graphql.p99.toFixed(0)} ms`,
+        peer: `bare ${bare.p99.toFixed(0)} ms`,
+        ratio: times(graphql.p99 / bare.p99),
+        goal: '<= 50 ms',
+        met: graphql.p99 <= 50,
+      },
+    );
     console.log(
       `${store.padEnd(7)} graphql/bare: throughput ${((graphql.rps / bare.rps) * 100).toFixed(0)} %, ` +
         `p99 x${(graphql.p99 / bare.p99).toFixed(2)}, server CPU per request ` +
@@ -439,6 +460,7 @@ async function main() {
     );
   }
 
+  compare('jobs-query', comparisons);
   for (const server of servers) server.close();
   let cursor = '0';
   do {

@@ -22,7 +22,16 @@ import { buildJob } from '../src/core/job-factory.ts';
 import type { JobStore } from '../src/core/ports.ts';
 import { Scheduler } from '../src/core/scheduler/scheduler.ts';
 import { TaskRegistry } from '../src/tasks/registry.ts';
-import { clearPrefix, loadAverage, median, printTable, REDIS_URL, report } from './support.ts';
+import {
+  clearPrefix,
+  compare,
+  loadAverage,
+  median,
+  printTable,
+  REDIS_URL,
+  report,
+  times,
+} from './support.ts';
 
 const BATCH = 1_000;
 const LEASE_MS = 30_000;
@@ -270,6 +279,34 @@ console.log(
     .join(', ')}`,
 );
 console.log(`load average ${loadAverage()}`);
+const claimRatio = large.claimMs / small.claimMs;
+const size = `${large.jobs.toLocaleString('en')} jobs in Redis`;
+compare('scale', [
+  {
+    workload: `${size}: claim round of 1,000 due`,
+    kairos: `${large.claimMs.toFixed(1)} ms`,
+    peer: `at ${small.jobs.toLocaleString('en')} jobs ${small.claimMs.toFixed(1)} ms`,
+    ratio: times(claimRatio),
+    goal: '<= 1.5x',
+    met: claimRatio <= 1.5,
+  },
+  {
+    workload: `${size}: Redis bytes per job`,
+    kairos: `${large.bytesPerJob.toFixed(0)} B`,
+    peer: '-',
+    ratio: '-',
+    goal: '<= 500 B',
+    met: large.bytesPerJob <= 500,
+  },
+  {
+    workload: `${size}: replica RSS`,
+    kairos: mb(large.replicaRssBytes),
+    peer: `at ${small.jobs.toLocaleString('en')} jobs ${mb(small.replicaRssBytes)}`,
+    ratio: times(large.replicaRssBytes / small.replicaRssBytes),
+    goal: '-',
+    met: null,
+  },
+]);
 report('scale', {
   small: { ...small },
   large: { ...large },
