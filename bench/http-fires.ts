@@ -22,6 +22,7 @@ import { JobService } from '../src/core/job-service.ts';
 import { Scheduler } from '../src/core/scheduler/scheduler.ts';
 import { DEFAULT_CONNECTIONS_PER_ORIGIN } from '../src/tasks/http-transport.ts';
 import { createBuiltinRegistry } from '../src/tasks/registry.ts';
+import { webhookGoals } from './http-goals.ts';
 import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
 
 const JOBS = Number(process.argv[2] ?? 1000);
@@ -285,22 +286,12 @@ try {
     const cpu = await bullmq(target.url, from);
     bull = judge('bullmq job schedulers', await target.stats(), from, cpu);
   }
-  if (peer && ours)
-    console.log(
-      `ratios kairos / bare: p99 ${(ours.p99 / Math.max(1, peer.p99)).toFixed(2)}, CPU per fire ${(ours.cpuMsPerFire / peer.cpuMsPerFire).toFixed(2)}`,
-    );
-  if (pooled && ours)
-    console.log(
-      `ratios kairos / bare undici pool: p99 ${(ours.p99 / Math.max(1, pooled.p99)).toFixed(2)}, CPU per fire ${(ours.cpuMsPerFire / pooled.cpuMsPerFire).toFixed(2)}`,
-    );
   if (bull && pooled)
     console.log(
       `floor: bare undici pool / bullmq p99 ${(pooled.p99 / Math.max(1, bull.p99)).toFixed(2)} (the goal for kairos / bullmq is 0.33)`,
     );
-  if (bull && ours)
-    console.log(
-      `ratios kairos / bullmq: p99 ${(ours.p99 / Math.max(1, bull.p99)).toFixed(2)}, CPU per fire ${(ours.cpuMsPerFire / bull.cpuMsPerFire).toFixed(2)}`,
-    );
+  if (ours)
+    webhookGoals('http-fires', `${JOBS} http jobs x 1 s`, ours, { bare: peer, undici: pooled, bullmq: bull });
 } finally {
   target.stop();
 }

@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import postgres from 'postgres';
 import { type Fire, percentile, sleep, startCluster } from '../test/faults/support/cluster.ts';
+import { type WebhookSide, webhookGoals } from './http-goals.ts';
 import { REDIS_URL } from './support.ts';
 
 const JOBS = Number(process.argv[2] ?? 2000);
@@ -25,10 +26,8 @@ const SECONDS = Number(process.argv[4] ?? 15);
 const PEERS = (process.argv[5] ?? 'fetch,bullmq').split(',').filter((p) => p !== 'none');
 const TICK_MS = 10; // USER_HZ on Linux
 
-interface Side {
+interface Side extends WebhookSide {
   name: string;
-  p99: number;
-  cpuMsPerFire: number;
 }
 
 function cpuMs(pid: number | undefined): number {
@@ -41,7 +40,13 @@ function judge(name: string, fires: Fire[], from: number, cpuMs: number): Side {
   const inWindow = fires.filter((f) => f.scheduledFor >= from && f.scheduledFor < from + SECONDS * 1000);
   const keys = new Set(inWindow.map((f) => `${f.jobId}@${f.scheduledFor}`));
   const lateness = inWindow.map((f) => f.at - f.scheduledFor);
-  const side = { name, p99: percentile(lateness, 99), cpuMsPerFire: cpuMs / Math.max(1, inWindow.length) };
+  const side = {
+    name,
+    p99: percentile(lateness, 99),
+    cpuMsPerFire: cpuMs / Math.max(1, inWindow.length),
+    missed: JOBS * SECONDS - keys.size,
+    duplicates: inWindow.length - keys.size,
+  };
   console.log(
     `${name.padEnd(26)} fires ${inWindow.length}/${JOBS * SECONDS}, missed ${JOBS * SECONDS - keys.size}, ` +
       `duplicates ${inWindow.length - keys.size}, p50 ${percentile(lateness, 50)} ms, p99 ${side.p99} ms, ` +
@@ -147,10 +152,9 @@ try {
     );
   });
   if (process.env.DIAG) await herds(cluster.databaseUrl, from, to);
-  for (const side of peers)
-    console.log(
-      `ratios kairos / ${side.name}: p99 ${(ours.p99 / Math.max(1, side.p99)).toFixed(2)}, CPU per fire ${(ours.cpuMsPerFire / side.cpuMsPerFire).toFixed(2)}`,
-    );
+  const bare = peers.find((side) => side.name.startsWith('bare'));
+  const bullmq = peers.find((side) => side.name.startsWith('bullmq'));
+  webhookGoals('http-replicas', `${JOBS} http jobs x 1 s on ${REPLICAS} replicas`, ours, { bare, bullmq });
 } finally {
   await cluster.close();
 }
