@@ -61,6 +61,12 @@ const BENCHES: Bench[] = [
     long: ['1000', '20'],
   },
   {
+    name: 'http-replicas',
+    what: 'webhook herd on 2 replicas vs bare fetch and BullMQ, as many processes',
+    short: ['1000', '2', '8'],
+    long: ['2000', '2', '15'],
+  },
+  {
     name: 'sse-fanout',
     what: 'SSE fan-out vs a bare SSE server',
     short: ['200', '100', '5'],
