@@ -7,8 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Execution } from '../../src/core/execution.ts';
 import type { OverlapPolicy } from '../../src/core/job.ts';
-import type { TaskHandler } from '../../src/core/task.ts';
-import { createHarness, type Harness } from '../support/scheduler-harness.ts';
+import { createHarness, type Harness, slowHandler } from '../support/scheduler-harness.ts';
 
 const SECOND = 1_000;
 const MINUTE = 60_000;
@@ -16,19 +15,6 @@ const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 // Three past fires of an every-minute job; its next scheduled fire (00:01) is outside the tests.
 const FROM = T0 - 10 * MINUTE;
 const TO = T0 - 8 * MINUTE;
-
-/** A handler that runs until released, and rejects when its signal is aborted (a well-behaved task). */
-function slowHandler(): { handler: TaskHandler; release: () => void } {
-  const pending: (() => void)[] = [];
-  return {
-    handler: (_args, context) =>
-      new Promise<void>((resolve, reject) => {
-        pending.push(resolve);
-        context.signal.addEventListener('abort', () => reject(context.signal.reason));
-      }),
-    release: () => pending.shift()?.(),
-  };
-}
 
 async function backfilled(overlap: OverlapPolicy | undefined) {
   const slow = slowHandler();

@@ -7,25 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryAuditLog } from '../../src/adapters/memory/audit-log.ts';
 import type { Execution } from '../../src/core/execution.ts';
 import type { CoalesceInput, Job, OverlapPolicy } from '../../src/core/job.ts';
-import type { TaskHandler } from '../../src/core/task.ts';
 import { accountingProblems } from '../support/accounting.ts';
-import { createHarness, type Harness, iso } from '../support/scheduler-harness.ts';
+import { createHarness, type Harness, iso, slowHandler } from '../support/scheduler-harness.ts';
 
 const SECOND = 1_000;
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
-
-/** A handler that runs until released, and rejects when its signal is aborted (a well-behaved task). */
-function slowHandler(): { handler: TaskHandler; release: () => void } {
-  const pending: (() => void)[] = [];
-  return {
-    handler: (_args, context) =>
-      new Promise<void>((resolve, reject) => {
-        pending.push(resolve);
-        context.signal.addEventListener('abort', () => reject(context.signal.reason));
-      }),
-    release: () => pending.shift()?.(),
-  };
-}
 
 async function overlapJob(policy: OverlapPolicy, slotLeaseMs?: number) {
   const slow = slowHandler();

@@ -101,3 +101,16 @@ export function createHarness(
 }
 
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A handler that runs until released, and rejects when its signal is aborted (a well-behaved task). */
+export function slowHandler(): { handler: TaskHandler; release: () => void } {
+  const pending: (() => void)[] = [];
+  return {
+    handler: (_args, context) =>
+      new Promise<void>((resolve, reject) => {
+        pending.push(resolve);
+        context.signal.addEventListener('abort', () => reject(context.signal.reason));
+      }),
+    release: () => pending.shift()?.(),
+  };
+}
