@@ -12,7 +12,7 @@ import { LUA_CHANGED } from './changes.ts';
  *   id, definition (carrying its version, without the fields kept apart),
  *   next "nextRunTime:dueAt" ("" = finished), dueAt ("" = none), paused "1" | "0",
  *   pause info JSON ("" = none)
- * Returns per job 1 added, 0 the id exists.
+ * Returns per job 1 added (or already added by this very call, resent), 0 the id exists.
  */
 export const addJobScript: LuaScript = {
   name: 'addJobs',
@@ -21,7 +21,9 @@ local added = false
 for i = 3, #ARGV, 6 do
   local id, dueAt, paused, info = ARGV[i], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
   if redis.call('HSETNX', KEYS[1], id, ARGV[i + 1]) == 0 then
-    out[#out + 1] = 0
+    -- The very definition, createdAt included: this call resent by the client after its reply was
+    -- lost (a reconnect), and the job is the one it added.
+    if redis.call('HGET', KEYS[1], id) == ARGV[i + 1] then out[#out + 1] = 1 else out[#out + 1] = 0 end
   else
     redis.call('HSET', KEYS[2], id, ARGV[i + 2])
     if paused == '1' then redis.call('SADD', KEYS[3], id) else redis.call('SREM', KEYS[3], id) end

@@ -1,0 +1,112 @@
+/**
+ * A reply lost on the way back (the connection cut after Redis ran the command): ioredis
+ * reconnects and sends the command again. An add resent that way finds the job it added itself,
+ * and must answer "added", not "already exists". Through a proxy in front of the shared Redis
+ * that drops one script reply and cuts that connection.
+ */
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRedisJobStore } from '../../src/adapters/redis/job-store.ts';
+import { ConflictError } from '../../src/core/errors.ts';
+import { makeJob } from '../contract/job-store.contract.ts';
+import { REDIS_URL, redisAvailability, uniquePrefix } from '../support/services.ts';
+import { dropPrefix } from './redis-harness.ts';
+
+const redis = await redisAvailability();
+
+/** Forwards both ways; once armed, the first reply to a script call is dropped and its connection cut. */
+class ReplyDroppingProxy {
+  dropped = 0;
+  private armed = false;
+  private readonly sockets = new Set<Socket>();
+  private readonly server: Server;
+  port = 0;
+
+  constructor(private readonly target: URL) {
+    this.server = createServer((client) => this.accept(client));
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  /** The next script call (EVALSHA or EVAL) runs in Redis, but its caller never hears the answer. */
+  dropNextScriptReply(): void {
+    this.armed = true;
+  }
+
+  private accept(client: Socket): void {
+    const server = tcpConnect(Number(this.target.port || 6379), this.target.hostname);
+    this.sockets.add(client).add(server);
+    let awaitingScriptReply = false;
+    client.on('data', (chunk: Buffer) => {
+      if (this.armed && /evalsha|eval/i.test(chunk.toString('latin1'))) {
+        this.armed = false;
+        awaitingScriptReply = true;
+      }
+      server.write(chunk);
+    });
+    server.on('data', (chunk: Buffer) => {
+      if (!awaitingScriptReply) return void client.write(chunk);
+      this.dropped++;
+      client.destroy();
+      server.destroy();
+    });
+    for (const socket of [client, server]) {
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        client.destroy();
+        server.destroy();
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe.skipIf(!redis.available)('redis JobStore: a command resent after a lost reply', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('an add resent by the client is the job it added, not a conflict', async () => {
+    const proxy = new ReplyDroppingProxy(new URL(REDIS_URL));
+    await proxy.start();
+    const prefix = uniquePrefix('job-store-resend');
+    const direct = new Redis(REDIS_URL);
+    // The service's settings: one resend per command, reconnects every 200 ms.
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: proxy.port,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 200,
+    });
+    const store = createRedisJobStore({ redis: client, prefix });
+    cleanups.push(async () => {
+      await proxy.close();
+      await dropPrefix(direct, prefix);
+      direct.disconnect();
+    });
+    cleanups.push(async () => {
+      await store.close();
+      client.disconnect();
+    });
+    await store.add(makeJob('warm-up'));
+
+    proxy.dropNextScriptReply();
+    await store.add(makeJob('a', { name: 'first' }));
+    expect(proxy.dropped).toBe(1);
+    expect(await store.get('a')).toMatchObject({ id: 'a', name: 'first' });
+    expect(await store.count()).toBe(2);
+    // Another definition under the same id is still refused, and changes nothing.
+    await expect(store.add(makeJob('a', { name: 'second' }))).rejects.toBeInstanceOf(ConflictError);
+    expect((await store.get('a'))?.name).toBe('first');
+  });
+});
