@@ -21,9 +21,11 @@ class ReplyDroppingProxy {
   private armed = false;
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
+  private readonly target: URL;
   port = 0;
 
-  constructor(private readonly target: URL) {
+  constructor(target: URL) {
+    this.target = target;
     this.server = createServer((client) => this.accept(client));
   }
 

@@ -57,7 +57,7 @@ export function changeCountContract(harness: () => JobStoreHarness): void {
       await store.list({ first: 10 });
       await store.count();
       await other.claimDue(10, LEASE);
-      await expect(store.add(makeJob('a'))).rejects.toThrow();
+      await expect(store.add(makeJob('a', { name: 'another' }))).rejects.toThrow();
       await expect(store.update(makeJob('a', { version: 5 }), 4, 'keep')).rejects.toThrow();
       await expect(store.update(makeJob('gone', { version: 2 }), 1, 'keep')).rejects.toThrow();
       expect(await store.remove('gone')).toBeNull();
