@@ -13,11 +13,13 @@ import { runHandler } from '../executor.ts';
 import type { Job } from '../job.ts';
 import type { ExecutionEventType, JobStore, QueuedSlotAnswer, Slot } from '../ports.ts';
 import type { Logger, TaskResolver } from '../task.ts';
+import { nextTurn } from './next-turn.ts';
 import type { Outbox } from './outbox.ts';
 import { askSlots, CANCELLED_MESSAGE, queuePolicy, skippedMessage } from './overlap.ts';
 import { holdsSlot, newRun, notRegistered, type Run, waitsForSlot } from './run.ts';
 import { abandonedResult, notRunResult, resultOf } from './run-results.ts';
 import { SlotAhead } from './slot-ahead.ts';
+import { SlotReturns } from './slot-returns.ts';
 import type { StoreClock } from './store-clock.ts';
 
 export interface RunnerOptions {
@@ -44,19 +46,10 @@ const RETRY_SLOT_POLL_MS = 500;
 const SLOT_ERROR_LIMIT = 5;
 
 /**
- * After the I/O callbacks of this turn of the event loop: setImmediate where the runtime has it
- * (Node, Bun), else the next timer turn. Taken at load, so a test's fake timers cannot hold it.
- */
-const immediate = globalThis.setImmediate;
-const nextTurn: (fn: () => void) => void =
-  typeof immediate === 'function' ? (fn) => void immediate(fn) : (fn) => void setTimeout(fn, 0);
-
-/**
  * Runs the follow-ups of an instant's starts (their `started` events, result wiring) after the
  * I/O the handlers began: a herd of webhooks has its requests written before 1,000 events are
  * published.
  */
-
 function afterWrites(followUps: (() => void)[]): void {
   if (followUps.length === 0) return;
   nextTurn(() => {
@@ -67,10 +60,8 @@ function afterWrites(followUps: (() => void)[]): void {
 export class Runner {
   private readonly o: RunnerOptions;
   private readonly runs = new Map<string, Run>();
-  /** Runs waiting here to ask again for a busy slot, by job (waitForSlot). */
-  private readonly slotWaiters = new Map<string, Set<Run>>();
   private readonly groups = new Map<number, Run[]>();
-  private releasing: Slot[] = [];
+  private readonly returns: SlotReturns;
   /** Job id -> the slot request (and start) in flight for its latest group. */
   private readonly acquiring = new Map<string, Promise<void>>();
   /** Job id -> its runs waiting for their start here. */
@@ -85,6 +76,16 @@ export class Runner {
       owner: options.owner,
       events: options.events,
       release: (slot) => this.release(slot),
+    });
+    this.returns = new SlotReturns({
+      store: options.store,
+      events: options.events,
+      wake: (run) => {
+        // Only a run still in its poll's timer group moves; one asking right now has no cancelStart.
+        if (run.phase !== 'waiting' || run.cancelStart === null) return;
+        run.cancelStart();
+        this.enqueue(run, this.o.clock.now());
+      },
     });
   }
 
@@ -128,13 +129,8 @@ export class Runner {
    */
   async giveSlotsBack(jobId: string): Promise<void> {
     // Slots of the job's runs that just ended go back now rather than at the end of this turn.
-    const ended = this.releasing.filter((slot) => slot.jobId === jobId);
-    if (ended.length > 0) {
-      const others = this.releasing.filter((slot) => slot.jobId !== jobId);
-      this.releasing.splice(0, this.releasing.length, ...others);
-    }
     await Promise.all([
-      this.release(...ended),
+      this.returns.ofJob(jobId),
       ...[...(this.waiting.get(jobId) ?? [])].map((run) => this.ahead.giveBack(run)),
     ]);
   }
@@ -200,39 +196,15 @@ export class Runner {
     return run;
   }
 
-  /**
-   * Asks again when a run of the job here gives its slot back, or after the poll interval at the
-   * latest (the slot may be freed on another replica). Without the wake-up, a fire that found the
-   * slot busy for a moment waited the whole interval, and fires due meanwhile found it busy in turn.
-   */
+  /** Asks again when a run of the job here gives its slot back (SlotReturns), or at the next poll. */
   private waitForSlot(run: Run): void {
     this.enqueue(run, this.o.clock.now() + RETRY_SLOT_POLL_MS);
-    let waiters = this.slotWaiters.get(run.job.id);
-    if (!waiters) {
-      waiters = new Set();
-      this.slotWaiters.set(run.job.id, waiters);
-    }
-    waiters.add(run);
-  }
-
-  private wakeSlotWaiters(jobIds: Iterable<string>): void {
-    const now = this.o.clock.now();
-    for (const jobId of jobIds) {
-      const waiters = this.slotWaiters.get(jobId);
-      if (!waiters) continue;
-      this.slotWaiters.delete(jobId);
-      for (const run of waiters) {
-        // Only a run still in its poll's timer group moves; one asking right now has no cancelStart.
-        if (run.phase !== 'waiting' || run.cancelStart === null) continue;
-        run.cancelStart();
-        this.enqueue(run, now);
-      }
-    }
+    this.returns.waitFor(run);
   }
 
   /** The run no longer waits for its start (it starts, or it ends unstarted). */
   private started(run: Run): void {
-    this.slotWaiters.get(run.job.id)?.delete(run);
+    this.returns.forget(run);
     const waiting = this.waiting.get(run.job.id);
     if (!waiting?.delete(run) || waiting.size > 0) return;
     this.waiting.delete(run.job.id);
@@ -457,25 +429,11 @@ export class Runner {
     run.settle();
   }
 
-  /**
-   * Released after this turn's I/O callbacks: a herd's answers arrive in many callbacks of one turn,
-   * and their slots go back in one call instead of one store call (and socket write) per run.
-   */
   private releaseSoon(slot: Slot): void {
-    this.releasing.push(slot);
-    if (this.releasing.length > 1) return;
-    nextTurn(() => void this.release(...this.releasing.splice(0)));
+    this.returns.soon(slot);
   }
 
-  async release(...slots: Slot[]): Promise<void> {
-    if (slots.length === 0) return;
-    try {
-      await this.o.store.releaseSlots(slots);
-    } catch (error) {
-      // The lease runs out on its own; the slot comes back then.
-      this.o.events.emit('error', { error, during: 'release slot' });
-      return;
-    }
-    if (this.slotWaiters.size > 0) this.wakeSlotWaiters(new Set(slots.map((slot) => slot.jobId)));
+  release(...slots: Slot[]): Promise<void> {
+    return this.returns.now(...slots);
   }
 }
