@@ -108,28 +108,25 @@ async function cpuUntil(from: number, until: number): Promise<number> {
   return (used.user + used.system) / 1000;
 }
 
-async function bare(url: string, from: number): Promise<number> {
+/**
+ * A bare loop: every second from SETTLE_MS before `from` until the end of the window, one
+ * `send(job, scheduledFor)` per job, answers read and dropped. Returns the CPU of the window.
+ */
+async function bareLoop(
+  from: number,
+  prefix: string,
+  send: (job: string, scheduledFor: string) => Promise<unknown>,
+): Promise<number> {
   const end = from + SECONDS * 1000;
   const cpu = cpuUntil(from, end);
-  const jobs = Array.from({ length: JOBS }, (_, i) => `bare-${i}`);
+  const jobs = Array.from({ length: JOBS }, (_, i) => `${prefix}-${i}`);
   let slot = from - SETTLE_MS;
-  const fireAll = () => {
-    const scheduledFor = slot;
-    for (const job of jobs) {
-      void fetch(url, {
-        method: 'POST',
-        headers: { 'x-kairos-job-id': job, 'x-kairos-scheduled-for': new Date(scheduledFor).toISOString() },
-        body: job,
-      })
-        .then((response) => response.text())
-        .catch(() => {});
-    }
-  };
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = Date.now();
       if (now < slot) return void setTimeout(tick, slot - now);
-      fireAll();
+      const scheduledFor = new Date(slot).toISOString();
+      for (const job of jobs) void send(job, scheduledFor).catch(() => {});
       slot += 1000;
       if (slot >= end + 1000) resolve();
       else setTimeout(tick, slot - Date.now());
@@ -139,38 +136,28 @@ async function bare(url: string, from: number): Promise<number> {
   return cpu;
 }
 
+const postHeaders = (job: string, scheduledFor: string) => ({
+  'x-kairos-job-id': job,
+  'x-kairos-scheduled-for': scheduledFor,
+});
+
+function bare(url: string, from: number): Promise<number> {
+  return bareLoop(from, 'bare', (job, scheduledFor) =>
+    fetch(url, { method: 'POST', headers: postHeaders(job, scheduledFor), body: job }).then((response) =>
+      response.text(),
+    ),
+  );
+}
+
 /** The bare loop over undici's pooled request, with the Agent settings of src/tasks/http-transport.ts. */
 async function bareUndici(url: string, from: number): Promise<number> {
   const { Agent, request } = await import('undici');
   const dispatcher = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 30_000 });
-  const end = from + SECONDS * 1000;
-  const cpu = cpuUntil(from, end);
-  const jobs = Array.from({ length: JOBS }, (_, i) => `undici-${i}`);
-  let slot = from - SETTLE_MS;
-  const fireAll = () => {
-    const scheduledFor = new Date(slot).toISOString();
-    for (const job of jobs) {
-      void request(url, {
-        method: 'POST',
-        headers: { 'x-kairos-job-id': job, 'x-kairos-scheduled-for': scheduledFor },
-        body: job,
-        dispatcher,
-      })
-        .then((response) => response.body.text())
-        .catch(() => {});
-    }
-  };
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = Date.now();
-      if (now < slot) return void setTimeout(tick, slot - now);
-      fireAll();
-      slot += 1000;
-      if (slot >= end + 1000) resolve();
-      else setTimeout(tick, slot - Date.now());
-    };
-    tick();
-  });
+  const cpu = await bareLoop(from, 'undici', (job, scheduledFor) =>
+    request(url, { method: 'POST', headers: postHeaders(job, scheduledFor), body: job, dispatcher }).then(
+      (response) => response.body.text(),
+    ),
+  );
   await dispatcher.close();
   return cpu;
 }
