@@ -2,12 +2,11 @@
  * backfillJob's overlap over GraphQL, on memory + PGlite and on Redis + PostgreSQL (the overlap
  * column, its check and the job store's queue script are the real ones): one job per policy, each
  * backfilled with three fires a second apart and a handler that takes 2.5 s, so the second and third
- * find the only slot busy (a waiting fire asks again every 0.5 s: the margins are 0.5 s). What each fire became is read back from the history.
+ * find the only slot busy (a waiting fire asks again as a slot comes back, or every 0.5 s at the latest). What each fire became is read back from the history.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskHandler } from '../../src/core/task.ts';
 import { BACKENDS } from './backends.ts';
-import { type TestApp, TOKENS } from './harness.ts';
+import { jobHistory, slowTaskHandler, type TestApp, TOKENS } from './harness.ts';
 
 const POLICIES = ['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER'] as const;
 const HANDLER_MS = 2_500;
@@ -15,15 +14,7 @@ const HANDLER_MS = 2_500;
 const FROM = '2020-01-01T00:00:00Z';
 const TO = '2022-01-01T00:00:00Z';
 
-// Slow, and stops when its signal is aborted, as a task should.
-const slowHandler: TaskHandler = (_args, ctx) =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve({ ok: true }), HANDLER_MS);
-    ctx.signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(ctx.signal.reason);
-    });
-  });
+const slowHandler = slowTaskHandler(HANDLER_MS);
 
 const BACKFILL = `mutation ($id: ID!, $overlap: BackfillOverlap) {
   backfillJob(id: $id, from: "${FROM}", to: "${TO}", overlap: $overlap, maxPerSecond: 1) { scheduledCount }
@@ -36,16 +27,8 @@ interface Row {
   error: { message: string } | null;
 }
 
-async function history(app: TestApp, id: string): Promise<Row[]> {
-  const data = await app.data<{ job: { executions: { edges: { node: Row }[] } } }>(
-    `query($id: ID!) { job(id: $id) { executions(first: 10) { edges { node {
-       scheduledFor status triggerKind error { message } } } } } }`,
-    { id },
-  );
-  return data.job.executions.edges
-    .map((e) => e.node)
-    .sort((a, b) => a.scheduledFor.localeCompare(b.scheduledFor));
-}
+const history = (app: TestApp, id: string) =>
+  jobHistory<Row>(app, id, 'scheduledFor status triggerKind error { message }', 10);
 
 describe.each(BACKENDS)('backfill overlap over GraphQL: $name', (backend) => {
   let app: TestApp;

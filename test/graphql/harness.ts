@@ -290,3 +290,31 @@ function parseBlock(block: string): SseMessage {
   const text = data.join('\n');
   return { event, data: text ? JSON.parse(text) : null };
 }
+
+/** A handler that takes `ms` and stops when its signal is aborted, as a task should. */
+export function slowTaskHandler(ms: number): TaskHandler {
+  return (_args, ctx) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve({ ok: true }), ms);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(ctx.signal.reason);
+      });
+    });
+}
+
+/** A job's first `first` executions over GraphQL, with the given fields, oldest fire first. */
+export async function jobHistory<Row extends { scheduledFor: string }>(
+  app: TestApp,
+  id: string,
+  fields: string,
+  first: number,
+): Promise<Row[]> {
+  const data = await app.data<{ job: { executions: { edges: { node: Row }[] } } }>(
+    `query($id: ID!, $first: Int!) { job(id: $id) { executions(first: $first) { edges { node { ${fields} } } } } }`,
+    { id, first },
+  );
+  return data.job.executions.edges
+    .map((e) => e.node)
+    .sort((a, b) => a.scheduledFor.localeCompare(b.scheduledFor));
+}

@@ -5,9 +5,8 @@
  * CANCELLED is read back from the history.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskHandler } from '../../src/core/task.ts';
 import { BACKENDS } from './backends.ts';
-import type { TestApp } from './harness.ts';
+import { jobHistory, slowTaskHandler, type TestApp } from './harness.ts';
 
 const POLICIES = ['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER'] as const;
 const HANDLER_MS = 1_500;
@@ -19,26 +18,10 @@ interface Row {
   status: string;
 }
 
-// Slow, and stops when its signal is aborted, as a task should.
-const slowHandler: TaskHandler = (_args, ctx) =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve({ ok: true }), HANDLER_MS);
-    ctx.signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(ctx.signal.reason);
-    });
-  });
+const slowHandler = slowTaskHandler(HANDLER_MS);
 
-async function history(app: TestApp, id: string): Promise<Row[]> {
-  const data = await app.data<{ job: { executions: { edges: { node: Row }[] } } }>(
-    `query($id: ID!) { job(id: $id) { executions(first: 100) { edges { node {
-       scheduledFor startedAt finishedAt status } } } } }`,
-    { id },
-  );
-  return data.job.executions.edges
-    .map((e) => e.node)
-    .sort((a, b) => a.scheduledFor.localeCompare(b.scheduledFor));
-}
+const history = (app: TestApp, id: string) =>
+  jobHistory<Row>(app, id, 'scheduledFor startedAt finishedAt status', 100);
 
 describe.each(BACKENDS)('overlap policies over GraphQL: $name', (backend) => {
   let app: TestApp;
