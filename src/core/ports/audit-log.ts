@@ -19,7 +19,7 @@ export interface AuditEntry {
   id: string;
   jobId: string;
   action: AuditAction;
-  /** Who: a token's scope ("admin token"), "jobs file" or "system". */
+  /** Who: a named token by name and scope ("deploy-bot (operate)"), an unnamed one by its scope ("admin token"), "jobs file" or "system". */
   actor: string;
   at: number;
   before: JsonValue | null;
