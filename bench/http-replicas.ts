@@ -9,7 +9,7 @@
  *
  *   node bench/http-replicas.ts [jobs=2000] [replicas=2] [seconds=15] [peers=fetch,bullmq|none]
  *
- * KAIROS_* settings of this process go to the replicas; DIAG=1 prints, per replica and second, when
+ * KAIROS_* settings of this process go to the replicas, REPLICA_NODE_OPTIONS as their NODE_OPTIONS; DIAG=1 prints, per replica and second, when
  * the rows were inserted and the runs started.
  */
 import { spawn } from 'node:child_process';
@@ -100,10 +100,12 @@ async function peer(mode: string, fires: Fire[], url: string): Promise<Side> {
   return side;
 }
 
-// KAIROS_* settings of this process go to the replicas (KAIROS_HTTP_CONNECTIONS_PER_ORIGIN=...).
+// KAIROS_* settings of this process go to the replicas (KAIROS_HTTP_CONNECTIONS_PER_ORIGIN=...), and
+// REPLICA_NODE_OPTIONS as their NODE_OPTIONS (a profile: "--cpu-prof --cpu-prof-dir=/tmp/prof").
 const env = Object.fromEntries(
   Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('KAIROS_')),
 );
+if (process.env.REPLICA_NODE_OPTIONS) env.NODE_OPTIONS = process.env.REPLICA_NODE_OPTIONS;
 const cluster = await startCluster({ label: 'bench_http_replicas', jobs: JOBS, env });
 try {
   const fires = cluster.counter.fires;

@@ -35,7 +35,8 @@ const STOP_MARGIN_MS = 10_000;
 /** A second SIGINT/SIGTERM this soon after the first is a duplicate copy of it (see shutdown). */
 const DUPLICATE_SIGNAL_MS = 1_000;
 
-export async function serve(host: RuntimeHost): Promise<void> {
+export async function serve(runtimeHost: RuntimeHost): Promise<void> {
+  let host = runtimeHost;
   let config: Config;
   try {
     config = loadConfig(host.env, { defaultInstance: host.defaultInstance });
@@ -45,6 +46,14 @@ export async function serve(host: RuntimeHost): Promise<void> {
     return;
   }
   const logger = createLogger({ level: config.logLevel, bindings: { instance: config.instance } });
+  // Lines held for the end of the turn are written before the process goes.
+  host = {
+    ...runtimeHost,
+    exit: (code) => {
+      logger.flush();
+      runtimeHost.exit(code);
+    },
+  };
   for (const warning of config.warnings) logger.warn(warning);
 
   let app: App | undefined;

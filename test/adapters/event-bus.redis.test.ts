@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createRedisEventBus, type RedisEventBus } from '../../src/adapters/redis/event-bus.ts';
+import { eventBusKeys } from '../../src/adapters/redis/keys.ts';
 import { UnavailableError } from '../../src/core/errors.ts';
 import { collector, eventBusContract, executionEvent, jobEvent } from '../contract/event-bus.contract.ts';
 import { redisAvailability, uniquePrefix } from '../support/services.ts';
@@ -91,6 +92,57 @@ describe.skipIf(!redis.available)('redis EventBus', () => {
       pair.bus.publish(jobEvent('after1'));
       await there.until(7);
       expect(there.events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      client.disconnect();
+      await pair.close();
+    }
+  });
+
+  it('a turn of publishes goes out as a few batch messages, heard in order with gap-free numbers', async () => {
+    const pair = await openPair();
+    const raw = connect();
+    try {
+      const messages: string[] = [];
+      raw.on('message', (_channel: string, message: string) => messages.push(message));
+      await raw.subscribe(eventBusKeys(pair.prefix).events);
+      const there = collector(pair.other);
+      await Promise.all([pair.bus.ready(), pair.other.ready()]);
+      // A herd: 1,000 started events and 100 job events in one synchronous stretch.
+      for (let i = 0; i < 1_000; i++) {
+        pair.bus.publish(executionEvent(`e${i}`));
+        if (i % 10 === 0) pair.bus.publish(jobEvent(`j${i}`));
+      }
+      await there.until(1_100);
+      const executions = there.events.filter((e) => e.stream === 'execution');
+      expect(executions.map((e) => e.sequence)).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
+      expect(executions.map((e) => (e.stream === 'execution' ? e.execution.id : ''))).toEqual(
+        Array.from({ length: 1_000 }, (_, i) => `e${i}`),
+      );
+      const jobs = there.events.filter((e) => e.stream === 'job');
+      expect(jobs.map((e) => e.sequence)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      // Publish order across streams is kept too.
+      expect(there.events.slice(0, 3).map((e) => e.stream)).toEqual(['execution', 'job', 'execution']);
+      await waitFor(() => messages.length >= 5);
+      expect(messages).toHaveLength(5); // 1,100 events, at most 256 a message
+    } finally {
+      raw.disconnect();
+      await pair.close();
+    }
+  });
+
+  it('a replica with no listener still follows the numbering, so after a loss it resumes above it', async () => {
+    const pair = await openPair();
+    const client = connect();
+    try {
+      const here = collector(pair.bus);
+      await Promise.all([pair.bus.ready(), pair.other.ready()]);
+      for (let i = 0; i < 5; i++) pair.bus.publish(jobEvent(`before${i}`));
+      await here.until(5);
+      await dropPrefix(client, pair.prefix);
+      // `other` has no listener: it heard only batch headers, and publishes first after the loss.
+      pair.other.publish(jobEvent('after0'));
+      await here.until(6);
+      expect(here.events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
     } finally {
       client.disconnect();
       await pair.close();

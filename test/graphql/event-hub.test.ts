@@ -93,4 +93,37 @@ describe('EventHub', () => {
     await publish(bus, [jobEvent('a', 2)]);
     expect(await sub.next()).toEqual({ value: undefined, done: true });
   });
+  test('listens to the bus only while it has a subscription', async () => {
+    const bus = createMemoryEventBus();
+    let listening = 0;
+    const counting = {
+      ...bus,
+      subscribe(listener: Parameters<typeof bus.subscribe>[0]) {
+        listening++;
+        const off = bus.subscribe(listener);
+        return () => {
+          listening--;
+          off();
+        };
+      },
+    };
+    const hub = new EventHub(counting);
+    expect(listening).toBe(0);
+    const first = hub.subscribe('job', null);
+    const second = hub.subscribe('execution', 'a');
+    expect(listening).toBe(1);
+    await publish(bus, [jobEvent('x', 1)]);
+    expect((await first.next()).done).toBe(false);
+    await first.return?.();
+    expect(listening).toBe(1);
+    await second.return?.();
+    expect(listening).toBe(0);
+    const again = hub.subscribe('job', null);
+    expect(listening).toBe(1);
+    await publish(bus, [jobEvent('y', 2)]);
+    const got = await again.next();
+    expect(!got.done && !isOverflow(got.value) && got.value.at).toBe(2);
+    hub.close();
+    expect(listening).toBe(0);
+  });
 });

@@ -136,7 +136,8 @@ describe('createLogger', () => {
       console.log = log;
       console.error = error;
     }
-    expect(out.map((l) => JSON.parse(l).msg)).toEqual(['d', 'i']);
+    // d and i were held until the warning, which wrote them first, as one write.
+    expect(out.flatMap((l) => l.split('\n')).map((l) => JSON.parse(l).msg)).toEqual(['d', 'i']);
     expect(err.map((l) => JSON.parse(l).msg)).toEqual(['w', 'e']);
   });
 });
@@ -157,5 +158,44 @@ describe('silentLogger', () => {
       console.error = error;
     }
     expect(written).toEqual([]);
+  });
+});
+
+describe('the default console sink', () => {
+  it("writes a turn's debug and info lines as one stdout write, and a warning at once after them", async () => {
+    const { log, error } = console;
+    const out: string[] = [];
+    const err: string[] = [];
+    const order: string[] = [];
+    console.log = (text: string) => {
+      out.push(text);
+      order.push('out');
+    };
+    console.error = (text: string) => {
+      err.push(text);
+      order.push('err');
+    };
+    try {
+      const logger = createLogger({ level: 'debug', now: () => NOW });
+      for (let i = 0; i < 3; i++) logger.info('execution succeeded', { i });
+      expect(out).toEqual([]); // held until the end of the turn
+      logger.warn('late', { lateMs: 900 });
+      expect(order).toEqual(['out', 'err']); // what was held goes first
+      expect(out[0]?.split('\n').map((line) => JSON.parse(line).i)).toEqual([0, 1, 2]);
+      logger.debug('d1');
+      logger.info('i1', { when: new Date(NOW), error: new Error('boom') });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(out).toHaveLength(2);
+      const [d1, i1] = (out[1] ?? '').split('\n').map((line) => JSON.parse(line));
+      expect(d1.msg).toBe('d1');
+      expect(i1.error.message).toBe('boom');
+      logger.info('before exit');
+      logger.flush();
+      expect(JSON.parse(out[2] ?? '{}').msg).toBe('before exit');
+      expect(err).toHaveLength(1);
+    } finally {
+      console.log = log;
+      console.error = error;
+    }
   });
 });

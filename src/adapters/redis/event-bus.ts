@@ -1,14 +1,18 @@
 /**
- * EventBus over Redis pub/sub. A Lua script numbers each event and publishes it in one step, so
- * sequences are gap-free and every replica sees them in order; local listeners hear events only
- * through the subscription (their own included), so all replicas see the same stream.
+ * EventBus over Redis pub/sub. The events one replica publishes in one loop turn go out as one
+ * batch: a Lua script numbers them and publishes them as one message in one step, so sequences are
+ * gap-free and every replica sees them in order; local listeners hear events only through the
+ * subscription (their own included), so all replicas see the same stream. A herd of 1,000 fires
+ * publishes 2,000 events a second: one command and one message per event cost each replica a
+ * socket write per event and a parse of every other replica's events; batches cost a few of each,
+ * and a replica with no listener reads only a batch's header.
  */
 import type { Redis } from 'ioredis';
 import type { EventBus, SequencedEvent } from '../../core/ports.ts';
 import { toStoreError } from './errors.ts';
 import { eventBusKeys } from './keys.ts';
 import { runScript } from './run-script.ts';
-import { publishEventScript } from './scripts/publish-event.ts';
+import { publishEventsScript } from './scripts/publish-event.ts';
 
 export interface RedisEventBusOptions {
   /**
@@ -28,38 +32,58 @@ export interface RedisEventBus extends EventBus {
 }
 
 type Listener = (event: SequencedEvent) => void;
+type Stream = SequencedEvent['stream'];
+
+/** Events per message at most: bounds a message (about 0.5 KB an event) and a subscriber's parse. */
+const MAX_BATCH = 256;
 
 export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBus {
   const { redis } = options;
   const keys = eventBusKeys(options.prefix ?? 'kairos');
+  const counterKeys = [keys.sequence('execution'), keys.sequence('job')];
   const onError = options.onError ?? ((error: unknown) => console.error('event bus error', error));
   const listeners = new Set<Listener>();
   let closed = false;
-  /** Per stream, the highest sequence published or heard here (see publishEventScript). */
-  const seen = new Map<string, number>();
-  const note = (stream: string, sequence: number) => {
-    if (sequence > (seen.get(stream) ?? 0)) seen.set(stream, sequence);
+  /** Per stream, the highest sequence published or heard here (see publishEventsScript). */
+  const seen: Record<Stream, number> = { execution: 0, job: 0 };
+  const note = (stream: Stream, sequence: number) => {
+    if (sequence > seen[stream]) seen[stream] = sequence;
   };
+  /** This turn's events, serialised at publish (a later mutation of the object changes nothing). */
+  let pending: { stream: Stream; json: string }[] = [];
+  let flushing = false;
 
   const subscriber = redis.duplicate();
   subscriber.on('error', () => {}); // ioredis reconnects and resubscribes by itself
   subscriber.on('message', (_channel: string, message: string) => {
-    const space = message.indexOf(' ');
-    let event: SequencedEvent;
+    const header = message.split(' ', 4).map(Number) as [number, number, number, number];
+    const [executionFirst, executionCount, jobFirst, jobCount] = header;
+    if (!header.every(Number.isSafeInteger)) return onError(new Error(`bad event batch header`));
+    note('execution', executionFirst + executionCount - 1);
+    note('job', jobFirst + jobCount - 1);
+    if (listeners.size === 0) return;
+    let events: SequencedEvent[];
     try {
-      event = { ...JSON.parse(message.slice(space + 1)), sequence: Number(message.slice(0, space)) };
+      const next: Record<Stream, number> = { execution: executionFirst, job: jobFirst };
+      const start = message.indexOf('[');
+      events = (JSON.parse(message.slice(start)) as SequencedEvent[]).map((event) => {
+        event.sequence = next[event.stream]++;
+        return event;
+      });
     } catch (error) {
       onError(error);
       return;
     }
-    note(event.stream, event.sequence);
-    for (const listener of [...listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        onError(error);
+    const targets = [...listeners];
+    for (const event of events)
+      for (const listener of targets) {
+        if (!listeners.has(listener)) continue;
+        try {
+          listener(event);
+        } catch (error) {
+          onError(error);
+        }
       }
-    }
   });
   const subscribed = subscriber.subscribe(keys.events).then(
     () => undefined,
@@ -68,6 +92,34 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
     },
   );
   subscribed.catch(() => {}); // reported through ready(); not an unhandled rejection meanwhile
+
+  const send = (batch: { stream: Stream; json: string }[]): void => {
+    let executions = 0;
+    for (const event of batch) if (event.stream === 'execution') executions++;
+    const json = `[${batch.map((event) => event.json).join(',')}]`;
+    runScript(redis, publishEventsScript, counterKeys, [
+      keys.events,
+      String(seen.execution),
+      String(seen.job),
+      String(executions),
+      String(batch.length - executions),
+      json,
+    ]).then(
+      (last) => {
+        const [execution, job] = last as [number, number];
+        note('execution', Number(execution));
+        note('job', Number(job));
+      },
+      (error: unknown) => onError(toStoreError(error)),
+    );
+  };
+  const flush = (): void => {
+    flushing = false;
+    const batch = pending;
+    pending = [];
+    if (closed) return;
+    for (let from = 0; from < batch.length; from += MAX_BATCH) send(batch.slice(from, from + MAX_BATCH));
+  };
 
   return {
     publish(event) {
@@ -79,16 +131,11 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
         onError(error);
         return;
       }
-      const stream = event.stream;
-      runScript(
-        redis,
-        publishEventScript,
-        [keys.sequence(stream)],
-        [keys.events, json, String(seen.get(stream) ?? 0)],
-      ).then(
-        (sequence) => note(stream, Number(sequence)),
-        (error: unknown) => onError(toStoreError(error)),
-      );
+      pending.push({ stream: event.stream, json });
+      if (!flushing) {
+        flushing = true;
+        setTimeout(flush, 0);
+      }
     },
     subscribe(listener) {
       const entry: Listener = (event) => listener(event);
@@ -101,6 +148,8 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
       return subscribed;
     },
     async close() {
+      // What was published before close still goes out (a stopping replica's last events).
+      flush();
       closed = true;
       listeners.clear();
       // disconnect, not quit: quit waits for a reply that may never come when Redis is down.

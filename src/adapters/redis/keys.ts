@@ -88,11 +88,11 @@ export function jobStoreKeys(prefix: string): JobStoreKeys {
 export interface EventBusKeys {
   /** counter per stream: the last sequence handed out */
   sequence(stream: string): string;
-  /** pub/sub channel carrying "<sequence> <event JSON>" */
+  /** pub/sub channel carrying batches of events (see scripts/publish-event.ts) */
   events: string;
 }
 
 export function eventBusKeys(prefix: string): EventBusKeys {
   const tag = hashTag(prefix);
-  return { sequence: (stream) => `${tag}:seq:${stream}`, events: `${tag}:events` };
+  return { sequence: (stream) => `${tag}:seq:${stream}`, events: `${tag}:event-batches` };
 }
