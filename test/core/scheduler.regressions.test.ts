@@ -413,7 +413,13 @@ describe('replica death', () => {
     expect(rows.at(-1)?.status).toBe('success');
     const stored = await a.service.getJob('long');
     expect(
-      accountingProblems(stored, job.nextRunTime, stored.nextRunTime, await a.executions('long')),
+      // Up to now: B may have claimed the next fire ahead (recorded, not yet due).
+      accountingProblems(
+        stored,
+        job.nextRunTime,
+        Math.min(stored.nextRunTime ?? Number.POSITIVE_INFINITY, a.clock.now()),
+        await a.executions('long'),
+      ),
     ).toEqual([]);
     await b.stop({ deadlineMs: 0 });
   });

@@ -84,7 +84,12 @@ export class ClaimLoop {
   }
 
   lookaheadMs(): number {
-    return Math.min(this.o.maxLookaheadMs, Math.max(MIN_LOOKAHEAD_MS, Math.ceil(2 * this.bookkeepingMs)));
+    const own = Math.min(this.o.maxLookaheadMs, Math.max(MIN_LOOKAHEAD_MS, Math.ceil(2 * this.bookkeepingMs)));
+    // With peers, every replica looks the same way ahead, so a herd wakes them all at once and
+    // their rounds interleave. Each replica's own (adaptive) lookahead made the busiest one (the
+    // slowest rounds) wake first and take the herd's larger part, which made it busier still.
+    if (this.o.peers() > 1) return Math.max(own, Math.ceil(this.o.maxLookaheadMs / 2));
+    return own;
   }
 
   private clearTimer(): void {
