@@ -242,7 +242,7 @@ describe('replica failover', () => {
               return (...args: unknown[]) =>
                 clock === undefined
                   ? value.apply(object, args)
-                  : new Promise((resolve) => clock?.setTimeout(resolve, 150)).then(() =>
+                  : new Promise<void>((resolve) => clock?.setTimeout(() => resolve(), 150)).then(() =>
                       value.apply(object, args),
                     );
             },
