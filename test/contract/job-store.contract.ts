@@ -363,6 +363,19 @@ export function jobStoreContract(
         expect(await claimedIds(store)).toEqual([]);
       });
 
+      it('says how many jobs are still due by its horizon after it (a herd it left to peers)', async () => {
+        for (let i = 0; i < 7; i++) await store.add(dueJob(`h${i}`, base - 100 + i));
+        await store.add(dueJob('soon', base + 30 * 60_000));
+        await store.add(dueJob('later', base + 2 * HOUR));
+        await store.add(dueJob('paused', base - 500, { paused: true }));
+        const first = await store.claimDue(3, LEASE);
+        expect(first.claims).toHaveLength(3);
+        expect(first.remaining).toBe(4);
+        expect((await store.claimDue(3, LEASE, HOUR)).remaining).toBe(2); // 'soon' is within the hour
+        expect((await store.claimDue(10, LEASE, HOUR)).remaining).toBe(0);
+        expect((await store.claimDue(10, LEASE)).remaining).toBe(0);
+      });
+
       it('returns copies that carry the stored definition', async () => {
         const job = dueJob('a', base - 1, { version: 7, args: { list: [], object: {} } });
         await store.add(job);

@@ -272,4 +272,37 @@ describe('replica failover', () => {
     expect(firesRunTwice(rows)).toEqual([]);
     await b.stop({ deadlineMs: 0 });
   });
+  it('a live peer that claims nothing: the herd it was left still starts on time', async () => {
+    const a = createHarness({ scheduler: { ...DEFAULTS, instance: 'a' } });
+    // B heart-beats (it counts as a peer) but its claims never come back.
+    const stuck = new Proxy(a.store, {
+      get(object, property, receiver) {
+        if (property === 'claimDue') return () => new Promise(() => {});
+        const value = Reflect.get(object, property, receiver);
+        return typeof value === 'function' ? value.bind(object) : value;
+      },
+    });
+    const b = new Scheduler({
+      store: stuck,
+      log: a.log,
+      bus: createMemoryEventBus(),
+      tasks: a.tasks,
+      clock: a.clock,
+      instance: 'b',
+      ...DEFAULTS,
+    });
+    for (let i = 0; i < 200; i++) await a.add({ id: `herd-${i}`, trigger: { interval: { seconds: 1 } } });
+    b.start();
+    await a.clock.advance(6_500);
+    expect((await a.store.replicas()).map((l) => l.instance).sort()).toEqual(['a', 'b']);
+    const rows = (await a.executions()).filter((r) => r.jobId.startsWith('herd-'));
+    for (const instant of [T0 + 4 * SECOND, T0 + 5 * SECOND, T0 + 6 * SECOND]) {
+      const due = rows.filter((r) => r.scheduledFor === instant);
+      expect(due).toHaveLength(200);
+      expect(due.every((r) => r.instance === 'a' && r.status === 'success')).toBe(true);
+      const late = Math.max(...due.map((r) => (r.startedAt ?? Number.POSITIVE_INFINITY) - instant));
+      expect(late, 'latest start after its due time, ms').toBeLessThanOrEqual(5);
+    }
+    void b.stop({ deadlineMs: 0 }); // its claim never returns, so neither does its stop
+  });
 });

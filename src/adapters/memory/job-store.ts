@@ -158,7 +158,7 @@ class MemoryJobStore implements JobStore {
       top = this.due.peek();
     }
     // Jobs are stored as objects, never as a form that could fail to decode: nothing is poisoned.
-    return { now, claims, poisoned: [] };
+    return { now, claims, poisoned: [], remaining: this.due.countUpTo(horizon) };
   }
 
   async commit(requests: CommitRequest[], owner?: string): Promise<CommitOutcome[]> {

@@ -55,6 +55,19 @@ export class ScoreIndex {
     return true;
   }
 
+  /** How many keys score at most `score`: O(that many), walking only the heap's entries under it. */
+  countUpTo(score: number): number {
+    let count = 0;
+    const stack = this.heap.length > 0 ? [0] : [];
+    for (let at = stack.pop(); at !== undefined; at = stack.pop()) {
+      const entry = this.heap[at];
+      if (entry === undefined || entry.score > score) continue;
+      count++;
+      stack.push(2 * at + 1, 2 * at + 2);
+    }
+    return count;
+  }
+
   peek(): Scored | undefined {
     const top = this.heap[0];
     return top && { key: top.key, score: top.score };

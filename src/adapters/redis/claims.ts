@@ -63,8 +63,8 @@ export class RedisClaims {
           owner,
         ],
       ),
-    )) as [number, ...(string | null)[]];
-    const [now, ...rest] = reply;
+    )) as [number, number, ...(string | null)[]];
+    const [now, remaining, ...rest] = reply;
     const claims: Claim[] = [];
     const poisoned: PoisonedClaim[] = [];
     for (let i = 0; i + 5 < rest.length; i += 6) {
@@ -83,7 +83,7 @@ export class RedisClaims {
       if (problem) poisoned.push({ jobId: id, token, error: problem });
       else claims.push({ job, token });
     }
-    return { now: Number(now), claims, poisoned };
+    return { now: Number(now), claims, poisoned, remaining: Number(remaining) };
   }
 
   async commit(requests: CommitRequest[], owner = ''): Promise<CommitOutcome[]> {

@@ -32,6 +32,11 @@ export interface ClaimBatch {
   claims: Claim[];
   /** Claimed jobs whose stored form could not be decoded; never mixed into `claims`. */
   poisoned: PoisonedClaim[];
+  /**
+   * Jobs still due by the claim's horizon (now + lookahead) after it, expired claims aside: with
+   * peers, a replica takes its share of a herd and leaves the rest to them. Absent: not known.
+   */
+  remaining?: number;
 }
 
 /** Pause a claimed job that cannot be planned (a poison job), ending its claim. */

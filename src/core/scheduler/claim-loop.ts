@@ -8,6 +8,8 @@
  * the next claim goes out while the previous batch is still being recorded (up to
  * MAX_ROUNDS_IN_FLIGHT), so a burst drains at the rate of the stores, not of one round trip after
  * another. A failed round backs off exponentially; its fires were handed back by the pipeline.
+ * With peers, a tick takes its share of the herd it finds (see ClaimBatch.remaining), leaves the
+ * rest to them for a moment, then takes whatever they left.
  */
 import type { TimerHandle } from '../clock.ts';
 import { ReplicaExpiredError } from '../errors.ts';
@@ -57,6 +59,10 @@ export class ClaimLoop {
   private tickAgain = false;
   private failures = 0;
   private lastClaimEmpty = false;
+  /** After taking its share of a herd, leave the rest to the peers until then (local ms). */
+  private leaveUntil = 0;
+  /** The last tick left fires to peers: this one takes what is still there. */
+  private leftToPeers = false;
   /** Recent bookkeeping time of a claim round (decaying maximum), ms. */
   private bookkeepingMs = 100;
 
@@ -84,7 +90,10 @@ export class ClaimLoop {
   }
 
   lookaheadMs(): number {
-    const own = Math.min(this.o.maxLookaheadMs, Math.max(MIN_LOOKAHEAD_MS, Math.ceil(2 * this.bookkeepingMs)));
+    const own = Math.min(
+      this.o.maxLookaheadMs,
+      Math.max(MIN_LOOKAHEAD_MS, Math.ceil(2 * this.bookkeepingMs)),
+    );
     // With peers, every replica looks the same way ahead, so a herd wakes them all at once and
     // their rounds interleave. Each replica's own (adaptive) lookahead made the busiest one (the
     // slowest rounds) wake first and take the herd's larger part, which made it busier still.
@@ -114,6 +123,12 @@ export class ClaimLoop {
     const inFlight = new Set<Promise<void>>();
     let failed = false;
     let rejoined = false;
+    // With peers, this tick's share of the herd it finds (claimed + still due) / live replicas,
+    // unless the last tick already left fires to them: whatever they did not take is ours now.
+    let share = Number.POSITIVE_INFINITY;
+    let taken = 0;
+    const capped = !this.leftToPeers;
+    this.leftToPeers = false;
     do {
       this.tickAgain = false;
       if (!this.active || failed || this.o.outbox.full) break;
@@ -123,7 +138,8 @@ export class ClaimLoop {
       // loop, so replicas woken by the same herd interleave their claims: each takes what it
       // gets to, and a saturated replica (slower rounds) takes less.
       const peers = Math.max(1, this.o.peers());
-      const limit = Math.max(MIN_SHARE, Math.ceil(this.o.claimBatchSize / peers));
+      const limit = Math.min(share - taken, Math.max(MIN_SHARE, Math.ceil(this.o.claimBatchSize / peers)));
+      if (limit <= 0) break; // woken after our share was taken: the peers' turn stands
       let batch: ClaimBatch;
       try {
         await this.o.pipeline.retryCommits(this.o.clock.now());
@@ -148,6 +164,9 @@ export class ClaimLoop {
       }
       const claimed = batch.claims.length + batch.poisoned.length;
       this.lastClaimEmpty = claimed === 0;
+      if (capped && peers > 1 && batch.remaining !== undefined && share === Number.POSITIVE_INFINITY)
+        share = Math.max(MIN_SHARE, Math.ceil((claimed + batch.remaining) / peers));
+      taken += claimed;
       const round = this.o.pipeline.process(batch, batch.now + lookahead).then(
         (started) => {
           if (claimed > 0) {
@@ -174,7 +193,13 @@ export class ClaimLoop {
         // Pending retries stay stored; the next round looks again.
         this.o.events.emit('error', { error, during: 'claim retries' });
       }
-      if (claimed >= limit) {
+      if (taken >= share && (batch.remaining ?? 0) > 0) {
+        // Our share is taken: the peers get a quarter of the lookahead to take theirs, then the
+        // next tick takes what is left (a peer that died or cannot keep up), still before due.
+        this.leftToPeers = true;
+        this.leaveUntil = this.o.clock.local.now() + Math.ceil(lookahead / 4);
+        await round;
+      } else if (claimed >= limit) {
         this.tickAgain = true;
         if (inFlight.size >= MAX_ROUNDS_IN_FLIGHT) await Promise.race(inFlight);
         else if (peers > 1) await new Promise<void>((resolve) => this.o.clock.local.setTimeout(resolve, 0));
@@ -217,6 +242,7 @@ export class ClaimLoop {
       }
     }
     if (seq !== this.armSeq || !this.active) return; // woken meanwhile
+    if (this.leftToPeers) delay = Math.max(delay, this.leaveUntil - this.o.clock.local.now());
     // Nothing was claimable yet something is "due": our skew estimate is off by a hair; don't spin.
     if (delay === 0 && this.lastClaimEmpty) delay = 1;
     this.target = this.o.clock.local.now() + delay;

@@ -24,8 +24,8 @@ import { LUA_VERSION_OF } from './version.ts';
  * ARGV[3] lookaheadMs  also take jobs due up to now + lookaheadMs
  * ARGV[4] epoch    the epoch expected: an error reply EPOCH when the marker differs or is gone
  * ARGV[5] owner    the claiming replica life ('' = none): an error reply FENCED when it is not live
- * Returns {now, id, token, json, next, version (nil when the json carries it), pause info, id,
- * token, ...}: 6 per claim.
+ * Returns {now, remaining, id, token, json, next, version (nil when the json carries it), pause
+ * info, id, token, ...}: 6 per claim; remaining = jobs still due by now + lookaheadMs after it.
  * Tokens are "<epoch>:<n>", so a counter restarted by a reset never hands out a token again.
  */
 export const claimDueScript: LuaScript = {
@@ -38,6 +38,7 @@ local owner = ARGV[5] or ''
 if owner ~= '' and not live(KEYS[12], owner, now) then return redis.error_reply('FENCED replica life ended') end
 local limit = tonumber(ARGV[1])
 local expiry = now + tonumber(ARGV[2])
+local horizon = now + tonumber(ARGV[3] or '0')
 local ids = {}
 if limit > 0 then
   -- An expired claim is the job's current one only if nothing replaced it; otherwise just drop it.
@@ -56,7 +57,6 @@ if limit > 0 then
     end
   end
   if #ids < limit then
-    local horizon = now + tonumber(ARGV[3] or '0')
     local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', horizon, 'LIMIT', 0, limit - #ids)
     for _, id in ipairs(due) do
       redis.call('ZREM', KEYS[1], id)
@@ -64,7 +64,7 @@ if limit > 0 then
     end
   end
 end
-local out = { now }
+local out = { now, redis.call('ZCOUNT', KEYS[1], '-inf', horizon) }
 if #ids == 0 then return out end
 local last = redis.call('INCRBY', KEYS[4], #ids)
 for i, id in ipairs(ids) do
