@@ -5,11 +5,10 @@
  * heartbeat every second, a life expires after 3 s, slot leases of 5 s.
  */
 import { describe, expect, it } from 'vitest';
-import { createMemoryEventBus } from '../../src/adapters/memory/event-bus.ts';
+import type { Execution } from '../../src/core/execution.ts';
 import type { Job } from '../../src/core/job.ts';
-import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import { accountingProblems } from '../support/accounting.ts';
-import { createHarness } from '../support/scheduler-harness.ts';
+import { createHarness, type Harness, peerOf } from '../support/scheduler-harness.ts';
 
 const SECOND = 1_000;
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -51,6 +50,22 @@ function faultyPorts() {
   return { state, wrap, freeze };
 }
 
+/** 200 jobs every second, all due on the same instants. */
+async function addHerd(a: Harness): Promise<void> {
+  for (let i = 0; i < 200; i++) await a.add({ id: `herd-${i}`, trigger: { interval: { seconds: 1 } } });
+}
+
+/** Each instant's 200 fires were recorded, at least a quarter of them by each replica. */
+function expectSplit(rows: Execution[], instants: number[]): void {
+  for (const instant of instants) {
+    const due = rows.filter((r) => r.scheduledFor === instant);
+    const ofA = due.filter((r) => r.instance === 'a').length;
+    expect(due).toHaveLength(200);
+    expect(ofA, `${ofA} of 200 on a`).toBeGreaterThanOrEqual(50);
+    expect(200 - ofA, `${200 - ofA} of 200 on b`).toBeGreaterThanOrEqual(50);
+  }
+}
+
 /** A runs alone until the fault; B starts then (both share the task registry, so calls are counted together). */
 async function setUp(handler: (jobId: string, scheduledFor: number) => unknown) {
   const ports = faultyPorts();
@@ -63,15 +78,7 @@ async function setUp(handler: (jobId: string, scheduledFor: number) => unknown) 
       return handler(context.jobId, context.scheduledFor) as Promise<void> | undefined;
     },
   });
-  const b = new Scheduler({
-    store: a.store,
-    log: a.log,
-    bus: createMemoryEventBus(),
-    tasks: a.tasks,
-    clock: a.clock,
-    instance: 'b',
-    ...DEFAULTS,
-  });
+  const b = peerOf(a, { ...DEFAULTS, instance: 'b' });
   const jobs: Job[] = [];
   for (const id of ['long', 'j1', 'j2', 'j3', 'j4', 'j5'])
     jobs.push(await a.add({ id, trigger: { interval: { seconds: 1 } } }));
@@ -213,18 +220,12 @@ describe('replica failover', () => {
 
   it('two replicas share a herd: each claims a share of the fires due together', async () => {
     const { a, b } = await setUp(() => undefined);
-    for (let i = 0; i < 200; i++) await a.add({ id: `herd-${i}`, trigger: { interval: { seconds: 1 } } });
+    await addHerd(a);
     b.start();
     await a.clock.advance(6_500); // both count their peers by now
     const rows = (await a.executions()).filter((r) => r.jobId.startsWith('herd-'));
     // Within one instant, not only from one second to the next.
-    for (const instant of [T0 + 5 * SECOND, T0 + 6 * SECOND]) {
-      const due = rows.filter((r) => r.scheduledFor === instant);
-      const ofA = due.filter((r) => r.instance === 'a').length;
-      expect(due).toHaveLength(200);
-      expect(ofA, `${ofA} of 200 on a`).toBeGreaterThanOrEqual(50);
-      expect(200 - ofA, `${200 - ofA} of 200 on b`).toBeGreaterThanOrEqual(50);
-    }
+    expectSplit(rows, [T0 + 5 * SECOND, T0 + 6 * SECOND]);
     expect(firesRunTwice(rows)).toEqual([]);
     await b.stop({ deadlineMs: 0 });
   });
@@ -249,26 +250,12 @@ describe('replica failover', () => {
           });
     const a = createHarness({ wrap: slowLog, scheduler: { ...DEFAULTS, instance: 'a' } });
     clock = a.clock;
-    const b = new Scheduler({
-      store: a.store,
-      log: a.log,
-      bus: createMemoryEventBus(),
-      tasks: a.tasks,
-      clock: a.clock,
-      instance: 'b',
-      ...DEFAULTS,
-    });
-    for (let i = 0; i < 200; i++) await a.add({ id: `herd-${i}`, trigger: { interval: { seconds: 1 } } });
+    const b = peerOf(a, { ...DEFAULTS, instance: 'b' });
+    await addHerd(a);
     b.start();
     await a.clock.advance(8_500);
     const rows = (await a.executions()).filter((r) => r.jobId.startsWith('herd-'));
-    for (const instant of [T0 + 6 * SECOND, T0 + 7 * SECOND, T0 + 8 * SECOND]) {
-      const due = rows.filter((r) => r.scheduledFor === instant);
-      const ofA = due.filter((r) => r.instance === 'a').length;
-      expect(due).toHaveLength(200);
-      expect(ofA, `${ofA} of 200 on a`).toBeGreaterThanOrEqual(50);
-      expect(200 - ofA, `${200 - ofA} of 200 on b`).toBeGreaterThanOrEqual(50);
-    }
+    expectSplit(rows, [T0 + 6 * SECOND, T0 + 7 * SECOND, T0 + 8 * SECOND]);
     expect(firesRunTwice(rows)).toEqual([]);
     await b.stop({ deadlineMs: 0 });
   });
@@ -282,16 +269,8 @@ describe('replica failover', () => {
         return typeof value === 'function' ? value.bind(object) : value;
       },
     });
-    const b = new Scheduler({
-      store: stuck,
-      log: a.log,
-      bus: createMemoryEventBus(),
-      tasks: a.tasks,
-      clock: a.clock,
-      instance: 'b',
-      ...DEFAULTS,
-    });
-    for (let i = 0; i < 200; i++) await a.add({ id: `herd-${i}`, trigger: { interval: { seconds: 1 } } });
+    const b = peerOf(a, { ...DEFAULTS, instance: 'b', store: stuck });
+    await addHerd(a);
     b.start();
     await a.clock.advance(6_500);
     expect((await a.store.replicas()).map((l) => l.instance).sort()).toEqual(['a', 'b']);

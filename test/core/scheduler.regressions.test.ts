@@ -3,13 +3,11 @@
  * each as a fake-clock test. Every one of them failed on the scheduler before the split.
  */
 import { describe, expect, it } from 'vitest';
-import { createMemoryEventBus } from '../../src/adapters/memory/event-bus.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import type { Job } from '../../src/core/job.ts';
-import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import { UnrecoverableError } from '../../src/core/task.ts';
 import { accountingProblems } from '../support/accounting.ts';
-import { createHarness } from '../support/scheduler-harness.ts';
+import { createHarness, peerOf } from '../support/scheduler-harness.ts';
 
 const SECOND = 1_000;
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -189,14 +187,7 @@ describe('fire path regressions', () => {
     ]);
     await h.scheduler.stop({ deadlineMs: 0 });
     // A new process on the same stores (the memory adapters stand for Redis and PostgreSQL here).
-    const restarted = new Scheduler({
-      store: h.store,
-      log: h.log,
-      bus: createMemoryEventBus(),
-      tasks: h.tasks,
-      clock: h.clock,
-      instance: 'second',
-    });
+    const restarted = peerOf(h, { instance: 'second' });
     restarted.start();
     await h.clock.advance(60 * SECOND);
     await restarted.stop({ deadlineMs: 0 });
@@ -392,14 +383,7 @@ describe('replica death', () => {
     });
     const job = await a.add({ id: 'long', trigger: { interval: { seconds: 1 } } });
     await a.clock.advance(1_500); // A runs the fire of :01 (it never ends)
-    const b = new Scheduler({
-      store: a.store,
-      log: a.log,
-      bus: createMemoryEventBus(),
-      tasks: a.tasks,
-      clock: a.clock,
-      instance: 'b',
-    });
+    const b = peerOf(a, { instance: 'b' });
     dead = true;
     b.start();
     await a.clock.advance(7_000);

@@ -114,3 +114,15 @@ export function slowHandler(): { handler: TaskHandler; release: () => void } {
     release: () => pending.shift()?.(),
   };
 }
+
+/** Another replica on the harness's stores, clock and tasks, with a bus of its own; not started. */
+export function peerOf(h: Harness, options: Partial<SchedulerOptions> & { instance: string }): Scheduler {
+  return new Scheduler({
+    store: h.store,
+    log: h.log,
+    bus: createMemoryEventBus(),
+    tasks: h.tasks,
+    clock: h.clock,
+    ...options,
+  });
+}
