@@ -85,7 +85,7 @@ let heldLines: string[] = [];
 let flushArmed = false;
 const MAX_HELD_LINES = 1_000;
 
-export function flushConsole(): void {
+function flushConsole(): void {
   flushArmed = false;
   if (heldLines.length === 0) return;
   const lines = heldLines.join('\n');
@@ -107,12 +107,11 @@ function writeToConsole(line: string, level: LogLevel): void {
   }
 }
 
-/** Every value a string, number, boolean or null: JSON.stringify without a replacer says it all. */
+/** No object or bigint among the values: JSON.stringify without the replacer writes the same. */
 function plain(record: Record<string, unknown>): boolean {
   for (const key in record) {
     const value = record[key];
-    if (value !== null && typeof value === 'object') return false;
-    if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') return false;
+    if ((value !== null && typeof value === 'object') || typeof value === 'bigint') return false;
   }
   return true;
 }

@@ -3,6 +3,7 @@
  * publish order, so publish never waits for a listener and a throwing listener hurts nobody else.
  */
 import type { BusEvent, EventBus, SequencedEvent } from '../../core/ports.ts';
+import { deliverEvent, type EventListener } from '../event-delivery.ts';
 
 export interface MemoryEventBusOptions {
   /** A listener that threw or an event that could not be copied. Default: console.error. */
@@ -11,15 +12,13 @@ export interface MemoryEventBusOptions {
   onListenerError?: (error: unknown) => void;
 }
 
-type Listener = (event: SequencedEvent) => void;
-
 export function createMemoryEventBus(options: MemoryEventBusOptions = {}): EventBus {
   const onError =
     options.onError ??
     options.onListenerError ??
     ((error: unknown) => console.error('event bus error', error));
   const sequences: Record<BusEvent['stream'], number> = { execution: 0, job: 0 };
-  const listeners = new Set<Listener>();
+  const listeners = new Set<EventListener>();
   let closed = false;
 
   return {
@@ -41,20 +40,11 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       sequences[event.stream] = sequenced.sequence;
       // Listeners subscribed after this publish must not see it; ones that left since must not either.
       const targets = [...listeners];
-      queueMicrotask(() => {
-        for (const listener of targets) {
-          if (!listeners.has(listener)) continue;
-          try {
-            listener(sequenced);
-          } catch (error) {
-            onError(error);
-          }
-        }
-      });
+      queueMicrotask(() => deliverEvent(sequenced, targets, listeners, onError));
     },
     subscribe(listener) {
       // Wrap so the same function subscribed twice gets two independent subscriptions.
-      const entry: Listener = (event) => listener(event);
+      const entry: EventListener = (event) => listener(event);
       listeners.add(entry);
       return () => {
         listeners.delete(entry);

@@ -9,6 +9,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { EventBus, SequencedEvent } from '../../core/ports.ts';
+import { deliverEvent, type EventListener } from '../event-delivery.ts';
 import { toStoreError } from './errors.ts';
 import { eventBusKeys } from './keys.ts';
 import { runScript } from './run-script.ts';
@@ -31,7 +32,6 @@ export interface RedisEventBus extends EventBus {
   ready(): Promise<void>;
 }
 
-type Listener = (event: SequencedEvent) => void;
 type Stream = SequencedEvent['stream'];
 
 /** Events per message at most: bounds a message (about 0.5 KB an event) and a subscriber's parse. */
@@ -42,7 +42,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
   const keys = eventBusKeys(options.prefix ?? 'kairos');
   const counterKeys = [keys.sequence('execution'), keys.sequence('job')];
   const onError = options.onError ?? ((error: unknown) => console.error('event bus error', error));
-  const listeners = new Set<Listener>();
+  const listeners = new Set<EventListener>();
   let closed = false;
   /** Per stream, the highest sequence published or heard here (see publishEventsScript). */
   const seen: Record<Stream, number> = { execution: 0, job: 0 };
@@ -75,15 +75,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
       return;
     }
     const targets = [...listeners];
-    for (const event of events)
-      for (const listener of targets) {
-        if (!listeners.has(listener)) continue;
-        try {
-          listener(event);
-        } catch (error) {
-          onError(error);
-        }
-      }
+    for (const event of events) deliverEvent(event, targets, listeners, onError);
   });
   const subscribed = subscriber.subscribe(keys.events).then(
     () => undefined,
@@ -138,7 +130,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
       }
     },
     subscribe(listener) {
-      const entry: Listener = (event) => listener(event);
+      const entry: EventListener = (event) => listener(event);
       listeners.add(entry);
       return () => {
         listeners.delete(entry);
