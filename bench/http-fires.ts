@@ -8,6 +8,9 @@
  * (p50/p99/max) and CPU per fire of the process that fires; then the ratios.
  *
  *   node bench/http-fires.ts [jobs=1000] [seconds=20] [kairos|bare|undici|bullmq: one side only]
+ *
+ * DIAG=1 prints, per second of Kairos's window, when its rows were inserted (claimed ahead: before
+ * 0) and its handlers started, relative to the due time.
  */
 import { spawn } from 'node:child_process';
 import { Queue, Worker } from 'bullmq';
@@ -234,6 +237,7 @@ async function kairos(url: string, from: number): Promise<number> {
       sql`select status, count(*)::int as n from job_executions where scheduled_for >= ${new Date(from).toISOString()}::timestamptz and scheduled_for < ${new Date(from + SECONDS * 1000).toISOString()}::timestamptz group by status order by status`,
     );
     console.log('  kairos history in the window:', JSON.stringify(rowsOf(byStatus)));
+    if (process.env.DIAG) await herds(connection.db, from);
     await store.close();
     await clearPrefix(redis, prefix);
     redis.disconnect();
@@ -281,6 +285,26 @@ try {
     webhookGoals('http-fires', `${JOBS} http jobs x 1 s`, ours, { bare: peer, undici: pooled, bullmq: bull });
 } finally {
   target.stop();
+}
+
+/** Per second of the window: when the rows were inserted and the handlers started, from the due time. */
+async function herds(db: ReturnType<typeof openPostgres>['db'], from: number): Promise<void> {
+  const result = await db.execute(
+    sql`select (extract(epoch from scheduled_for) * 1000)::float8 - ${from} as at, count(*)::int as n,
+      min(extract(epoch from created_at - scheduled_for) * 1000)::int as ins_min,
+      max(extract(epoch from created_at - scheduled_for) * 1000)::int as ins_max,
+      min(extract(epoch from started_at - scheduled_for) * 1000)::int as start_min,
+      percentile_disc(0.99) within group (order by started_at - scheduled_for) as start_p99,
+      max(extract(epoch from started_at - scheduled_for) * 1000)::int as start_max,
+      max(extract(epoch from finished_at - scheduled_for) * 1000)::int as end_max
+    from job_executions
+    where scheduled_for >= ${new Date(from).toISOString()}::timestamptz and scheduled_for < ${new Date(from + SECONDS * 1000).toISOString()}::timestamptz
+    group by 1 order by 1`,
+  );
+  for (const h of rowsOf(result) as Record<string, unknown>[])
+    console.log(
+      `  +${h.at} ms: ${h.n} rows, inserted ${h.ins_min}..${h.ins_max} ms, started ${h.start_min}..${h.start_max} ms (p99 ${h.start_p99}), last ended ${h.end_max} ms`,
+    );
 }
 
 function rowsOf(result: unknown): unknown[] {

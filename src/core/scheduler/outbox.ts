@@ -3,12 +3,14 @@
  * the same moment, and retried until the log answers: a store outage delays rows, never loses them
  * while the process lives (a crash leaves them `running`, for the reconciliation sweep). A failed
  * attempt's retry row is inserted before the result, so a crash in between leaves a retry, never a
- * failure without one. Bounded: when full, the claim loop stops claiming (back-pressure).
+ * failure without one. Bounded: when full, the claim loop stops claiming (back-pressure). While a
+ * herd of runs is in flight the results wait for it to thin out, up to a bound (herd-hold.ts).
  */
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Execution } from '../execution.ts';
 import type { ExecutionLog } from '../ports.ts';
 import { toFinish } from './execution-rows.ts';
+import type { HerdHold } from './herd-hold.ts';
 
 export interface OutboxItem {
   /** The row in its final state. */
@@ -25,6 +27,8 @@ export interface OutboxOptions {
   onError: (error: unknown) => void;
   capacity?: number;
   maxBatch?: number;
+  /** Holds writes while a herd is in flight. */
+  hold?: HerdHold;
 }
 
 const MIN_BACKOFF_MS = 50;
@@ -62,6 +66,7 @@ export class Outbox {
     this.queue.push(item);
     this.ids.add(item.row.id);
     if (this.scheduled || this.writing || this.timer !== undefined) return;
+    if (this.options.hold?.holds(() => this.drain())) return;
     this.scheduled = true;
     // After the current microtask turn, so the results of one moment become one batch.
     queueMicrotask(() => {
@@ -79,10 +84,13 @@ export class Outbox {
         this.options.clock.clearTimeout(timer);
         resolve(true);
       });
-      // A write waiting out its back-off goes now: the caller is waiting for it.
+      // A write waiting out its back-off, or held for a herd, goes now: the caller is waiting for it.
       if (this.timer !== undefined) {
         this.options.clock.clearTimeout(this.timer);
         this.timer = undefined;
+        this.drain();
+      } else if (this.options.hold?.holding) {
+        this.options.hold.cancel();
         this.drain();
       }
     });
@@ -103,7 +111,7 @@ export class Outbox {
         try {
           this.options.onWritten(batch);
         } finally {
-          this.drain();
+          if (this.queue.length === 0 || !this.options.hold?.holds(() => this.drain())) this.drain();
         }
       },
       (error: unknown) => {

@@ -13,6 +13,7 @@ import { runHandler } from '../executor.ts';
 import type { Job } from '../job.ts';
 import type { ExecutionEventType, JobStore, QueuedSlotAnswer, Slot } from '../ports.ts';
 import type { Logger, TaskResolver } from '../task.ts';
+import type { HerdHold } from './herd-hold.ts';
 import { nextTurn } from './next-turn.ts';
 import type { Outbox } from './outbox.ts';
 import { askSlots, CANCELLED_MESSAGE, queuePolicy, skippedMessage } from './overlap.ts';
@@ -34,6 +35,8 @@ export interface RunnerOptions {
   rejoin: () => Promise<void>;
   slotLeaseMs: number;
   outbox: Outbox;
+  /** Holds slot returns while a herd is in flight. */
+  hold?: HerdHold;
   events: SchedulerEvents;
   random: () => number;
   publish: (type: ExecutionEventType, execution: Execution) => void;
@@ -67,6 +70,7 @@ export class Runner {
   /** Job id -> its runs waiting for their start here. */
   private readonly waiting = new Map<string, Set<Run>>();
   private readonly ahead: SlotAhead;
+  private handlersInFlight = 0;
 
   constructor(options: RunnerOptions) {
     this.o = options;
@@ -80,6 +84,7 @@ export class Runner {
     this.returns = new SlotReturns({
       store: options.store,
       events: options.events,
+      hold: options.hold,
       wake: (run) => {
         // Only a run still in its poll's timer group moves; one asking right now has no cancelStart.
         if (run.phase !== 'waiting' || run.cancelStart === null) return;
@@ -91,6 +96,11 @@ export class Runner {
 
   get size(): number {
     return this.runs.size;
+  }
+
+  /** Handlers started and not ended. */
+  get inFlight(): number {
+    return this.handlersInFlight;
   }
 
   has(executionId: string): boolean {
@@ -117,6 +127,9 @@ export class Runner {
       this.enqueue(run, execution.dueAt ?? now);
       runs.push(run);
     }
+    // Slots held back for a herd go first (the same connection keeps the order): a fire must not
+    // find its job's slot busy with a run that ended here already.
+    if (this.returns.holding) void this.returns.releaseHeld();
     this.ahead.take(
       runs.filter((run) => this.waiting.get(run.job.id)?.size === 1 && SlotAhead.eligible(run, now)),
     );
@@ -286,6 +299,7 @@ export class Runner {
       await Promise.all(earlier);
       await new Promise<void>((resolve) => this.o.clock.local.setTimeout(resolve, 0));
     }
+    if (this.returns.holding) await this.returns.releaseHeld();
     let answers: QueuedSlotAnswer['outcome'][];
     const owner = this.o.owner();
     const policies = runs.map((run) => queuePolicy(run.job, run.execution));
@@ -369,6 +383,7 @@ export class Runner {
   private begin(run: Run): () => void {
     this.started(run);
     run.phase = 'running';
+    this.handlersInFlight++;
     run.held = false;
     const { job, execution } = run;
     execution.startedAt = this.o.clock.now();
@@ -423,6 +438,7 @@ export class Runner {
 
   private end(run: Run): void {
     this.started(run);
+    if (run.phase === 'running') this.handlersInFlight--;
     run.phase = 'ended';
     run.cancelStart = null;
     this.runs.delete(run.execution.id);

@@ -30,6 +30,7 @@ import type { Logger, TaskResolver } from '../task.ts';
 import { ClaimLoop } from './claim-loop.ts';
 import { ExtraRuns } from './extra-runs.ts';
 import { FirePipeline } from './fire-pipeline.ts';
+import { HERD_RUNS, HerdHold } from './herd-hold.ts';
 import { Liveness } from './liveness.ts';
 import { Outbox, type OutboxItem } from './outbox.ts';
 import { PauseOnFailure } from './pause-on-failure.ts';
@@ -145,9 +146,12 @@ export class Scheduler {
       },
     });
     const owner = () => this.liveness.id;
+    // A herd in flight holds results and slot returns back for a moment (herd-hold.ts).
+    const herd = () => this.runner.inFlight >= HERD_RUNS;
     this.outbox = new Outbox({
       log: this.log,
       clock: local,
+      hold: new HerdHold({ clock: local, busy: herd }),
       capacity: options.outboxCapacity,
       onWritten: (items) => this.written(items),
       onError: (error) => this.events.emit('error', { error, during: 'record results' }),
@@ -170,6 +174,7 @@ export class Scheduler {
       rejoin: () => this.liveness.beat(),
       slotLeaseMs,
       outbox: this.outbox,
+      hold: new HerdHold({ clock: local, busy: herd }),
       events: this.events,
       random: options.random ?? Math.random,
       publish: publishExecution,

@@ -3,10 +3,13 @@
  * runs that end in one turn of the event loop go back in one call: a herd's answers arrive in many
  * I/O callbacks of one turn, and each would otherwise pay its own store call. A run that found its
  * job's slots busy is woken as soon as one comes back here, rather than at its next poll: otherwise
- * it waited the whole interval, and fires due meanwhile found the slot busy in turn.
+ * it waited the whole interval, and fires due meanwhile found the slot busy in turn. While a herd
+ * of runs is in flight the returns wait for it to thin out, up to a bound (herd-hold.ts), except
+ * a slot a run here waits for; before a run here asks for a slot, what is held goes back.
  */
 import type { SchedulerEvents } from '../events.ts';
 import type { JobStore, Slot } from '../ports.ts';
+import type { HerdHold } from './herd-hold.ts';
 import { nextTurn } from './next-turn.ts';
 import type { Run } from './run.ts';
 
@@ -15,11 +18,14 @@ export interface SlotReturnsOptions {
   events: SchedulerEvents;
   /** A waiting run whose job got a slot back here: ask for it again now. */
   wake: (run: Run) => void;
+  /** Holds returns while a herd is in flight. */
+  hold?: HerdHold;
 }
 
 export class SlotReturns {
   private readonly o: SlotReturnsOptions;
   private pending: Slot[] = [];
+  private scheduled = false;
   private readonly waiters = new Map<string, Set<Run>>();
 
   constructor(options: SlotReturnsOptions) {
@@ -29,8 +35,24 @@ export class SlotReturns {
   /** Given back after this turn's I/O callbacks, with the others ending in the same turn. */
   soon(slot: Slot): void {
     this.pending.push(slot);
-    if (this.pending.length > 1) return;
-    nextTurn(() => void this.now(...this.pending.splice(0)));
+    if (this.scheduled) return;
+    if (!this.waiters.has(slot.jobId) && this.o.hold?.holds(() => void this.releaseHeld())) return;
+    this.scheduled = true;
+    nextTurn(() => {
+      this.scheduled = false;
+      void this.releaseHeld();
+    });
+  }
+
+  /** The slots waiting to go back go now (a run here is about to ask for slots). */
+  releaseHeld(): Promise<void> {
+    this.o.hold?.cancel();
+    return this.now(...this.pending.splice(0));
+  }
+
+  /** Whether slots wait to go back. */
+  get holding(): boolean {
+    return this.pending.length > 0;
   }
 
   /** Gives the slots back now, then wakes the runs here waiting for their jobs' slots. */
