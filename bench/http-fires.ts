@@ -25,7 +25,7 @@ import { JobService } from '../src/core/job-service.ts';
 import { Scheduler } from '../src/core/scheduler/scheduler.ts';
 import { DEFAULT_CONNECTIONS_PER_ORIGIN } from '../src/tasks/http-transport.ts';
 import { createBuiltinRegistry } from '../src/tasks/registry.ts';
-import { webhookGoals } from './http-goals.ts';
+import { upsertBullmqHerd, webhookGoals } from './http-goals.ts';
 import { clearPrefix, REDIS_URL, withDatabase } from './support.ts';
 
 const JOBS = Number(process.argv[2] ?? 1000);
@@ -170,12 +170,11 @@ async function bullmq(url: string, from: number): Promise<number> {
   const connection = { url: REDIS_URL };
   const prefix = `bull-bench-${crypto.randomUUID().slice(0, 8)}`;
   const queue = new Queue('webhooks', { connection, prefix });
-  for (let i = 0; i < JOBS; i++)
-    await queue.upsertJobScheduler(
-      `bull-${i}`,
-      { every: 1_000 },
-      { name: 'post', data: { id: `bull-${i}` } },
-    );
+  await upsertBullmqHerd(
+    queue,
+    Array.from({ length: JOBS }, (_, i) => `bull-${i}`),
+    from - SETTLE_MS,
+  );
   const worker = new Worker(
     'webhooks',
     async (job) => {

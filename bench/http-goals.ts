@@ -4,6 +4,7 @@
  * most 2x the bare fetch loop's and at most a third of BullMQ's, CPU per fire at most 1.5x the bare
  * loop's request. The bare undici loop is the floor of Kairos's client; it has no goal.
  */
+import type { Queue } from 'bullmq';
 import { type Comparison, compare, times } from './support.ts';
 
 export interface WebhookSide {
@@ -75,4 +76,24 @@ export function webhookGoals(
     });
   }
   compare(bench, rows);
+}
+
+/**
+ * BullMQ job schedulers every second whose fires fall on the same whole seconds as Kairos's cron
+ * jobs, from `firstAt` on. Without a startDate an `every` scheduler's first fire is its upsert
+ * time and every later one keeps that phase, so a loop of upserts spread the peer's fires over
+ * the second: not the herd Kairos is measured on. `every` rather than a cron pattern: the same
+ * fires by BullMQ's cheaper path.
+ */
+export async function upsertBullmqHerd(queue: Queue, ids: string[], firstAt: number): Promise<void> {
+  for (let i = 0; i < ids.length; i += 100)
+    await Promise.all(
+      ids
+        .slice(i, i + 100)
+        .map((id) =>
+          queue.upsertJobScheduler(id, { every: 1_000, startDate: firstAt }, { name: 'post', data: { id } }),
+        ),
+    );
+  if (Date.now() >= firstAt)
+    throw new Error(`bullmq: ${ids.length} schedulers took past their first fire; give them more time`);
 }

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import postgres from 'postgres';
 import { type Fire, percentile, sleep, startCluster } from '../test/faults/support/cluster.ts';
-import { type WebhookSide, webhookGoals } from './http-goals.ts';
+import { upsertBullmqHerd, type WebhookSide, webhookGoals } from './http-goals.ts';
 import { REDIS_URL } from './support.ts';
 
 const JOBS = Number(process.argv[2] ?? 2000);
@@ -85,13 +85,12 @@ async function peer(mode: string, fires: Fire[], url: string): Promise<Side> {
   }
   const prefix = `bull-bench-${crypto.randomUUID().slice(0, 8)}`;
   const queue = new Queue('webhooks', { connection: { url: REDIS_URL }, prefix });
-  for (let i = 0; i < JOBS; i++)
-    await queue.upsertJobScheduler(
-      `peer-${i}`,
-      { every: 1_000 },
-      { name: 'post', data: { id: `peer-${i}` } },
-    );
-  const from = Math.ceil(Date.now() / 1000) * 1000 + 5_000;
+  const from = Math.ceil(Date.now() / 1000) * 1000 + 6_000;
+  await upsertBullmqHerd(
+    queue,
+    Array.from({ length: JOBS }, (_, i) => `peer-${i}`),
+    from - 3_000,
+  );
   const cpu = await peerProcesses('bullmq', url, from, [prefix]);
   await sleep(1_500);
   const side = judge('bullmq job schedulers', fires, from, cpu);
