@@ -93,6 +93,8 @@ const decoder = new TextDecoder();
 
 /** Cut a string to at most `maxBytes` of UTF-8 without splitting a character. */
 export function truncateUtf8(text: string, maxBytes: number): string {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most texts need no encoding to be known short.
+  if (text.length * 3 <= maxBytes) return text;
   const bytes = encoder.encode(text);
   if (bytes.length <= maxBytes) return text;
   const marker = '…[truncated]';
@@ -114,8 +116,9 @@ export function boundResult(result: JsonValue | null | undefined): JsonValue | n
   if (result === undefined || result === null) return null;
   const text = JSON.stringify(result);
   if (text === undefined) return null;
-  if (encoder.encode(text).length <= MAX_RESULT_BYTES) return result;
-  return { truncated: true, bytes: encoder.encode(text).length };
+  if (text.length * 3 <= MAX_RESULT_BYTES) return result;
+  const bytes = encoder.encode(text).length;
+  return bytes <= MAX_RESULT_BYTES ? result : { truncated: true, bytes };
 }
 
 export function toExecutionError(thrown: unknown): ExecutionError {
