@@ -78,7 +78,11 @@ async function bareTimers(start: number): Promise<ReturnType<typeof summary>> {
 }
 
 /** BullMQ job schedulers with a no-op worker; lateness from the fire's due time (its timestamp plus delay). */
-async function bullmq(start: number, repeat: { every: number } | { pattern: string }, name: string) {
+async function bullmq(
+  start: number,
+  repeat: { every: number; startDate: number } | { pattern: string },
+  name: string,
+) {
   const connection = { url: REDIS_URL };
   const prefix = `bull-bench-${crypto.randomUUID().slice(0, 8)}`;
   const queue = new Queue('lateness', { connection, prefix });
@@ -98,7 +102,7 @@ async function bullmq(start: number, repeat: { every: number } | { pattern: stri
       const now = Date.now();
       const due = job.timestamp + (job.opts.delay ?? 0);
       if (due < start - 500 || due >= end - 500) return;
-      // `every` fires on multiples of the interval; a cron pattern on whole seconds: one fire per job and second.
+      // Both fire on whole seconds: one fire per job and second.
       const key = `${job.data.id}@${Math.round(due / 1000)}`;
       if (seen.has(key)) duplicates++;
       seen.add(key);
@@ -191,7 +195,8 @@ const rows: Comparison[] = [
 if (WITH_BULLMQ) {
   const every = await bullmq(
     Math.ceil(Date.now() / 1000) * 1000 + 3000,
-    { every: 1000 },
+    // From a whole second: without a startDate each scheduler keeps the phase of its upsert time.
+    { every: 1000, startDate: Math.ceil(Date.now() / 1000) * 1000 + 2000 },
     'bullmq every 1000',
   );
   const cron = await bullmq(
