@@ -130,6 +130,47 @@ describe.skipIf(!redis.available)('redis EventBus', () => {
     }
   });
 
+  it('a replica of the previous version (one message per event) is heard in order with the batches, on the same numbers', async () => {
+    const pair = await openPair();
+    const old = connect();
+    try {
+      const keys = eventBusKeys(pair.prefix);
+      // The previous version's publishEvent script, as it ran: numbered on the same counters.
+      const publishOld = (event: object, stream: 'job' | 'execution') =>
+        old.eval(
+          `local sequence = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], string.format('%d', sequence) .. ' ' .. ARGV[2])
+return sequence`,
+          1,
+          keys.sequence(stream),
+          keys.singleEvents,
+          JSON.stringify(event),
+        );
+      const there = collector(pair.other);
+      await Promise.all([pair.bus.ready(), pair.other.ready()]);
+      for (let i = 0; i < 20; i++) {
+        pair.bus.publish(jobEvent(`new${i}`));
+        await publishOld(jobEvent(`old${i}`), 'job');
+        if (i % 5 === 0) await publishOld(executionEvent(`olde${i}`), 'execution');
+      }
+      await there.until(44);
+      const jobs = there.events.filter((e) => e.stream === 'job');
+      expect(jobs.map((e) => e.sequence)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(jobs.filter((e) => e.jobId.startsWith('old')).map((e) => e.jobId)).toEqual(
+        Array.from({ length: 20 }, (_, i) => `old${i}`),
+      );
+      const executions = there.events.filter((e) => e.stream === 'execution');
+      expect(executions.map((e) => e.sequence)).toEqual([1, 2, 3, 4]);
+      // A malformed message on the old channel is reported, not delivered, and nothing crashes.
+      await old.publish(keys.singleEvents, 'x {not json');
+      await waitFor(() => pair.errors.length >= 2);
+      expect(there.events).toHaveLength(44);
+    } finally {
+      old.disconnect();
+      await pair.close();
+    }
+  });
+
   it('a replica with no listener still follows the numbering, so after a loss it resumes above it', async () => {
     const pair = await openPair();
     const client = connect();

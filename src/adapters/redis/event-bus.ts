@@ -55,7 +55,8 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
 
   const subscriber = redis.duplicate();
   subscriber.on('error', () => {}); // ioredis reconnects and resubscribes by itself
-  subscriber.on('message', (_channel: string, message: string) => {
+  subscriber.on('message', (channel: string, message: string) => {
+    if (channel === keys.singleEvents) return heardSingle(message);
     const header = message.split(' ', 4).map(Number) as [number, number, number, number];
     const [executionFirst, executionCount, jobFirst, jobCount] = header;
     if (!header.every(Number.isSafeInteger)) return onError(new Error(`bad event batch header`));
@@ -77,7 +78,24 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
     const targets = [...listeners];
     for (const event of events) deliverEvent(event, targets, listeners, onError);
   });
-  const subscribed = subscriber.subscribe(keys.events).then(
+  /** One event of a replica of the previous version (during a rolling upgrade). */
+  const heardSingle = (message: string): void => {
+    const space = message.indexOf(' ');
+    let event: SequencedEvent;
+    try {
+      event = JSON.parse(message.slice(space + 1)) as SequencedEvent;
+      event.sequence = Number(message.slice(0, space));
+      if (!Number.isSafeInteger(event.sequence) || seen[event.stream] === undefined)
+        throw new Error('bad single event message');
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    note(event.stream, event.sequence);
+    if (listeners.size > 0) deliverEvent(event, [...listeners], listeners, onError);
+  };
+  // One connection for both channels: Redis sends its messages in the order they were published.
+  const subscribed = subscriber.subscribe(keys.events, keys.singleEvents).then(
     () => undefined,
     (error: unknown) => {
       throw toStoreError(error);

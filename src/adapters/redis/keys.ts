@@ -90,9 +90,18 @@ export interface EventBusKeys {
   sequence(stream: string): string;
   /** pub/sub channel carrying batches of events (see scripts/publish-event.ts) */
   events: string;
+  /**
+   * The channel of the versions before batches, one "<sequence> <event JSON>" per message, on the
+   * same counters: still heard, so during a rolling upgrade no replica's events go unheard.
+   */
+  singleEvents: string;
 }
 
 export function eventBusKeys(prefix: string): EventBusKeys {
   const tag = hashTag(prefix);
-  return { sequence: (stream) => `${tag}:seq:${stream}`, events: `${tag}:event-batches` };
+  return {
+    sequence: (stream) => `${tag}:seq:${stream}`,
+    events: `${tag}:event-batches`,
+    singleEvents: `${tag}:events`,
+  };
 }
