@@ -1,7 +1,8 @@
 /**
  * A reply lost on the way back (the connection cut after Redis ran the command): ioredis
- * reconnects and sends the command again. An add resent that way finds the job it added itself,
- * and must answer "added", not "already exists". Through a proxy in front of the shared Redis
+ * reconnects and sends the command again. An add, update or removal resent that way finds its own
+ * write done, and must answer what it did ("added", "updated", the removed job), not "already
+ * exists", "version conflict" or "no such job". Through a proxy in front of the shared Redis
  * that drops one script reply and cuts that connection.
  */
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
@@ -78,7 +79,8 @@ describe.skipIf(!redis.available)('redis JobStore: a command resent after a lost
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it('an add resent by the client is the job it added, not a conflict', async () => {
+  /** A store whose connection goes through a proxy that can drop a script reply. */
+  async function throughProxy() {
     const proxy = new ReplyDroppingProxy(new URL(REDIS_URL));
     await proxy.start();
     const prefix = uniquePrefix('job-store-resend');
@@ -101,7 +103,11 @@ describe.skipIf(!redis.available)('redis JobStore: a command resent after a lost
       client.disconnect();
     });
     await store.add(makeJob('warm-up'));
+    return { proxy, store };
+  }
 
+  it('an add resent by the client is the job it added, not a conflict', async () => {
+    const { proxy, store } = await throughProxy();
     proxy.dropNextScriptReply();
     await store.add(makeJob('a', { name: 'first' }));
     expect(proxy.dropped).toBe(1);
@@ -110,5 +116,31 @@ describe.skipIf(!redis.available)('redis JobStore: a command resent after a lost
     // Another definition under the same id is still refused, and changes nothing.
     await expect(store.add(makeJob('a', { name: 'second' }))).rejects.toBeInstanceOf(ConflictError);
     expect((await store.get('a'))?.name).toBe('first');
+  });
+
+  it('an update resent by the client is its own update, not a version conflict', async () => {
+    const { proxy, store } = await throughProxy();
+    const stored = await store.get('warm-up');
+    if (!stored) throw new Error('warm-up job missing');
+    proxy.dropNextScriptReply();
+    const next = { ...stored, name: 'renamed', version: stored.version + 1, updatedAt: stored.updatedAt + 1 };
+    await store.update(next, stored.version, 'keep');
+    expect(proxy.dropped).toBe(1);
+    expect(await store.get('warm-up')).toMatchObject({ name: 'renamed', version: stored.version + 1 });
+    // A stale writer is still refused, and changes nothing.
+    const stale = { ...stored, name: 'stale', version: stored.version + 1, updatedAt: stored.updatedAt + 2 };
+    await expect(store.update(stale, stored.version, 'keep')).rejects.toBeInstanceOf(ConflictError);
+    expect((await store.get('warm-up'))?.name).toBe('renamed');
+  });
+
+  it('a removal resent by the client answers the job it removed, not "no such job"', async () => {
+    const { proxy, store } = await throughProxy();
+    await store.add(makeJob('b', { name: 'to remove' }));
+    proxy.dropNextScriptReply();
+    expect(await store.remove('b')).toMatchObject({ id: 'b', name: 'to remove' });
+    expect(proxy.dropped).toBe(1);
+    expect(await store.get('b')).toBeNull();
+    // Another removal of the same id is a call of its own: nothing is there any more.
+    expect(await store.remove('b')).toBeNull();
   });
 });

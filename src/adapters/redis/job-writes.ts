@@ -22,6 +22,9 @@ import { getJobsScript } from './scripts/get-jobs.ts';
 import { removeJobScript } from './scripts/remove-job.ts';
 import { updateJobScript } from './scripts/update-job.ts';
 
+/** How long a removal's reply is kept for the same call resent (ioredis resends within seconds). */
+const RECEIPT_MS = 30_000;
+
 interface Update {
   job: Job;
   expectedVersion: number;
@@ -127,9 +130,10 @@ export class RedisJobWrites {
         k.claimed,
         k.pauseinfo,
         k.changes,
+        k.receipt(crypto.randomUUID()),
         ...ids.map((id) => k.running(id)),
       ],
-      [k.changed, this.instance, ...ids],
+      [k.changed, this.instance, RECEIPT_MS, ...ids],
     )) as (string | number | null)[];
     return ids.map((_, i) => {
       const [json, next, version, paused, info] = reply.slice(5 * i, 5 * i + 5);

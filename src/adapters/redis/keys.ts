@@ -47,6 +47,8 @@ export interface JobStoreKeys {
   waitlease(jobId: string): string;
   /** prefix of the cancel:<executionId> marks (cancel_other) */
   cancelPrefix: string;
+  /** string, kept a short while: the reply of one removeJobs call, for the same call resent */
+  receipt(token: string): string;
 }
 
 export function hashTag(prefix: string): string {
@@ -82,6 +84,7 @@ export function jobStoreKeys(prefix: string): JobStoreKeys {
     waiting: (jobId) => `${tag}:waiting:${jobId}`,
     waitlease: (jobId) => `${tag}:waitlease:${jobId}`,
     cancelPrefix: `${tag}:cancel:`,
+    receipt: (token) => `${tag}:receipt:${token}`,
   };
 }
 

@@ -11,16 +11,24 @@ import { LUA_VERSION_OF } from './version.ts';
  * command from Lua costs ~0.5 µs of Redis whatever it does, and 14 a job made removals cost Redis
  * ~7 µs each. An id asked twice in one call is removed by the first.
  *
+ * A call resent by the client after its reply was lost (a reconnect) must not answer "no such
+ * job" for the jobs it removed itself: the reply of a call that removed any is kept under the
+ * call's own receipt key for a while, and a call finding its receipt answers that.
+ *
  * KEYS[1] jobs, KEYS[2] next, KEYS[3] ver, KEYS[4] paused, KEYS[5] due, KEYS[6] ids, KEYS[7] claimed,
- * KEYS[8] pauseinfo, KEYS[9] changes, then KEYS[9 + n] running:<id> of the n-th id
- * ARGV[1] change channel, ARGV[2] change message, then the ids
+ * KEYS[8] pauseinfo, KEYS[9] changes, KEYS[10] receipt:<token of this call>, then KEYS[10 + n]
+ * running:<id> of the n-th id
+ * ARGV[1] change channel, ARGV[2] change message, ARGV[3] how long the receipt is kept (ms), then
+ * the ids
  * Returns 5 per id: json (nil when there was no such job), next, version from ver (nil when the
  * json carries it), paused 0|1, pause info.
  */
 export const removeJobScript: LuaScript = {
   name: 'removeJobs',
-  lua: `${LUA_CHANGED}${LUA_VERSION_OF}local asked = {}
-for n = 3, #ARGV do asked[#asked + 1] = ARGV[n] end
+  lua: `${LUA_CHANGED}${LUA_VERSION_OF}local receipt = redis.call('GET', KEYS[10])
+if receipt then return cjson.decode(receipt) end
+local asked = {}
+for n = 4, #ARGV do asked[#asked + 1] = ARGV[n] end
 local jsons = redis.call('HMGET', KEYS[1], unpack(asked))
 local ids, at, runnings, seen = {}, {}, {}, {}
 for i, id in ipairs(asked) do
@@ -28,7 +36,7 @@ for i, id in ipairs(asked) do
     seen[id] = true
     ids[#ids + 1] = id
     at[#ids] = i
-    runnings[#runnings + 1] = KEYS[9 + i]
+    runnings[#runnings + 1] = KEYS[10 + i]
   end
 end
 local out = {}
@@ -66,6 +74,7 @@ redis.call('HDEL', KEYS[7], unpack(ids))
 redis.call('DEL', unpack(runnings))
 changed(KEYS[9])
 redis.call('PUBLISH', ARGV[1], ARGV[2])
+redis.call('SET', KEYS[10], cjson.encode(out), 'PX', ARGV[3])
 return out
 `,
 };

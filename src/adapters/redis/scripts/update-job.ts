@@ -19,7 +19,8 @@ import { LUA_VERSION_OF } from './version.ts';
  *   paused "1" | "0", schedule "keep" | "replace",
  *   next "nextRunTime:dueAt[:runCount]" (see encodeNext; used by replace),
  *   dueAt ("" = none; used by replace), pause info JSON ("" = none)
- * Returns per job 1 updated, 0 version mismatch, -1 no such job.
+ * Returns per job 1 updated (or already updated by this very call, resent), 0 version mismatch,
+ * -1 no such job.
  */
 export const updateJobScript: LuaScript = {
   name: 'updateJobs',
@@ -33,7 +34,9 @@ for i = 3, #ARGV, 8 do
   if not json then
     out[#out + 1] = -1
   elseif version ~= ARGV[i + 2] then
-    out[#out + 1] = 0
+    -- The very definition it writes (its new version and updatedAt): this call resent by the
+    -- client after its reply was lost, and the update is its own.
+    if json == ARGV[i + 1] then out[#out + 1] = 1 else out[#out + 1] = 0 end
   else
     redis.call('HSET', KEYS[1], id, ARGV[i + 1])
     if not versionOf(json) then redis.call('HDEL', KEYS[3], id) end
