@@ -26,7 +26,7 @@ import { LUA_VERSION_OF } from './version.ts';
 export const removeJobScript: LuaScript = {
   name: 'removeJobs',
   lua: `${LUA_CHANGED}${LUA_VERSION_OF}local receipt = redis.call('GET', KEYS[10])
-if receipt then return cjson.decode(receipt) end
+if receipt then return cmsgpack.unpack(receipt) end
 local asked = {}
 for n = 4, #ARGV do asked[#asked + 1] = ARGV[n] end
 local jsons = redis.call('HMGET', KEYS[1], unpack(asked))
@@ -74,7 +74,7 @@ redis.call('HDEL', KEYS[7], unpack(ids))
 redis.call('DEL', unpack(runnings))
 changed(KEYS[9])
 redis.call('PUBLISH', ARGV[1], ARGV[2])
-redis.call('SET', KEYS[10], cjson.encode(out), 'PX', ARGV[3])
+redis.call('SET', KEYS[10], cmsgpack.pack(out), 'PX', ARGV[3])
 return out
 `,
 };
