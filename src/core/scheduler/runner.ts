@@ -1,22 +1,14 @@
-/**
- * Active runs: each run is registered before any timer can start it, takes its maxInstances slot
- * (ahead of its due time when it is free then, slot-ahead.ts; else at its due time), starts its
- * handler, and hands its result to the outbox. The slot is released when the handler ends, not
- * when the result is stored: a slow history write must not make the next fire of the job SKIPPED.
- * The outbox (and the sweep's staleness margin) keep the row accounted meanwhile.
- */
-import { ReplicaExpiredError } from '../errors.ts';
 import type { SchedulerEvents } from '../events.ts';
 import type { Execution } from '../execution.ts';
 import type { RunOutcome } from '../executor.ts';
 import { runHandler } from '../executor.ts';
 import type { Job } from '../job.ts';
-import type { ExecutionEventType, JobStore, QueuedSlotAnswer, Slot } from '../ports.ts';
+import type { ExecutionEventType, JobStore, Slot } from '../ports.ts';
 import type { Logger, TaskResolver } from '../task.ts';
+import { DueStarts } from './due-starts.ts';
 import type { HerdHold } from './herd-hold.ts';
-import { nextTurn } from './next-turn.ts';
 import type { Outbox } from './outbox.ts';
-import { askSlots, CANCELLED_MESSAGE, queuePolicy, skippedMessage } from './overlap.ts';
+import { CANCELLED_MESSAGE } from './overlap.ts';
 import { holdsSlot, newRun, notRegistered, type Run, waitsForSlot } from './run.ts';
 import { abandonedResult, notRunResult, resultOf } from './run-results.ts';
 import { SlotAhead } from './slot-ahead.ts';
@@ -48,28 +40,14 @@ export interface RunnerOptions {
 const RETRY_SLOT_POLL_MS = 500;
 const SLOT_ERROR_LIMIT = 5;
 
-/**
- * Runs the follow-ups of an instant's starts (their `started` events, result wiring) after the
- * I/O the handlers began: a herd of webhooks has its requests written before 1,000 events are
- * published.
- */
-function afterWrites(followUps: (() => void)[]): void {
-  if (followUps.length === 0) return;
-  nextTurn(() => {
-    for (const followUp of followUps) followUp();
-  });
-}
-
 export class Runner {
   private readonly o: RunnerOptions;
   private readonly runs = new Map<string, Run>();
-  private readonly groups = new Map<number, Run[]>();
   private readonly returns: SlotReturns;
-  /** Job id -> the slot request (and start) in flight for its latest group. */
-  private readonly acquiring = new Map<string, Promise<void>>();
   /** Job id -> its runs waiting for their start here. */
   private readonly waiting = new Map<string, Set<Run>>();
   private readonly ahead: SlotAhead;
+  private readonly starts: DueStarts;
   private handlersInFlight = 0;
 
   constructor(options: RunnerOptions) {
@@ -89,7 +67,25 @@ export class Runner {
         // Only a run still in its poll's timer group moves; one asking right now has no cancelStart.
         if (run.phase !== 'waiting' || run.cancelStart === null) return;
         run.cancelStart();
-        this.enqueue(run, this.o.clock.now());
+        this.starts.enqueue(run, this.o.clock.now());
+      },
+    });
+    this.starts = new DueStarts({
+      store: options.store,
+      clock: options.clock,
+      owner: options.owner,
+      rejoin: options.rejoin,
+      events: options.events,
+      slotLeaseMs: options.slotLeaseMs,
+      runs: {
+        begin: (run) => this.begin(run),
+        notRun: (run, status, message) => this.notRun(run, status, message),
+        waitForSlot: (run) => this.waitForSlot(run),
+        slotUnavailable: (run, error) => this.slotUnavailable(run, error),
+        end: (run) => this.end(run),
+        cancel: (executionIds) => this.cancel(executionIds),
+        release: (slot) => this.release(slot),
+        releaseHeld: () => (this.returns.holding ? this.returns.releaseHeld() : null),
       },
     });
   }
@@ -124,7 +120,7 @@ export class Runner {
     const runs: Run[] = [];
     for (const { job, execution } of items) {
       const run = this.register(job, execution);
-      this.enqueue(run, execution.dueAt ?? now);
+      this.starts.enqueue(run, execution.dueAt ?? now);
       runs.push(run);
     }
     // Slots held back for a herd go first (the same connection keeps the order): a fire must not
@@ -211,7 +207,7 @@ export class Runner {
 
   /** Asks again when a run of the job here gives its slot back (SlotReturns), or at the next poll. */
   private waitForSlot(run: Run): void {
-    this.enqueue(run, this.o.clock.now() + RETRY_SLOT_POLL_MS);
+    this.starts.enqueue(run, this.o.clock.now() + RETRY_SLOT_POLL_MS);
     this.returns.waitFor(run);
   }
 
@@ -221,136 +217,6 @@ export class Runner {
     const waiting = this.waiting.get(run.job.id);
     if (!waiting?.delete(run) || waiting.size > 0) return;
     this.waiting.delete(run.job.id);
-  }
-
-  /** One timer per due instant: that instant's runs take their slots in one call and start together. */
-  private enqueue(run: Run, startAt: number): void {
-    let group = this.groups.get(startAt);
-    if (!group) {
-      const members: Run[] = [];
-      group = members;
-      this.groups.set(startAt, members);
-      // Never synchronous (StoreClock.at), so the run below is in the group before it can start.
-      this.o.clock.at(startAt, () => {
-        this.groups.delete(startAt);
-        void this.startGroup(members);
-      });
-    }
-    const members = group;
-    members.push(run);
-    run.cancelStart = () => {
-      const at = members.indexOf(run);
-      if (at >= 0) members.splice(at, 1);
-    };
-  }
-
-  private async startGroup(group: Run[]): Promise<void> {
-    // Slot requests made ahead are long answered by the due time, unless the store is slow.
-    const asked = new Set<Promise<void>>();
-    for (const run of group) if (run.ahead) asked.add(run.ahead);
-    if (asked.size > 0) await Promise.all(asked);
-    const now = this.o.clock.now();
-    const runs: Run[] = [];
-    const held: (() => void)[] = [];
-    for (const run of group) {
-      if (run.phase !== 'waiting') continue;
-      // Started this late (a write that took several rounds, a stalled process): the grace rule
-      // that decided the fire at claim time decides it again now.
-      const grace = run.job.misfireGraceTimeMs;
-      const late = now - (run.execution.dueAt ?? now);
-      if (run.execution.triggerKind === 'scheduled' && grace !== null && late > grace) {
-        this.notRun(
-          run,
-          'missed',
-          `missed: started ${late} ms after its due time, past the misfire grace time of ${grace} ms`,
-        );
-      } else if (run.held) {
-        run.cancelStart = null;
-        held.push(this.begin(run));
-      } else runs.push(run);
-    }
-    // Handlers holding their slots start first, back to back; events and the rest come after.
-    afterWrites(held);
-    if (runs.length === 0) return;
-    for (const run of runs) run.cancelStart = null;
-    // A job whose previous run is still taking its slot here (a lagging loop makes due instants
-    // bunch up) asks after that run started, and after a quick one has given its slot back:
-    // otherwise our request overtakes that release and the fire is SKIPPED for nothing.
-    const earlier = new Set<Promise<void>>();
-    for (const run of runs) {
-      const pending = this.acquiring.get(run.job.id);
-      if (pending) earlier.add(pending);
-    }
-    let settled: () => void = () => {};
-    const mine = new Promise<void>((resolve) => {
-      settled = resolve;
-    });
-    for (const run of runs) this.acquiring.set(run.job.id, mine);
-    try {
-      await this.acquireAndStart(runs, earlier);
-    } finally {
-      settled();
-      for (const run of runs) if (this.acquiring.get(run.job.id) === mine) this.acquiring.delete(run.job.id);
-    }
-  }
-
-  private async acquireAndStart(runs: Run[], earlier: Set<Promise<void>>): Promise<void> {
-    if (earlier.size > 0) {
-      await Promise.all(earlier);
-      await new Promise<void>((resolve) => this.o.clock.local.setTimeout(resolve, 0));
-    }
-    if (this.returns.holding) await this.returns.releaseHeld();
-    let answers: QueuedSlotAnswer['outcome'][];
-    const owner = this.o.owner();
-    const policies = runs.map((run) => queuePolicy(run.job, run.execution));
-    try {
-      const asks = runs.map((run, i) => ({
-        slot: run.slot,
-        maxInstances: run.job.maxInstances,
-        order: run.execution.scheduledFor,
-        policy: policies[i] ?? null,
-      }));
-      const asked = await askSlots(this.o.store, asks, this.o.slotLeaseMs, owner);
-      this.cancel(asked.cancel);
-      answers = asked.answers;
-    } catch (error) {
-      if (error instanceof ReplicaExpiredError) {
-        await this.o.rejoin().catch(() => {});
-        if (this.o.owner() === owner) {
-          // The life ran out unreaped and is revived: nothing was taken over; try again.
-          for (const run of runs) this.slotUnavailable(run, error);
-        } else {
-          // Reaped: the cluster requeued these rows for a live replica; they are not ours.
-          for (const run of runs) if (run.phase === 'waiting') this.end(run);
-        }
-        return;
-      }
-      this.o.events.emit('error', { error, during: 'acquire slots' });
-      for (const run of runs) this.slotUnavailable(run, error);
-      return;
-    }
-    const followUps: (() => void)[] = [];
-    runs.forEach((run, i) => {
-      const answer = answers[i];
-      if (run.phase !== 'waiting') {
-        // Abandoned while the slot request was out: give the slot (or the place) back.
-        if (answer !== 'full') void this.release(run.slot);
-      } else if (answer === 'acquired') {
-        run.queued = false;
-        followUps.push(this.begin(run));
-      } else if (answer === 'queued') {
-        // Waits in the job's queue; asking again keeps its place and takes the slot when it is first.
-        run.queued = true;
-        this.waitForSlot(run);
-      } else if (waitsForSlot(run.execution)) {
-        // A retry waits for a slot instead of ending its chain; a backfill fire, asked for by name, too.
-        this.waitForSlot(run);
-      } else {
-        this.notRun(run, 'skipped', skippedMessage(run.job, policies[i] ?? null));
-      }
-    });
-    // Handlers of one instant start back to back; their events and bookkeeping come after.
-    afterWrites(followUps);
   }
 
   /** Slots a cancel_other fire marked (seen at renewal, or by the replica that marked them). */
@@ -372,7 +238,7 @@ export class Runner {
     if (run.phase !== 'waiting') return;
     run.slotErrors++;
     if (run.slotErrors < SLOT_ERROR_LIMIT) {
-      this.enqueue(run, this.o.clock.now() + 100 * 2 ** run.slotErrors);
+      this.starts.enqueue(run, this.o.clock.now() + 100 * 2 ** run.slotErrors);
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
