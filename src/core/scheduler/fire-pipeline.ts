@@ -13,7 +13,6 @@
  */
 import type { SchedulerEvents } from '../events.ts';
 import type { Execution } from '../execution.ts';
-import { planFires } from '../fire-plan.ts';
 import type { Job } from '../job.ts';
 import type {
   BusEvent,
@@ -27,7 +26,7 @@ import type {
   QuarantineRequest,
 } from '../ports.ts';
 import type { Logger } from '../task.ts';
-import { coveringRow, notRunRow, runRow } from './execution-rows.ts';
+import { type Carried, type Decided, decideClaim } from './fire-decision.ts';
 import type { Runner } from './runner.ts';
 import type { StoreClock } from './store-clock.ts';
 
@@ -49,27 +48,6 @@ export interface PipelineOptions {
 
 /** Attempts of a store write within one round, and the pause before each further one. */
 const WRITE_BACKOFF_MS = [0, 50, 250];
-interface Carried {
-  /** The nextRunTime the store still holds for the job. */
-  from: number | null;
-  /** Rows decided from `from` that may be stored already, and the runs among them. */
-  rows: Execution[];
-  runs: Execution[];
-  /** The schedule after them. */
-  nextRunTime: number | null;
-  dueAt: number | null;
-  runCount: number | undefined;
-}
-
-interface Decided {
-  claim: Claim;
-  /** The job as planned (its schedule moved on by a carried decision). */
-  job: Job;
-  rows: Execution[];
-  runs: Execution[];
-  commit: CommitRequest;
-}
-
 export class FirePipeline {
   private readonly o: PipelineOptions;
   /**
@@ -102,76 +80,11 @@ export class FirePipeline {
     }));
     const decided: Decided[] = [];
     for (const claim of batch.claims) {
-      const memo = this.takeCarried(claim.job);
-      if (memo && memo.rows.length > 0) {
-        // Rows that may or may not be stored are written again as they were, and nothing more is
-        // decided until they are: during an outage of the log, a job's decisions never pile up
-        // (a run per round that all start when it returns); once they are stored, the fires due
-        // meanwhile are planned at once, by the misfire and coalescing rules.
-        decided.push({
-          claim,
-          job: claim.job,
-          rows: [...memo.rows],
-          runs: [...memo.runs],
-          commit: {
-            jobId: claim.job.id,
-            token: claim.token,
-            claimedNextRunTime: claim.job.nextRunTime,
-            nextRunTime: memo.nextRunTime,
-            dueAt: memo.dueAt,
-            runCount: memo.runCount,
-          },
-        });
-        continue;
-      }
-      const job = memo
-        ? {
-            ...claim.job,
-            nextRunTime: memo.nextRunTime,
-            dueAt: memo.dueAt,
-            runCount: memo.runCount ?? claim.job.runCount,
-          }
-        : claim.job;
-      let plan: ReturnType<typeof planFires>;
-      try {
-        plan = planFires(job, now, horizon);
-      } catch (error) {
-        const reason = `its trigger could not be planned: ${error instanceof Error ? error.message : String(error)}`;
-        quarantine.push({ request: { jobId: job.id, token: claim.token, reason, at: now }, job });
-        continue;
-      }
-      const rows: Execution[] = [];
-      const runs: Execution[] = [];
-      const runAt = plan.fires.find((fire) => fire.decision === 'run')?.scheduledFor ?? null;
-      for (const range of plan.covered) rows.push(coveringRow(job, range, runAt, ctx));
-      for (const fire of plan.fires) {
-        if (fire.decision === 'excluded') {
-          rows.push(
-            notRunRow(job, fire.scheduledFor, 'skipped', fire.reason ?? 'excluded', 'scheduled', 1, ctx),
-          );
-        } else if (fire.decision === 'missed') {
-          const late = now - fire.dueAt;
-          rows.push(notRunRow(job, fire.scheduledFor, 'missed', lateMessage(late, job), 'scheduled', 1, ctx));
-        } else {
-          const execution = runRow(job, fire, 'scheduled', 1, ctx);
-          rows.push(execution);
-          runs.push(execution);
-        }
-      }
-      decided.push({
-        claim,
-        job,
-        rows,
-        runs,
-        commit: {
-          jobId: job.id,
-          token: claim.token,
-          claimedNextRunTime: claim.job.nextRunTime,
-          nextRunTime: plan.nextRunTime,
-          dueAt: plan.dueAt,
-          runCount: plan.runCount,
-        },
-      });
+      const decision = decideClaim(claim, this.takeCarried(claim.job), horizon, ctx);
+      if ('quarantine' in decision) {
+        const request = { jobId: decision.job.id, token: claim.token, reason: decision.quarantine, at: now };
+        quarantine.push({ request, job: decision.job });
+      } else decided.push(decision);
     }
     if (quarantine.length > 0) await this.quarantine(quarantine);
     if (decided.length === 0) return 0;
@@ -354,8 +267,4 @@ export class FirePipeline {
     }
     throw last;
   }
-}
-
-function lateMessage(lateMs: number, job: Job): string {
-  return `missed: due ${lateMs} ms ago, past the misfire grace time of ${job.misfireGraceTimeMs} ms`;
 }
