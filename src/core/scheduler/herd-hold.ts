@@ -3,7 +3,7 @@
  * herd of webhooks waiting for their answers), writing each moment's results and slot returns as
  * they come makes the stores' CPU, and this process's, compete with the herd's own I/O: the last
  * requests of the herd went out later. Held, they go when the herd thins out (the first flush
- * asked for once `busy()` is false) or `maxMs` after the first held one, whichever comes first.
+ * asked for once `busy()` is false) or HERD_HOLD_MS after the first held one, whichever comes first.
  * Nothing held is lost meanwhile: its rows stay `running` (accounted) and its slots leased.
  */
 import type { Clock, TimerHandle } from '../clock.ts';
@@ -16,7 +16,6 @@ export const HERD_HOLD_MS = 200;
 export interface HerdHoldOptions {
   clock: Clock;
   busy: () => boolean;
-  maxMs?: number;
 }
 
 export class HerdHold {
@@ -29,7 +28,7 @@ export class HerdHold {
 
   /**
    * Whether a flush asked for now waits for the herd. When it does, `flush` runs at the latest
-   * maxMs after the first held ask; when it does not, what was held goes with this flush.
+   * HERD_HOLD_MS after the first held ask; when it does not, what was held goes with this flush.
    */
   holds(flush: () => void): boolean {
     if (!this.o.busy()) {
@@ -40,7 +39,7 @@ export class HerdHold {
       this.timer = this.o.clock.setTimeout(() => {
         this.timer = undefined;
         flush();
-      }, this.o.maxMs ?? HERD_HOLD_MS);
+      }, HERD_HOLD_MS);
     }
     return true;
   }
